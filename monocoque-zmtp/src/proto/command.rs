@@ -1,0 +1,1 @@
+//! ZMTP commands (being written).

@@ -1,0 +1,214 @@
+//! Errors of the protocol core.
+//!
+//! One enum, [`ProtocolError`], for everything the sans-IO core can reject. Each variant
+//! says *who* was wrong, as rustls does: [`ErrorKind::Malformed`] input that breaks the
+//! wire format, a peer that [`ErrorKind::Misbehaved`] within a well-formed stream, an
+//! [`ErrorKind::Incompatible`] peer, or the caller [`ErrorKind::Misuse`]-ing the API.
+
+use crate::proto::greeting::MechanismName;
+use crate::proto::socket_type::SocketType;
+
+/// Who was at fault for a [`ProtocolError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The bytes break the ZMTP wire format.
+    Malformed,
+    /// The bytes are well formed but the peer broke the protocol's rules.
+    Misbehaved,
+    /// The peer is well behaved but cannot talk to us (version, mechanism, socket type).
+    Incompatible,
+    /// The local caller used the API wrongly.
+    Misuse,
+}
+
+/// Which part of a command was malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommandField {
+    /// The command-name length byte or the name itself.
+    Name,
+    /// A metadata property name (empty, or running past the command).
+    PropertyName,
+    /// A metadata property value length or value (running past the command, too long).
+    PropertyValue,
+    /// The reason of an ERROR command.
+    ErrorReason,
+    /// The TTL or context of a PING command.
+    Ping,
+    /// The body of a mechanism command (HELLO, WELCOME, INITIATE, ...).
+    MechanismBody,
+}
+
+/// An error of the protocol core. Every error closes the session it happened in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    // ---- malformed input ----
+    /// The greeting does not start with a ZMTP 3 signature and the peer is not a
+    /// recognisable older ZMTP peer either.
+    #[error("invalid greeting signature")]
+    BadSignature,
+    /// A frame had reserved flag bits (7-3) set.
+    #[error("reserved frame flag bits set: {flags:#04x}")]
+    ReservedFlags {
+        /// The flags byte as received.
+        flags: u8,
+    },
+    /// A command frame had the MORE flag set.
+    #[error("command frame with the MORE flag set")]
+    CommandWithMore,
+    /// A frame declared a size larger than the maximum message size.
+    #[error("frame of {size} bytes exceeds the maximum message size of {max} bytes")]
+    MessageTooLarge {
+        /// Declared frame size (or accumulated message size).
+        size: u64,
+        /// The configured maximum.
+        max: u64,
+    },
+    /// A frame declared a size this platform cannot address.
+    #[error("frame size {size} cannot be addressed on this platform")]
+    FrameTooLarge {
+        /// Declared frame size.
+        size: u64,
+    },
+    /// A command body did not follow its grammar.
+    #[error("malformed {command} command: bad {field:?}")]
+    MalformedCommand {
+        /// Name of the command (or "command" if the name itself was bad).
+        command: &'static str,
+        /// Which part was malformed.
+        field: CommandField,
+    },
+
+    // ---- misbehaving peer ----
+    /// The peer sent a command that is not valid at this point of the protocol.
+    #[error("unexpected {name} command {during}")]
+    UnexpectedCommand {
+        /// Name of the command received (lossy UTF-8, at most 255 bytes).
+        name: String,
+        /// Where in the protocol it arrived ("during the handshake", ...).
+        during: &'static str,
+    },
+    /// The peer sent a message before the handshake completed.
+    #[error("message frame received before the handshake completed")]
+    MessageBeforeReady,
+    /// The peer's READY lacked the Socket-Type property.
+    #[error("READY without a Socket-Type property")]
+    MissingSocketType,
+    /// The peer's Identity property is invalid (longer than 255 bytes or starting with
+    /// a zero byte, which is reserved for generated routing ids).
+    #[error("invalid Identity property from peer")]
+    InvalidIdentity,
+    /// The peer sent an ERROR command.
+    #[error("peer reported an error: {reason}")]
+    PeerError {
+        /// The reason text the peer gave (lossy UTF-8).
+        reason: String,
+    },
+    /// The peer did not complete the handshake within `handshake_ivl`.
+    #[error("handshake did not complete in time")]
+    HandshakeTimeout,
+    /// No traffic arrived from the peer within the heartbeat timeout.
+    #[error("peer sent nothing within the heartbeat timeout")]
+    HeartbeatTimeout,
+    /// A security mechanism rejected the peer's credentials or handshake.
+    #[error("authentication failed: {reason}")]
+    AuthenticationFailed {
+        /// Why it failed.
+        reason: &'static str,
+    },
+
+    // ---- incompatible peer ----
+    /// The peer speaks an older ZMTP revision (1.0 or 2.0), which is not supported.
+    #[error("peer speaks ZMTP {version}, monocoque needs ZMTP 3.0 or later")]
+    UnsupportedVersion {
+        /// "1.0" or "2.0".
+        version: &'static str,
+    },
+    /// The peer's greeting names another security mechanism than ours.
+    #[error("security mechanism mismatch: we use {ours}, peer uses {theirs}")]
+    MechanismMismatch {
+        /// Our mechanism.
+        ours: MechanismName,
+        /// The peer's mechanism.
+        theirs: MechanismName,
+    },
+    /// The peer's greeting names a mechanism monocoque does not implement.
+    #[error("unsupported security mechanism {0}")]
+    UnsupportedMechanism(MechanismName),
+    /// The peer's socket type cannot talk to ours.
+    #[error("socket type {theirs} cannot connect to {ours}")]
+    IncompatibleSocketType {
+        /// Our socket type.
+        ours: SocketType,
+        /// The peer's socket type.
+        theirs: SocketType,
+    },
+    /// The peer's Socket-Type property names no known socket type.
+    #[error("unknown socket type {0:?}")]
+    UnknownSocketType(String),
+
+    // ---- API misuse ----
+    /// The caller tried to send before the handshake completed.
+    #[error("cannot send before the handshake completed")]
+    NotReady,
+    /// The caller tried to use a session that already failed or closed.
+    #[error("session is closed")]
+    Closed,
+    /// A message with no frames cannot be sent.
+    #[error("cannot send a message with no frames")]
+    EmptyMessage,
+    /// A local option is out of range (an Identity of more than 255 bytes or starting
+    /// with a zero byte, a PING context over 16 bytes, ...).
+    #[error("invalid option: {0}")]
+    InvalidOption(&'static str),
+}
+
+impl ProtocolError {
+    /// Who was at fault.
+    pub fn kind(&self) -> ErrorKind {
+        use ProtocolError::*;
+        match self {
+            BadSignature
+            | ReservedFlags { .. }
+            | CommandWithMore
+            | MessageTooLarge { .. }
+            | FrameTooLarge { .. }
+            | MalformedCommand { .. } => ErrorKind::Malformed,
+            UnexpectedCommand { .. }
+            | MessageBeforeReady
+            | MissingSocketType
+            | InvalidIdentity
+            | PeerError { .. }
+            | HandshakeTimeout
+            | HeartbeatTimeout
+            | AuthenticationFailed { .. } => ErrorKind::Misbehaved,
+            UnsupportedVersion { .. }
+            | MechanismMismatch { .. }
+            | UnsupportedMechanism(_)
+            | IncompatibleSocketType { .. }
+            | UnknownSocketType(_) => ErrorKind::Incompatible,
+            NotReady | Closed | EmptyMessage | InvalidOption(_) => ErrorKind::Misuse,
+        }
+    }
+
+    /// The reason to put in an ERROR command sent to the peer, if this error warrants one.
+    ///
+    /// ZMTP lets a peer explain a failed handshake with an ERROR command; timeouts and
+    /// local misuse send none.
+    pub fn error_reason(&self) -> Option<String> {
+        match self.kind() {
+            ErrorKind::Misuse => None,
+            _ if matches!(self, Self::HandshakeTimeout | Self::HeartbeatTimeout) => None,
+            _ if matches!(self, Self::PeerError { .. }) => None,
+            _ => {
+                let mut reason = self.to_string();
+                let mut end = reason.len().min(255);
+                while !reason.is_char_boundary(end) {
+                    end -= 1;
+                }
+                reason.truncate(end);
+                Some(reason)
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The sans-IO protocol core: pure state machines fed with bytes.
+//!
+//! Nothing here performs IO or reads the clock: bytes come in through
+//! [`session::Session::handle_input`], bytes to write come out of
+//! [`session::Session::poll_transmit`], and time is an argument.
+
+pub mod command;
+pub mod error;
+pub mod frame;
+pub mod greeting;
+pub mod socket_type;
