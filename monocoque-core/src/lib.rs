@@ -16,7 +16,7 @@
 //! let mut arena = IoArena::new(4096);
 //! let mut region = arena.region();
 //! region.extend_from_slice(b"\x00\x05hello");
-//! let filled = region.freeze();
+//! let filled = arena.freeze(region);
 //!
 //! let mut buf = SegmentedBuffer::new();
 //! buf.push(filled);

@@ -8,4 +8,7 @@ pub mod command;
 pub mod error;
 pub mod frame;
 pub mod greeting;
+pub mod handshake;
+pub mod message;
+pub mod session;
 pub mod socket_type;

@@ -65,7 +65,9 @@ impl SocketType {
     /// Parses a `Socket-Type` value. RFC 23 spells the names in upper case; libzmq
     /// compares them exactly, and so do we.
     pub fn from_bytes(name: &[u8]) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str().as_bytes() == name)
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().as_bytes() == name)
     }
 
     /// Whether a peer of type `peer` may connect to a socket of this type (RFC 23's

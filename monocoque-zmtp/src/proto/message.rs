@@ -1,0 +1,217 @@
+//! Multipart messages.
+
+use bytes::{Bytes, BytesMut};
+use smallvec::SmallVec;
+
+use crate::proto::frame::{header_len, put_header};
+
+/// Frames a [`Message`] holds inline before it spills to the heap.
+pub const INLINE_FRAMES: usize = 4;
+
+/// A multipart message: one or more frames, each a [`Bytes`].
+///
+/// Messages of up to four frames keep their frames inline (no allocation for the frame
+/// list); frame payloads are `Bytes`, so cloning a message or fanning it out to many
+/// peers never copies the payload.
+///
+/// ```
+/// use monocoque_zmtp::proto::message::Message;
+///
+/// let single: Message = "Hello".into();
+/// assert_eq!(single.len(), 1);
+///
+/// let mut envelope = Message::new();
+/// envelope.push("routing-id");
+/// envelope.push("");
+/// envelope.push("payload");
+/// assert_eq!(envelope.len(), 3);
+/// assert_eq!(&envelope[2][..], b"payload");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Message {
+    frames: SmallVec<[Bytes; INLINE_FRAMES]>,
+}
+
+impl Message {
+    /// A message with no frames yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a frame.
+    pub fn push(&mut self, frame: impl Into<Bytes>) {
+        self.frames.push(frame.into());
+    }
+
+    /// Inserts a frame at the front (as ROUTER does with the routing id).
+    pub fn push_front(&mut self, frame: impl Into<Bytes>) {
+        self.frames.insert(0, frame.into());
+    }
+
+    /// Removes and returns the first frame.
+    pub fn pop_front(&mut self) -> Option<Bytes> {
+        if self.frames.is_empty() {
+            None
+        } else {
+            Some(self.frames.remove(0))
+        }
+    }
+
+    /// Number of frames.
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Whether the message has no frames.
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// The frames in order.
+    pub fn frames(&self) -> &[Bytes] {
+        &self.frames
+    }
+
+    /// Iterates over the frames.
+    pub fn iter(&self) -> std::slice::Iter<'_, Bytes> {
+        self.frames.iter()
+    }
+
+    /// The first frame.
+    pub fn first(&self) -> Option<&Bytes> {
+        self.frames.first()
+    }
+
+    /// The last frame.
+    pub fn last(&self) -> Option<&Bytes> {
+        self.frames.last()
+    }
+
+    /// Total payload bytes over all frames.
+    pub fn byte_len(&self) -> usize {
+        self.frames.iter().map(Bytes::len).sum()
+    }
+
+    /// Bytes this message takes on the wire (headers included).
+    pub fn encoded_len(&self) -> usize {
+        self.frames
+            .iter()
+            .map(|f| header_len(f.len()) + f.len())
+            .sum()
+    }
+
+    /// Appends the message's frames to `out`, MORE set on all but the last.
+    pub fn encode(&self, out: &mut BytesMut) {
+        out.reserve(self.encoded_len());
+        let last = self.frames.len().saturating_sub(1);
+        for (i, frame) in self.frames.iter().enumerate() {
+            put_header(out, i < last, false, frame.len());
+            out.extend_from_slice(frame);
+        }
+    }
+
+    /// Consumes the message into its frames.
+    pub fn into_frames(self) -> SmallVec<[Bytes; INLINE_FRAMES]> {
+        self.frames
+    }
+}
+
+impl std::ops::Index<usize> for Message {
+    type Output = Bytes;
+    fn index(&self, index: usize) -> &Bytes {
+        &self.frames[index]
+    }
+}
+
+impl<'a> IntoIterator for &'a Message {
+    type Item = &'a Bytes;
+    type IntoIter = std::slice::Iter<'a, Bytes>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.frames.iter()
+    }
+}
+
+impl IntoIterator for Message {
+    type Item = Bytes;
+    type IntoIter = smallvec::IntoIter<[Bytes; INLINE_FRAMES]>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.frames.into_iter()
+    }
+}
+
+impl<T: Into<Bytes>> FromIterator<T> for Message {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Message {
+            frames: iter.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+macro_rules! single_frame_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Message {
+            fn from(frame: $t) -> Self {
+                let mut m = Message::new();
+                m.push(frame);
+                m
+            }
+        }
+    )*};
+}
+single_frame_from!(Bytes, Vec<u8>, String, &'static str, &'static [u8]);
+
+impl<const N: usize> From<&'static [u8; N]> for Message {
+    fn from(frame: &'static [u8; N]) -> Self {
+        let mut m = Message::new();
+        m.push(Bytes::from_static(frame));
+        m
+    }
+}
+
+impl From<Vec<Bytes>> for Message {
+    fn from(frames: Vec<Bytes>) -> Self {
+        frames.into_iter().collect()
+    }
+}
+
+impl<T: Into<Bytes>, const N: usize> From<[T; N]> for Message {
+    fn from(frames: [T; N]) -> Self {
+        frames.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_more_flags_on_all_but_last() {
+        let m = Message::from(["id", "", "body"]);
+        let mut out = BytesMut::new();
+        m.encode(&mut out);
+        assert_eq!(
+            &out[..],
+            &[
+                0x01, 2, b'i', b'd', 0x01, 0, 0x00, 4, b'b', b'o', b'd', b'y'
+            ]
+        );
+        assert_eq!(out.len(), m.encoded_len());
+    }
+
+    #[test]
+    fn front_operations() {
+        let mut m = Message::from("body");
+        m.push_front("id");
+        assert_eq!(m.pop_front().as_deref(), Some(&b"id"[..]));
+        assert_eq!(m.len(), 1);
+        assert_eq!(m.byte_len(), 4);
+        assert!(Message::new().pop_front().is_none());
+    }
+
+    #[test]
+    fn clones_share_payloads() {
+        let m = Message::from(vec![0u8; 1024]);
+        let c = m.clone();
+        assert_eq!(m[0].as_ptr(), c[0].as_ptr());
+    }
+}

@@ -1,0 +1,459 @@
+//! One peer connection's protocol state, in quinn-proto's shape.
+//!
+//! A driver calls, in this order, whenever something happens:
+//!
+//! 1. [`Session::handle_input`] with the bytes it read (any split);
+//! 2. [`Session::handle_timeout`] when the instant from [`Session::poll_timeout`] passed;
+//! 3. [`Session::send_message`], [`Session::subscribe`], [`Session::cancel`] for what the
+//!    socket wants to send;
+//! 4. then drains [`Session::poll_event`] (handshake done, messages, subscriptions,
+//!    errors) and [`Session::poll_transmit`] (bytes to write), and re-arms its timer
+//!    with [`Session::poll_timeout`].
+//!
+//! The session never reads the clock and never performs IO: time is the `now` argument,
+//! so handshake deadlines and heartbeats are tested with a fake clock.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use monocoque_core::SegmentedBuffer;
+
+use crate::proto::command::Command;
+use crate::proto::error::ProtocolError;
+use crate::proto::frame::{Frame, FrameDecoder};
+use crate::proto::greeting::Version;
+use crate::proto::handshake::{Handshake, LocalIdentity, PeerInfo};
+use crate::proto::message::Message;
+use crate::proto::socket_type::SocketType;
+
+/// Per-connection protocol options (libzmq's names in brackets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Our socket type.
+    pub socket_type: SocketType,
+    /// Our routing id, sent as the `Identity` property (`ZMQ_ROUTING_ID`).
+    pub routing_id: Option<Bytes>,
+    /// Largest frame or message accepted from the peer (`ZMQ_MAXMSGSIZE`; `None` is
+    /// unlimited, libzmq's default).
+    pub max_msg_size: Option<u64>,
+    /// Time allowed for the handshake (`ZMQ_HANDSHAKE_IVL`, 30 s by default; `None`
+    /// disables the deadline).
+    pub handshake_ivl: Option<Duration>,
+    /// Interval between PINGs (`ZMQ_HEARTBEAT_IVL`; `None`, the default, sends none).
+    pub heartbeat_ivl: Option<Duration>,
+    /// TTL we ask the peer to apply to us (`ZMQ_HEARTBEAT_TTL`), sent in PINGs in
+    /// tenths of a second.
+    pub heartbeat_ttl: Option<Duration>,
+    /// How long to wait for any traffic after a PING (`ZMQ_HEARTBEAT_TIMEOUT`;
+    /// `None` uses `heartbeat_ivl`, as libzmq does).
+    pub heartbeat_timeout: Option<Duration>,
+}
+
+impl SessionConfig {
+    /// libzmq's defaults for a socket type.
+    pub fn new(socket_type: SocketType) -> Self {
+        SessionConfig {
+            socket_type,
+            routing_id: None,
+            max_msg_size: None,
+            handshake_ivl: Some(Duration::from_secs(30)),
+            heartbeat_ivl: None,
+            heartbeat_ttl: None,
+            heartbeat_timeout: None,
+        }
+    }
+}
+
+/// What a session reports to its socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The handshake completed; messages may now be sent.
+    HandshakeComplete(PeerInfo),
+    /// A whole message arrived (all its frames: delivery is atomic).
+    Message(Message),
+    /// The peer subscribed to a topic (ZMTP 3.1 SUBSCRIBE or a 3.0 `0x01` message).
+    Subscribe(Bytes),
+    /// The peer cancelled a subscription (ZMTP 3.1 CANCEL or a 3.0 `0x00` message).
+    Cancel(Bytes),
+    /// The session failed and is closed. Bytes still waiting in
+    /// [`Session::poll_transmit`] (an ERROR command for the peer) should be written
+    /// before the connection is closed.
+    Closed(ProtocolError),
+}
+
+#[derive(Debug)]
+enum State {
+    Handshake(Handshake),
+    Active(Version),
+    Closed,
+}
+
+/// The protocol state of one peer connection.
+///
+/// ```
+/// use std::time::Instant;
+/// use bytes::BytesMut;
+/// use monocoque_zmtp::proto::session::{Event, Session, SessionConfig};
+/// use monocoque_zmtp::proto::socket_type::SocketType;
+///
+/// let now = Instant::now();
+/// let mut client = Session::new(SessionConfig::new(SocketType::Req), now).unwrap();
+/// let mut server = Session::new(SessionConfig::new(SocketType::Rep), now).unwrap();
+/// // Shuttle bytes until both sides are quiet.
+/// let mut wire = BytesMut::new();
+/// for _ in 0..4 {
+///     client.poll_transmit(&mut wire);
+///     server.handle_input(wire.split().freeze(), now);
+///     server.poll_transmit(&mut wire);
+///     client.handle_input(wire.split().freeze(), now);
+/// }
+/// assert!(matches!(client.poll_event(), Some(Event::HandshakeComplete(_))));
+/// client.send_message(&"Hello".into()).unwrap();
+/// client.poll_transmit(&mut wire);
+/// server.handle_input(wire.split().freeze(), now);
+/// assert!(matches!(server.poll_event(), Some(Event::HandshakeComplete(_))));
+/// assert_eq!(server.poll_event(), Some(Event::Message("Hello".into())));
+/// ```
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    state: State,
+    input: SegmentedBuffer,
+    frames: FrameDecoder,
+    /// Frames of a message whose last frame has not arrived yet.
+    partial: Message,
+    partial_len: u64,
+    out: BytesMut,
+    events: VecDeque<Event>,
+    /// The peer's whole greeting arrived: from then on it can read an ERROR command.
+    greeted: bool,
+    handshake_deadline: Option<Instant>,
+    next_ping: Option<Instant>,
+    /// Set when we sent a PING and have heard nothing since.
+    pong_deadline: Option<Instant>,
+    /// Set when the peer's PING asked for a TTL and nothing arrived since.
+    ttl_deadline: Option<Instant>,
+}
+
+impl Session {
+    /// Starts a session; our greeting's first part is ready in
+    /// [`poll_transmit`](Self::poll_transmit) at once.
+    pub fn new(config: SessionConfig, now: Instant) -> Result<Session, ProtocolError> {
+        let local = LocalIdentity {
+            socket_type: config.socket_type,
+            routing_id: config.routing_id.clone(),
+        };
+        local.validate()?;
+        let mut out = BytesMut::with_capacity(128);
+        let handshake = Handshake::start(local, &mut out);
+        Ok(Session {
+            frames: FrameDecoder::new(config.max_msg_size),
+            handshake_deadline: config.handshake_ivl.map(|ivl| now + ivl),
+            config,
+            state: State::Handshake(handshake),
+            input: SegmentedBuffer::new(),
+            partial: Message::new(),
+            partial_len: 0,
+            out,
+            events: VecDeque::new(),
+            greeted: false,
+            next_ping: None,
+            pong_deadline: None,
+            ttl_deadline: None,
+        })
+    }
+
+    /// The configuration the session was made with.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// Whether the handshake completed and the session is not closed.
+    pub fn is_active(&self) -> bool {
+        matches!(self.state, State::Active(_))
+    }
+
+    /// Whether the session failed or was closed.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// The negotiated version once the handshake completed.
+    pub fn version(&self) -> Option<Version> {
+        match self.state {
+            State::Active(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Feeds bytes read from the connection. Any bytes count as liveness.
+    pub fn handle_input(&mut self, data: Bytes, now: Instant) {
+        if self.is_closed() {
+            return;
+        }
+        self.pong_deadline = None;
+        self.ttl_deadline = None;
+        self.input.push(data);
+        if let Err(err) = self.process_input(now) {
+            self.fail(err);
+        }
+    }
+
+    fn process_input(&mut self, now: Instant) -> Result<(), ProtocolError> {
+        loop {
+            match std::mem::replace(&mut self.state, State::Closed) {
+                State::Handshake(Handshake::ExpectGreeting(s)) => {
+                    let next = s.handle_input(&mut self.input, &mut self.out)?;
+                    let waiting = matches!(next, Handshake::ExpectGreeting(_));
+                    self.greeted = !waiting;
+                    self.state = State::Handshake(next);
+                    if waiting {
+                        return Ok(());
+                    }
+                }
+                State::Handshake(Handshake::ExpectReady(s)) => {
+                    let Some(frame) = self.frames.decode(&mut self.input)? else {
+                        self.state = State::Handshake(Handshake::ExpectReady(s));
+                        return Ok(());
+                    };
+                    match s.handle_frame(frame)? {
+                        Handshake::Done(peer) => self.complete_handshake(peer, now),
+                        next => self.state = State::Handshake(next),
+                    }
+                }
+                State::Handshake(Handshake::Done(peer)) => self.complete_handshake(peer, now),
+                State::Active(version) => {
+                    self.state = State::Active(version);
+                    while let Some(frame) = self.frames.decode(&mut self.input)? {
+                        self.handle_frame(frame, now)?;
+                    }
+                    return Ok(());
+                }
+                State::Closed => return Ok(()),
+            }
+        }
+    }
+
+    fn complete_handshake(&mut self, peer: PeerInfo, now: Instant) {
+        self.state = State::Active(peer.version);
+        self.handshake_deadline = None;
+        self.next_ping = self.config.heartbeat_ivl.map(|ivl| now + ivl);
+        self.events.push_back(Event::HandshakeComplete(peer));
+    }
+
+    fn handle_frame(&mut self, frame: Frame, now: Instant) -> Result<(), ProtocolError> {
+        if frame.command {
+            return self.handle_command(Command::decode(frame.body)?, now);
+        }
+        self.partial_len += frame.body.len() as u64;
+        if let Some(max) = self.config.max_msg_size
+            && self.partial_len > max
+        {
+            return Err(ProtocolError::MessageTooLarge {
+                size: self.partial_len,
+                max,
+            });
+        }
+        self.partial.push(frame.body);
+        if frame.more {
+            return Ok(());
+        }
+        self.partial_len = 0;
+        let message = std::mem::take(&mut self.partial);
+        self.events.push_back(self.classify_message(message));
+        Ok(())
+    }
+
+    /// RFC 29 for ZMTP 3.0: a publisher reads a subscriber's one-frame message starting
+    /// with 0x01 as a subscription and with 0x00 as a cancellation.
+    fn classify_message(&self, message: Message) -> Event {
+        if matches!(self.config.socket_type, SocketType::Pub | SocketType::Xpub)
+            && message.len() == 1
+        {
+            let body = &message[0];
+            match body.first() {
+                Some(1) => return Event::Subscribe(body.slice(1..)),
+                Some(0) => return Event::Cancel(body.slice(1..)),
+                _ => {}
+            }
+        }
+        Event::Message(message)
+    }
+
+    fn handle_command(&mut self, command: Command, now: Instant) -> Result<(), ProtocolError> {
+        match command {
+            Command::Ping { ttl, context } => {
+                // RFC 37: answer with a PONG carrying the PING's context; a non-zero TTL
+                // asks us to close if nothing arrives from the peer for that long.
+                Command::pong(context).encode(&mut self.out);
+                if ttl > 0 && self.ttl_deadline.is_none() {
+                    self.ttl_deadline = Some(now + Duration::from_millis(u64::from(ttl) * 100));
+                }
+            }
+            Command::Pong { .. } => {}
+            Command::Subscribe(topic) => self.events.push_back(Event::Subscribe(topic)),
+            Command::Cancel(topic) => self.events.push_back(Event::Cancel(topic)),
+            Command::Error { reason } => {
+                return Err(ProtocolError::PeerError {
+                    reason: String::from_utf8_lossy(&reason).into_owned(),
+                });
+            }
+            Command::Ready(_) => {
+                return Err(ProtocolError::UnexpectedCommand {
+                    name: "READY".into(),
+                    during: "after the handshake",
+                });
+            }
+            // Unknown commands are ignored, as libzmq does: a later ZMTP revision may
+            // add some, and they never reach the socket.
+            Command::Other { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Queues a message for the peer.
+    pub fn send_message(&mut self, message: &Message) -> Result<(), ProtocolError> {
+        self.check_sendable()?;
+        if message.is_empty() {
+            return Err(ProtocolError::EmptyMessage);
+        }
+        message.encode(&mut self.out);
+        Ok(())
+    }
+
+    /// Sends a subscription upstream: a SUBSCRIBE command to a ZMTP 3.1 peer, a
+    /// message `0x01 + topic` to a ZMTP 3.0 peer.
+    pub fn subscribe(&mut self, topic: &[u8]) -> Result<(), ProtocolError> {
+        self.send_subscription(topic, true)
+    }
+
+    /// Cancels a subscription upstream: a CANCEL command to a ZMTP 3.1 peer, a message
+    /// `0x00 + topic` to a ZMTP 3.0 peer.
+    pub fn cancel(&mut self, topic: &[u8]) -> Result<(), ProtocolError> {
+        self.send_subscription(topic, false)
+    }
+
+    fn send_subscription(&mut self, topic: &[u8], subscribe: bool) -> Result<(), ProtocolError> {
+        let version = self.check_sendable()?;
+        if version.has_commands_3_1() {
+            let topic = Bytes::copy_from_slice(topic);
+            let command = if subscribe {
+                Command::Subscribe(topic)
+            } else {
+                Command::Cancel(topic)
+            };
+            command.encode(&mut self.out);
+        } else {
+            let mut body = BytesMut::with_capacity(topic.len() + 1);
+            body.extend_from_slice(&[u8::from(subscribe)]);
+            body.extend_from_slice(topic);
+            crate::proto::frame::put_frame(&mut self.out, false, false, &body);
+        }
+        Ok(())
+    }
+
+    fn check_sendable(&self) -> Result<Version, ProtocolError> {
+        match self.state {
+            State::Active(version) => Ok(version),
+            State::Closed => Err(ProtocolError::Closed),
+            State::Handshake(_) => Err(ProtocolError::NotReady),
+        }
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Moves the bytes waiting to be written into `buf` and returns how many.
+    ///
+    /// When `buf` is empty the session's buffer is swapped in without copying, so a
+    /// driver that passes the same buffer back and forth never copies twice.
+    pub fn poll_transmit(&mut self, buf: &mut BytesMut) -> usize {
+        let n = self.out.len();
+        if buf.is_empty() {
+            std::mem::swap(buf, &mut self.out);
+        } else {
+            buf.extend_from_slice(&self.out);
+            self.out.clear();
+        }
+        n
+    }
+
+    /// Bytes waiting in [`poll_transmit`](Self::poll_transmit).
+    pub fn pending_transmit(&self) -> usize {
+        self.out.len()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.handshake_deadline,
+            self.next_ping,
+            self.pong_deadline,
+            self.ttl_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Fires the timers whose instant passed: the handshake deadline, the heartbeat
+    /// timeout, the peer's TTL, and the next PING.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.is_closed() {
+            return;
+        }
+        if self.handshake_deadline.is_some_and(|t| t <= now) {
+            return self.fail(ProtocolError::HandshakeTimeout);
+        }
+        if self.pong_deadline.is_some_and(|t| t <= now)
+            || self.ttl_deadline.is_some_and(|t| t <= now)
+        {
+            return self.fail(ProtocolError::HeartbeatTimeout);
+        }
+        if let (Some(at), Some(ivl)) = (self.next_ping, self.config.heartbeat_ivl)
+            && at <= now
+        {
+            let ttl = self.config.heartbeat_ttl.map_or(0, |ttl| {
+                u16::try_from(ttl.as_millis() / 100).unwrap_or(u16::MAX)
+            });
+            Command::Ping {
+                ttl,
+                context: Bytes::new(),
+            }
+            .encode(&mut self.out);
+            self.next_ping = Some(now + ivl);
+            if self.pong_deadline.is_none() {
+                let timeout = self.config.heartbeat_timeout.unwrap_or(ivl);
+                self.pong_deadline = Some(now + timeout);
+            }
+        }
+    }
+
+    /// Closes the session with an error: an ERROR command is queued for the peer when
+    /// the error is one the peer should hear about, and [`Event::Closed`] is reported.
+    fn fail(&mut self, err: ProtocolError) {
+        if self.greeted
+            && let Some(reason) = err.error_reason()
+        {
+            Command::error(&reason).encode(&mut self.out);
+        }
+        self.state = State::Closed;
+        self.input.clear();
+        self.partial = Message::new();
+        self.handshake_deadline = None;
+        self.next_ping = None;
+        self.pong_deadline = None;
+        self.ttl_deadline = None;
+        self.events.push_back(Event::Closed(err));
+    }
+
+    /// Closes the session locally (no error is reported to the peer).
+    pub fn close(&mut self) {
+        self.state = State::Closed;
+        self.input.clear();
+        self.partial = Message::new();
+    }
+}
