@@ -10,5 +10,6 @@ pub mod frame;
 pub mod greeting;
 pub mod handshake;
 pub mod message;
+pub mod pattern;
 pub mod session;
 pub mod socket_type;

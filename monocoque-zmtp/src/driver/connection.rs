@@ -1,0 +1,243 @@
+//! One connection's task: where bytes enter and leave.
+//!
+//! Reads land in [`IoArena`] pages and go to the [`Session`] as `Bytes` without a copy;
+//! the session's events go to the socket's [`Core`](crate::socket::core::Core); the
+//! peer's queued messages are encoded into one write buffer, so everything sent while
+//! a write is in flight goes out together in the next write (batching without a
+//! `flush`). Timers come from [`Session::poll_timeout`].
+
+use std::io;
+use std::pin::pin;
+use std::rc::Rc;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use compio::buf::BufResult;
+use compio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use futures::FutureExt;
+use futures::future::Fuse;
+use futures::future::FusedFuture;
+use monocoque_core::{IoArena, ReadRegion};
+
+use crate::driver::notify::{Notify, Stop};
+use crate::proto::error::ProtocolError;
+use crate::proto::message::Message;
+use crate::proto::pattern::PeerId;
+use crate::proto::session::{Event, Session};
+use crate::proto::socket_type::SocketType;
+use crate::socket::core::{Shared, SubscriptionOp};
+
+/// Why a connection ended.
+#[derive(Debug)]
+pub(crate) enum End {
+    /// The peer closed the connection.
+    PeerClosed,
+    /// The connection failed.
+    Io(io::Error),
+    /// The peer broke the protocol, was incompatible, or timed out.
+    Protocol(ProtocolError),
+    /// The socket or endpoint was closed locally.
+    Stopped,
+}
+
+async fn read_some<S>(stream: &S, region: ReadRegion) -> BufResult<usize, ReadRegion>
+where
+    for<'a> &'a S: AsyncRead,
+{
+    let mut reader = stream;
+    reader.read(region).await
+}
+
+async fn write_all<S>(stream: &S, buf: BytesMut) -> BufResult<(), BytesMut>
+where
+    for<'a> &'a S: AsyncWrite,
+{
+    let mut writer = stream;
+    writer.write_all(buf).await
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => compio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs one connection until it ends. The caller tells the core the peer is gone.
+pub(crate) async fn run<S>(
+    stream: S,
+    shared: Rc<Shared>,
+    id: PeerId,
+    link: Rc<Notify>,
+    stop: Rc<Stop>,
+) -> End
+where
+    for<'a> &'a S: AsyncRead + AsyncWrite,
+{
+    let options = &shared.options;
+    let mut session = match Session::new(options.session_config(shared.socket_type), Instant::now())
+    {
+        Ok(session) => session,
+        Err(err) => return End::Protocol(err),
+    };
+    let mut arena = IoArena::new(options.buffers.read_page_size);
+    let batch = options.buffers.write_batch_size.max(1);
+    let mut spare: Option<BytesMut> = Some(BytesMut::with_capacity(batch));
+    let mut reading = pin!(Fuse::terminated());
+    let mut writing = pin!(Fuse::terminated());
+    let mut messages: Vec<Message> = Vec::new();
+    let mut ops: Vec<SubscriptionOp> = Vec::new();
+    // Set when the connection must end once the pending bytes are written.
+    let mut closing: Option<End> = None;
+    let mut linger_deadline: Option<Instant> = None;
+    let mut lingering = false;
+    let mut was_flushed = true;
+
+    loop {
+        let woken = link.listen();
+
+        // Queued messages go into the session, up to one batch.
+        if session.is_active() && closing.is_none() {
+            let room = batch.saturating_sub(session.pending_transmit());
+            if room > 0 {
+                shared
+                    .core
+                    .borrow_mut()
+                    .take_outgoing(id, room, &mut messages, &mut ops);
+                for op in ops.drain(..) {
+                    let _ = match op {
+                        SubscriptionOp::Subscribe(topic) => session.subscribe(&topic),
+                        SubscriptionOp::Cancel(topic) => session.cancel(&topic),
+                    };
+                }
+                if !messages.is_empty() {
+                    for message in messages.drain(..) {
+                        let _ = session.send_message(&message);
+                    }
+                    shared.send_ready.notify();
+                }
+            }
+        }
+
+        if writing.is_terminated() && session.pending_transmit() > 0 {
+            let mut buf = spare.take().unwrap_or_default();
+            buf.clear();
+            session.poll_transmit(&mut buf);
+            writing.set(write_all(&stream, buf).fuse());
+        }
+
+        let idle = writing.is_terminated() && session.pending_transmit() == 0;
+        let flushed = idle && !shared.core.borrow().has_outgoing(id);
+        if flushed != was_flushed {
+            shared.core.borrow_mut().set_flushed(id, flushed);
+            if flushed {
+                shared.flushed.notify();
+            }
+            was_flushed = flushed;
+        }
+
+        if let Some(end) = closing.take() {
+            if idle || matches!(end, End::PeerClosed | End::Io(_)) {
+                return end;
+            }
+            closing = Some(end);
+        }
+        if stop.is_stopped() && !lingering {
+            // ZMQ_LINGER: queued messages may still be written for this long.
+            lingering = true;
+            linger_deadline = options.linger.map(|linger| Instant::now() + linger);
+        }
+        if lingering {
+            let past_deadline = linger_deadline.is_some_and(|at| Instant::now() >= at);
+            if flushed || past_deadline || !session.is_active() {
+                return End::Stopped;
+            }
+        }
+
+        if reading.is_terminated()
+            && closing.is_none()
+            && !stop.is_stopped()
+            && shared.core.borrow().can_read(id)
+        {
+            reading.set(read_some(&stream, arena.region()).fuse());
+        }
+
+        let deadline = match (session.poll_timeout(), linger_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut timer = pin!(sleep_until(deadline).fuse());
+        let mut woken = pin!(woken.fuse());
+        let mut stopped = pin!(
+            async {
+                if lingering {
+                    std::future::pending::<()>().await;
+                }
+                stop.wait().await;
+            }
+            .fuse()
+        );
+
+        futures::select_biased! {
+            BufResult(result, region) = reading => match result {
+                Ok(0) => closing = Some(End::PeerClosed),
+                Ok(_) => session.handle_input(arena.freeze(region), Instant::now()),
+                Err(err) => closing = Some(End::Io(err)),
+            },
+            BufResult(result, buf) = writing => match result {
+                Ok(()) => spare = Some(buf),
+                Err(err) => closing = Some(End::Io(err)),
+            },
+            () = timer => session.handle_timeout(Instant::now()),
+            () = woken => {}
+            () = stopped => {}
+        }
+
+        while let Some(event) = session.poll_event() {
+            handle_event(&shared, id, &mut session, event, &mut closing);
+        }
+    }
+}
+
+fn handle_event(
+    shared: &Shared,
+    id: PeerId,
+    session: &mut Session,
+    event: Event,
+    closing: &mut Option<End>,
+) {
+    match event {
+        Event::HandshakeComplete(info) => {
+            let mut core = shared.core.borrow_mut();
+            if let Err(err) = core.peer_ready(id, info) {
+                session.close();
+                *closing = Some(End::Protocol(err));
+                return;
+            }
+            if matches!(shared.socket_type, SocketType::Sub | SocketType::Xsub) {
+                for topic in core.subscription_topics() {
+                    let _ = session.subscribe(&topic);
+                }
+            }
+            drop(core);
+            shared.send_ready.notify();
+        }
+        Event::Message(message) => {
+            if shared.core.borrow_mut().deliver(id, message) {
+                shared.recv_ready.notify();
+            }
+        }
+        Event::Subscribe(topic) => subscription(shared, id, &topic, true),
+        Event::Cancel(topic) => subscription(shared, id, &topic, false),
+        Event::Closed(err) => *closing = Some(End::Protocol(err)),
+    }
+}
+
+fn subscription(shared: &Shared, id: PeerId, topic: &[u8], on: bool) {
+    let mut core = shared.core.borrow_mut();
+    if let Some(report) = core.peer_subscribed(id, topic, on) {
+        core.deliver_subscription(id, report);
+        drop(core);
+        shared.recv_ready.notify();
+    }
+}

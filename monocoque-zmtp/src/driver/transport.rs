@@ -1,0 +1,250 @@
+//! Listeners and connecters for `tcp://` and `ipc://`: accept loops, connect with
+//! reconnect and back-off. Each connection runs [`connection::run`].
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+use compio::io::{AsyncRead, AsyncWrite};
+use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use futures::FutureExt;
+
+use crate::driver::connection::{self, End};
+use crate::driver::notify::Stop;
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::proto::pattern::PeerId;
+use crate::socket::core::Shared;
+
+/// Runs `fut` unless `stop` fires first.
+async fn or_stop<T>(stop: &Stop, fut: impl Future<Output = T>) -> Option<T> {
+    futures::select_biased! {
+        () = stop.wait().fuse() => None,
+        value = fut.fuse() => Some(value),
+    }
+}
+
+fn resolve_bind_host(host: &str) -> &str {
+    if host == "*" { "0.0.0.0" } else { host }
+}
+
+/// Binds `endpoint` and spawns its accept loop. Returns the endpoint actually bound
+/// (an ephemeral port filled in).
+pub(crate) async fn bind(
+    shared: &Rc<Shared>,
+    endpoint: &Endpoint,
+    stop: Rc<Stop>,
+) -> Result<Endpoint, Error> {
+    match endpoint {
+        Endpoint::Tcp { host, port } => {
+            let listener = TcpListener::bind((resolve_bind_host(host), *port)).await?;
+            let local = listener.local_addr()?;
+            let bound = Endpoint::Tcp {
+                host: match local {
+                    SocketAddr::V4(a) => a.ip().to_string(),
+                    SocketAddr::V6(a) => a.ip().to_string(),
+                },
+                port: local.port(),
+            };
+            compio::runtime::spawn(accept_loop(shared.clone(), stop, TcpAcceptor(listener)))
+                .detach();
+            Ok(bound)
+        }
+        Endpoint::Ipc(path) => {
+            remove_stale_socket(path);
+            let listener = UnixListener::bind(path).await?;
+            compio::runtime::spawn(accept_loop(
+                shared.clone(),
+                stop,
+                UnixAcceptor(listener, path.clone()),
+            ))
+            .detach();
+            Ok(endpoint.clone())
+        }
+        Endpoint::Inproc(_) => Err(Error::Io(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "inproc:// is not supported yet",
+        ))),
+    }
+}
+
+/// libzmq replaces a socket file left behind by an earlier process.
+fn remove_stale_socket(path: &PathBuf) {
+    use std::os::unix::fs::FileTypeExt;
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && meta.file_type().is_socket()
+    {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+trait Acceptor {
+    type Stream: 'static;
+    async fn accept(&self) -> io::Result<Self::Stream>;
+    fn cleanup(&self) {}
+}
+
+struct TcpAcceptor(TcpListener);
+impl Acceptor for TcpAcceptor {
+    type Stream = TcpStream;
+    async fn accept(&self) -> io::Result<TcpStream> {
+        let (stream, _) = self.0.accept().await?;
+        let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+}
+
+struct UnixAcceptor(UnixListener, PathBuf);
+impl Acceptor for UnixAcceptor {
+    type Stream = UnixStream;
+    async fn accept(&self) -> io::Result<UnixStream> {
+        Ok(self.0.accept().await?.0)
+    }
+    fn cleanup(&self) {
+        let _ = std::fs::remove_file(&self.1);
+    }
+}
+
+async fn accept_loop<A: Acceptor>(shared: Rc<Shared>, stop: Rc<Stop>, acceptor: A)
+where
+    for<'a> &'a A::Stream: AsyncRead + AsyncWrite,
+{
+    loop {
+        match or_stop(&stop, acceptor.accept()).await {
+            None => break,
+            Some(Ok(stream)) => {
+                let (id, link) = shared.core.borrow_mut().add_peer(false);
+                let task = serve(shared.clone(), stream, id, link, stop.clone());
+                compio::runtime::spawn(task).detach();
+            }
+            Some(Err(err)) => {
+                // Out of descriptors or a connection reset before accept: wait a little
+                // instead of spinning, then keep serving.
+                tracing::warn!(error = %err, "accept failed");
+                if or_stop(&stop, compio::time::sleep(Duration::from_millis(100)))
+                    .await
+                    .is_none()
+                {
+                    break;
+                }
+            }
+        }
+    }
+    acceptor.cleanup();
+}
+
+async fn serve<S: 'static>(
+    shared: Rc<Shared>,
+    stream: S,
+    id: PeerId,
+    link: Rc<crate::driver::notify::Notify>,
+    stop: Rc<Stop>,
+) where
+    for<'a> &'a S: AsyncRead + AsyncWrite,
+{
+    let end = connection::run(stream, shared.clone(), id, link, stop).await;
+    finish(&shared, id, &end);
+}
+
+fn finish(shared: &Shared, id: PeerId, end: &End) {
+    let mut core = shared.core.borrow_mut();
+    match end {
+        End::Protocol(err) => {
+            core.stats.protocol_errors += 1;
+            tracing::warn!(peer = %id, error = %err, kind = ?err.kind(), "peer disconnected for a protocol error");
+        }
+        End::Io(err) => {
+            core.stats.disconnects += 1;
+            tracing::debug!(peer = %id, error = %err, "connection lost");
+        }
+        End::PeerClosed => core.stats.disconnects += 1,
+        End::Stopped => {}
+    }
+    core.peer_disconnected(id);
+    drop(core);
+    shared.send_ready.notify();
+    shared.recv_ready.notify();
+    shared.flushed.notify();
+}
+
+/// Connects to `endpoint` in the background, reconnecting after `reconnect_ivl` (with
+/// doubling back-off up to `reconnect_ivl_max`) whenever the connection fails or ends.
+pub(crate) fn spawn_connecter(
+    shared: &Rc<Shared>,
+    endpoint: Endpoint,
+    stop: Rc<Stop>,
+    pipe: Option<PeerId>,
+) {
+    compio::runtime::spawn(connect_loop(shared.clone(), endpoint, stop, pipe)).detach();
+}
+
+async fn connect_loop(
+    shared: Rc<Shared>,
+    endpoint: Endpoint,
+    stop: Rc<Stop>,
+    pipe: Option<PeerId>,
+) {
+    let base = shared.options.reconnect_ivl;
+    let mut ivl = base;
+    while !stop.is_stopped() {
+        let connected = match &endpoint {
+            Endpoint::Tcp { host, port } => {
+                match or_stop(&stop, TcpStream::connect((host.as_str(), *port))).await {
+                    None => break,
+                    Some(Ok(stream)) => {
+                        let _ = stream.set_nodelay(true);
+                        run_connected(&shared, stream, pipe, &stop).await;
+                        true
+                    }
+                    Some(Err(_)) => false,
+                }
+            }
+            Endpoint::Ipc(path) => match or_stop(&stop, UnixStream::connect(path)).await {
+                None => break,
+                Some(Ok(stream)) => {
+                    run_connected(&shared, stream, pipe, &stop).await;
+                    true
+                }
+                Some(Err(_)) => false,
+            },
+            Endpoint::Inproc(_) => break,
+        };
+        if connected {
+            ivl = base;
+        }
+        if or_stop(&stop, compio::time::sleep(ivl)).await.is_none() {
+            break;
+        }
+        if !connected && let Some(max) = shared.options.reconnect_ivl_max {
+            ivl = (ivl * 2).min(max.max(base));
+        }
+    }
+    if let Some(id) = pipe {
+        shared.core.borrow_mut().remove_peer(id);
+        shared.flushed.notify();
+    }
+}
+
+async fn run_connected<S: 'static>(
+    shared: &Rc<Shared>,
+    stream: S,
+    pipe: Option<PeerId>,
+    stop: &Rc<Stop>,
+) where
+    for<'a> &'a S: AsyncRead + AsyncWrite,
+{
+    let (id, link) = match pipe {
+        Some(id) => {
+            let link = shared.core.borrow().link(id);
+            match link {
+                Some(link) => (id, link),
+                None => return,
+            }
+        }
+        None => shared.core.borrow_mut().add_peer(false),
+    };
+    let end = connection::run(stream, shared.clone(), id, link, stop.clone()).await;
+    finish(shared, id, &end);
+}

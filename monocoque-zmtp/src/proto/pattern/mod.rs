@@ -1,0 +1,57 @@
+//! Routing patterns: the pure bookkeeping behind each socket type.
+//!
+//! Nothing here performs IO, reads the clock or owns a queue: these types decide *which
+//! peer* a message goes to or is accepted from, and what a message must look like on
+//! the way, and leave moving bytes to the driver. Each connection is named by a
+//! [`PeerId`] the socket assigns.
+//!
+//! | Type | Used by | RFC |
+//! |------|---------|-----|
+//! | [`RoundRobin`] | load-balancing out (PUSH, DEALER, REQ) and fair-queuing in (PULL, DEALER, ROUTER, REP, SUB) | 28, 30 |
+//! | [`Subscriptions`] | SUB/XSUB topic filters, one peer's subscriptions at PUB/XPUB | 29 |
+//! | [`Distributor`] | PUB/XPUB fan-out and XPUB's upstream reporting | 29 |
+//! | [`ReqState`] | REQ's strict send/receive alternation and delimiter | 28 |
+//! | [`RepState`] | REP's envelope kept from request to reply | 28 |
+//! | [`RoutingTable`] | ROUTER routing ids | 28 |
+//!
+//! None of these types recurse over peer-controlled data (the topic trie is walked with
+//! loops), so a long topic or a deep envelope cannot overflow the stack.
+
+pub mod dist;
+pub mod rep;
+pub mod req;
+pub mod round_robin;
+pub mod router;
+pub mod subscriptions;
+
+pub use dist::Distributor;
+pub use rep::RepState;
+pub use req::ReqState;
+pub use round_robin::RoundRobin;
+pub use router::RoutingTable;
+pub use subscriptions::Subscriptions;
+
+/// The key a socket assigns to each of its connections.
+///
+/// Ids are chosen by the socket (typically a counter) and are never reused while the
+/// connection lives; they are unrelated to ZMTP routing ids, which [`RoutingTable`]
+/// maps to and from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PeerId(pub u64);
+
+impl std::fmt::Display for PeerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "peer#{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_id_displays_and_orders() {
+        assert_eq!(PeerId(7).to_string(), "peer#7");
+        assert!(PeerId(1) < PeerId(2));
+    }
+}

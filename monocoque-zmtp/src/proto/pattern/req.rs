@@ -1,0 +1,200 @@
+//! The REQ side of request-reply (RFC 28).
+//!
+//! RFC 28: "The REQ socket MUST prefix an empty delimiter frame to each outgoing
+//! message", "MUST accept a reply only from the peer it sent the last request to", and
+//! alternates strictly: one request, then one reply. Choosing the peer (round robin
+//! over peers able to take the message) is [`super::RoundRobin`]'s job; this type keeps
+//! the alternation and the envelope.
+
+use bytes::Bytes;
+
+use super::PeerId;
+use crate::proto::error::ProtocolError;
+use crate::proto::message::Message;
+
+/// A strict REQ: send a request, receive its reply, repeat.
+///
+/// ```
+/// use monocoque_zmtp::proto::message::Message;
+/// use monocoque_zmtp::proto::pattern::{PeerId, ReqState};
+///
+/// let mut req = ReqState::new();
+/// let wire = req.start_request(PeerId(1), Message::from("Hello")).unwrap();
+/// assert_eq!(wire, Message::from(["", "Hello"]));
+/// assert!(!req.can_send());
+/// let reply = req.accept_reply(PeerId(1), Message::from(["", "World"]));
+/// assert_eq!(reply, Some(Message::from("World")));
+/// assert!(req.can_send());
+/// ```
+///
+/// # When the asked peer goes away
+///
+/// libzmq's strict REQ (ZMQ_REQ_RELAXED off) keeps waiting for a reply that can no
+/// longer come: the reply could only come from the peer it asked, and that peer is
+/// gone. Here [`ReqState::peer_detached`] abandons the request instead and allows
+/// sending again, so the caller can report the loss and resend (to another peer, or to
+/// the same one after it reconnects). A reconnected peer gets a new [`PeerId`], so a
+/// late reply from the old connection can never be mistaken for the answer to a new
+/// request.
+#[derive(Debug, Default, Clone)]
+pub struct ReqState {
+    /// The peer the outstanding request went to.
+    asked: Option<PeerId>,
+}
+
+impl ReqState {
+    /// A REQ with no request outstanding.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Starts a request to `peer`: returns the message to send it, with an empty
+    /// delimiter frame pushed at the front, and remembers `peer` as the one asked.
+    ///
+    /// Fails with [`ProtocolError::InvalidOption`] (kind Misuse) while a request is
+    /// waiting for its reply, and with [`ProtocolError::EmptyMessage`] for a message
+    /// with no frames; the state is unchanged on error.
+    pub fn start_request(
+        &mut self,
+        peer: PeerId,
+        mut request: Message,
+    ) -> Result<Message, ProtocolError> {
+        if self.asked.is_some() {
+            return Err(ProtocolError::InvalidOption(
+                "REQ: a request is already waiting for its reply",
+            ));
+        }
+        if request.is_empty() {
+            return Err(ProtocolError::EmptyMessage);
+        }
+        request.push_front(Bytes::new());
+        self.asked = Some(peer);
+        Ok(request)
+    }
+
+    /// Whether a new request may be started (no reply is awaited).
+    pub fn can_send(&self) -> bool {
+        self.asked.is_none()
+    }
+
+    /// The peer whose reply is awaited, if any.
+    pub fn asked(&self) -> Option<PeerId> {
+        self.asked
+    }
+
+    /// Accepts a message from `from` as the reply: returns it without its delimiter,
+    /// and allows the next request.
+    ///
+    /// Returns `None`, dropping the message and leaving the state unchanged, when no
+    /// request is outstanding, when `from` is not the peer asked, or when the message is
+    /// not an empty delimiter frame followed by at least one body frame (libzmq drops
+    /// such replies too).
+    pub fn accept_reply(&mut self, from: PeerId, mut reply: Message) -> Option<Message> {
+        if self.asked != Some(from) {
+            return None;
+        }
+        let delimited = reply.first().is_some_and(Bytes::is_empty) && reply.len() >= 2;
+        if !delimited {
+            return None;
+        }
+        reply.pop_front();
+        self.asked = None;
+        Some(reply)
+    }
+
+    /// Tells the REQ that `peer`'s connection is gone. If it was the peer asked, the
+    /// request is abandoned and sending is allowed again (see the type's docs); returns
+    /// whether that happened.
+    pub fn peer_detached(&mut self, peer: PeerId) -> bool {
+        if self.asked == Some(peer) {
+            self.asked = None;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::error::ErrorKind;
+
+    #[test]
+    fn adds_delimiter_and_alternates() {
+        let mut req = ReqState::new();
+        assert!(req.can_send());
+        let wire = req
+            .start_request(PeerId(3), Message::from(["a", "b"]))
+            .unwrap();
+        assert_eq!(wire, Message::from(["", "a", "b"]));
+        assert_eq!(req.asked(), Some(PeerId(3)));
+        let err = req
+            .start_request(PeerId(4), Message::from("again"))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Misuse);
+        assert_eq!(req.asked(), Some(PeerId(3)));
+        let reply = req.accept_reply(PeerId(3), Message::from(["", "x", "y"]));
+        assert_eq!(reply, Some(Message::from(["x", "y"])));
+        assert!(req.can_send());
+        assert!(req.start_request(PeerId(4), Message::from("next")).is_ok());
+    }
+
+    #[test]
+    fn refuses_empty_request() {
+        let mut req = ReqState::new();
+        assert_eq!(
+            req.start_request(PeerId(1), Message::new()),
+            Err(ProtocolError::EmptyMessage)
+        );
+        assert!(req.can_send());
+    }
+
+    #[test]
+    fn drops_reply_from_other_peer() {
+        let mut req = ReqState::new();
+        req.start_request(PeerId(1), Message::from("q")).unwrap();
+        assert_eq!(req.accept_reply(PeerId(2), Message::from(["", "r"])), None);
+        assert!(!req.can_send());
+        assert_eq!(
+            req.accept_reply(PeerId(1), Message::from(["", "r"])),
+            Some(Message::from("r"))
+        );
+    }
+
+    #[test]
+    fn drops_reply_without_delimiter() {
+        let mut req = ReqState::new();
+        req.start_request(PeerId(1), Message::from("q")).unwrap();
+        assert_eq!(req.accept_reply(PeerId(1), Message::from("r")), None);
+        assert_eq!(req.accept_reply(PeerId(1), Message::from(["x", "r"])), None);
+        assert_eq!(req.accept_reply(PeerId(1), Message::from("")), None);
+        assert_eq!(req.accept_reply(PeerId(1), Message::new()), None);
+        assert_eq!(req.asked(), Some(PeerId(1)));
+    }
+
+    #[test]
+    fn drops_reply_when_nothing_asked() {
+        let mut req = ReqState::new();
+        assert_eq!(req.accept_reply(PeerId(1), Message::from(["", "r"])), None);
+        req.start_request(PeerId(1), Message::from("q")).unwrap();
+        req.accept_reply(PeerId(1), Message::from(["", "r"]))
+            .unwrap();
+        // A duplicate reply after the first was accepted is dropped.
+        assert_eq!(req.accept_reply(PeerId(1), Message::from(["", "r"])), None);
+        assert!(req.can_send());
+    }
+
+    #[test]
+    fn detach_of_asked_peer_abandons_request() {
+        let mut req = ReqState::new();
+        req.start_request(PeerId(1), Message::from("q")).unwrap();
+        assert!(!req.peer_detached(PeerId(2)));
+        assert!(!req.can_send());
+        assert!(req.peer_detached(PeerId(1)));
+        assert!(req.can_send());
+        // The old peer's reply is no longer accepted.
+        assert_eq!(req.accept_reply(PeerId(1), Message::from(["", "r"])), None);
+        assert!(req.start_request(PeerId(2), Message::from("q")).is_ok());
+    }
+}

@@ -1,0 +1,217 @@
+//! Round-robin over peers: load-balancing out and fair-queuing in.
+//!
+//! RFC 28 and 30 ask outgoing messages to be *load-balanced* (each message to the next
+//! peer able to take it) and incoming messages to be *fair-queued* (read from each peer
+//! with a message waiting in turn). Both are the same rotation over an ordered set of
+//! peers; only the question asked of each peer differs, so [`RoundRobin::next`] takes
+//! it as a closure.
+
+use super::PeerId;
+
+/// An ordered set of peers with a cursor that rotates over them.
+///
+/// ```
+/// use monocoque_zmtp::proto::pattern::{PeerId, RoundRobin};
+///
+/// let mut rr = RoundRobin::new();
+/// rr.attach(PeerId(1));
+/// rr.attach(PeerId(2));
+/// assert_eq!(rr.next(|_| true), Some(PeerId(1)));
+/// assert_eq!(rr.next(|_| true), Some(PeerId(2)));
+/// assert_eq!(rr.next(|_| true), Some(PeerId(1)));
+/// // Peer 2 is full (load-balancing) or has nothing waiting (fair-queuing):
+/// assert_eq!(rr.next(|p| p != PeerId(2)), Some(PeerId(1)));
+/// ```
+///
+/// `attach`, `detach` and `contains` are linear in the number of peers; `next` is linear
+/// in the number of ineligible peers it skips.
+#[derive(Debug, Default, Clone)]
+pub struct RoundRobin {
+    peers: Vec<PeerId>,
+    /// Index of the peer asked first by the next call to [`RoundRobin::next`]; always
+    /// `< peers.len()` unless `peers` is empty, then 0.
+    cursor: usize,
+}
+
+impl RoundRobin {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a peer at the end of the rotation. Attaching a peer already present does
+    /// nothing. Returns whether the peer was added.
+    pub fn attach(&mut self, peer: PeerId) -> bool {
+        if self.contains(peer) {
+            return false;
+        }
+        self.peers.push(peer);
+        true
+    }
+
+    /// Removes a peer. If it was the one to be asked next, the peer after it becomes
+    /// next, so removing a peer never makes the rotation skip or repeat another one.
+    /// Returns whether the peer was present.
+    pub fn detach(&mut self, peer: PeerId) -> bool {
+        let Some(pos) = self.peers.iter().position(|&p| p == peer) else {
+            return false;
+        };
+        self.peers.remove(pos);
+        if pos < self.cursor {
+            self.cursor -= 1;
+        }
+        if self.cursor >= self.peers.len() {
+            self.cursor = 0;
+        }
+        true
+    }
+
+    /// Returns the first peer, starting at the cursor, for which `eligible` is true, and
+    /// moves the cursor just past it so that successive calls rotate.
+    ///
+    /// `eligible` is called at most once per peer. When no peer is eligible, returns
+    /// `None` and leaves the cursor where it was.
+    pub fn next(&mut self, mut eligible: impl FnMut(PeerId) -> bool) -> Option<PeerId> {
+        let n = self.peers.len();
+        for step in 0..n {
+            let index = (self.cursor + step) % n;
+            let peer = self.peers[index];
+            if eligible(peer) {
+                self.cursor = (index + 1) % n;
+                return Some(peer);
+            }
+        }
+        None
+    }
+
+    /// Number of peers.
+    pub fn len(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Whether there are no peers.
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
+    }
+
+    /// Whether `peer` is in the set.
+    pub fn contains(&self, peer: PeerId) -> bool {
+        self.peers.contains(&peer)
+    }
+
+    /// The peers in attachment order (not rotation order).
+    pub fn iter(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.peers.iter().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rr(ids: &[u64]) -> RoundRobin {
+        let mut rr = RoundRobin::new();
+        for &id in ids {
+            assert!(rr.attach(PeerId(id)));
+        }
+        rr
+    }
+
+    fn take(rr: &mut RoundRobin, n: usize) -> Vec<u64> {
+        (0..n)
+            .filter_map(|_| rr.next(|_| true))
+            .map(|p| p.0)
+            .collect()
+    }
+
+    #[test]
+    fn rotates_over_three_peers() {
+        let mut r = rr(&[1, 2, 3]);
+        assert_eq!(take(&mut r, 7), [1, 2, 3, 1, 2, 3, 1]);
+    }
+
+    #[test]
+    fn attach_twice_is_a_no_op() {
+        let mut r = rr(&[1, 2]);
+        assert!(!r.attach(PeerId(1)));
+        assert_eq!(r.len(), 2);
+        assert_eq!(r.iter().map(|p| p.0).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[test]
+    fn skips_ineligible_peers() {
+        let mut r = rr(&[1, 2, 3]);
+        let mut asked = Vec::new();
+        let got = r.next(|p| {
+            asked.push(p.0);
+            p != PeerId(1)
+        });
+        assert_eq!(got, Some(PeerId(2)));
+        assert_eq!(asked, [1, 2]);
+        // The cursor is past 2: 3 is next, then 1 again.
+        assert_eq!(take(&mut r, 3), [3, 1, 2]);
+    }
+
+    #[test]
+    fn none_eligible_keeps_cursor() {
+        let mut r = rr(&[1, 2, 3]);
+        assert_eq!(take(&mut r, 1), [1]);
+        let mut calls = 0;
+        assert_eq!(
+            r.next(|_| {
+                calls += 1;
+                false
+            }),
+            None
+        );
+        assert_eq!(calls, 3);
+        assert_eq!(take(&mut r, 3), [2, 3, 1]);
+        assert_eq!(RoundRobin::new().next(|_| true), None);
+    }
+
+    #[test]
+    fn detach_current_makes_following_peer_next() {
+        let mut r = rr(&[1, 2, 3, 4]);
+        assert_eq!(take(&mut r, 1), [1]); // cursor at 2
+        assert!(r.detach(PeerId(2)));
+        assert_eq!(take(&mut r, 4), [3, 4, 1, 3]);
+    }
+
+    #[test]
+    fn detach_earlier_peer_keeps_order() {
+        let mut r = rr(&[1, 2, 3, 4]);
+        assert_eq!(take(&mut r, 2), [1, 2]); // cursor at 3
+        assert!(r.detach(PeerId(1)));
+        assert_eq!(take(&mut r, 4), [3, 4, 2, 3]);
+    }
+
+    #[test]
+    fn detach_later_peer_keeps_order() {
+        let mut r = rr(&[1, 2, 3, 4]);
+        assert_eq!(take(&mut r, 1), [1]); // cursor at 2
+        assert!(r.detach(PeerId(4)));
+        assert_eq!(take(&mut r, 4), [2, 3, 1, 2]);
+    }
+
+    #[test]
+    fn detach_last_when_current_wraps() {
+        let mut r = rr(&[1, 2, 3]);
+        assert_eq!(take(&mut r, 2), [1, 2]); // cursor at 3
+        assert!(r.detach(PeerId(3)));
+        assert_eq!(take(&mut r, 3), [1, 2, 1]);
+        assert!(!r.detach(PeerId(3)));
+        assert!(r.detach(PeerId(1)));
+        assert!(r.detach(PeerId(2)));
+        assert!(r.is_empty());
+        assert_eq!(r.next(|_| true), None);
+    }
+
+    #[test]
+    fn attach_during_rotation_joins_at_the_end() {
+        let mut r = rr(&[1, 2, 3]);
+        assert_eq!(take(&mut r, 2), [1, 2]);
+        r.attach(PeerId(9));
+        assert!(r.contains(PeerId(9)));
+        assert_eq!(take(&mut r, 5), [3, 9, 1, 2, 3]);
+    }
+}

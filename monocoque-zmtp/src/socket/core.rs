@@ -1,0 +1,598 @@
+//! The state a socket shares with its connection tasks: per-peer queues with
+//! high-water marks, and the routing rules of each socket type.
+//!
+//! Where a message goes: `send` → [`Core::try_send`] picks a peer by the socket type's
+//! rule and pushes onto that peer's `out` queue → the peer's connection task
+//! (`driver::connection`) encodes it. Where a message comes from: the connection task
+//! decodes it → [`Core::deliver`] pushes onto the peer's `inbound` queue → `recv` →
+//! [`Core::try_recv`] fair-queues over peers and applies the type's receive rule.
+
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use crate::config::SocketOptions;
+use crate::driver::notify::{Notify, Stop};
+use crate::error::Error;
+use crate::proto::error::ProtocolError;
+use crate::proto::handshake::PeerInfo;
+use crate::proto::message::Message;
+use crate::proto::pattern::{
+    Distributor, PeerId, RepState, ReqState, RoundRobin, RoutingTable, Subscriptions,
+};
+use crate::proto::socket_type::SocketType;
+
+/// A subscription change waiting to be sent to one peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SubscriptionOp {
+    Subscribe(Bytes),
+    Cancel(Bytes),
+}
+
+/// One peer: a pair of queues (libzmq's pipe) and what the handshake told us.
+#[derive(Debug)]
+pub(crate) struct Peer {
+    out: VecDeque<Message>,
+    inbound: VecDeque<Message>,
+    subscription_ops: VecDeque<SubscriptionOp>,
+    info: Option<PeerInfo>,
+    /// Wakes the peer's connection task (messages to send, room to read).
+    pub(crate) link: Rc<Notify>,
+    /// A connecting endpoint's pipe: it outlives connections (libzmq keeps it across
+    /// reconnects so queued messages are not lost).
+    persistent: bool,
+    /// The connection task has written everything it was given.
+    pub(crate) flushed: bool,
+}
+
+/// Counters a user can read to see what went wrong with peers.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SocketStats {
+    /// Connections accepted or established (handshake completed).
+    pub handshakes: u64,
+    /// Connections closed because the peer broke the protocol or timed out.
+    pub protocol_errors: u64,
+    /// Connections lost (closed by the peer, reset, ...).
+    pub disconnects: u64,
+    /// Messages dropped by a mute action (PUB or ROUTER at a peer's high-water mark,
+    /// ROUTER to an unknown routing id).
+    pub dropped: u64,
+}
+
+/// What [`Core::try_send`] did.
+#[derive(Debug)]
+pub(crate) enum SendOutcome {
+    /// Queued (or dropped by the socket type's mute action).
+    Done,
+    /// No peer can take it now: wait for one (PUSH, DEALER, REQ, PAIR).
+    WouldBlock(Message),
+}
+
+/// Everything a socket and its tasks share on one runtime thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) socket_type: SocketType,
+    pub(crate) options: SocketOptions,
+    pub(crate) core: std::cell::RefCell<Core>,
+    /// Notified when a message may be ready to receive.
+    pub(crate) recv_ready: Notify,
+    /// Notified when a peer may accept a message.
+    pub(crate) send_ready: Notify,
+    /// Notified when a connection task flushed its queue (for `close` with linger).
+    pub(crate) flushed: Notify,
+    /// Stops every task of the socket.
+    pub(crate) shutdown: Stop,
+}
+
+impl Shared {
+    pub(crate) fn new(socket_type: SocketType, options: SocketOptions) -> Rc<Shared> {
+        Rc::new(Shared {
+            socket_type,
+            core: std::cell::RefCell::new(Core::new(socket_type, &options)),
+            options,
+            recv_ready: Notify::default(),
+            send_ready: Notify::default(),
+            flushed: Notify::default(),
+            shutdown: Stop::default(),
+        })
+    }
+}
+
+/// Per-socket routing state.
+#[derive(Debug)]
+pub(crate) struct Core {
+    socket_type: SocketType,
+    sndhwm: usize,
+    rcvhwm: usize,
+    router_mandatory: bool,
+    immediate: bool,
+    peers: HashMap<PeerId, Peer>,
+    next_peer: u64,
+    /// Peers that may be sent to, in round-robin order.
+    out_order: RoundRobin,
+    /// Peers that may be received from, in fair-queue order.
+    in_order: RoundRobin,
+    routing: RoutingTable,
+    dist: Distributor,
+    /// SUB/XSUB: our own subscriptions, resent to every new connection.
+    subscriptions: Subscriptions,
+    req: ReqState,
+    rep: RepState,
+    matching: Vec<PeerId>,
+    pub(crate) stats: SocketStats,
+}
+
+fn below(len: usize, hwm: usize) -> bool {
+    hwm == 0 || len < hwm
+}
+
+impl Core {
+    fn new(socket_type: SocketType, options: &SocketOptions) -> Core {
+        Core {
+            socket_type,
+            sndhwm: options.sndhwm,
+            rcvhwm: options.rcvhwm,
+            router_mandatory: options.router_mandatory,
+            immediate: options.immediate,
+            peers: HashMap::new(),
+            next_peer: 1,
+            out_order: RoundRobin::new(),
+            in_order: RoundRobin::new(),
+            routing: RoutingTable::new(),
+            dist: Distributor::new(),
+            subscriptions: Subscriptions::new(),
+            req: ReqState::new(),
+            rep: RepState::new(),
+            matching: Vec::new(),
+            stats: SocketStats::default(),
+        }
+    }
+
+    /// Whether this socket type queues messages for a connecting peer before its
+    /// handshake completes (libzmq does for connect-side pipes unless `immediate`).
+    fn queues_before_handshake(&self) -> bool {
+        !self.immediate
+            && matches!(
+                self.socket_type,
+                SocketType::Push | SocketType::Dealer | SocketType::Req | SocketType::Pair
+            )
+    }
+
+    /// Creates a pipe for a new connection (or for a connecting endpoint).
+    pub(crate) fn add_peer(&mut self, persistent: bool) -> (PeerId, Rc<Notify>) {
+        let id = PeerId(self.next_peer);
+        self.next_peer += 1;
+        let link = Rc::new(Notify::default());
+        self.peers.insert(
+            id,
+            Peer {
+                out: VecDeque::new(),
+                inbound: VecDeque::new(),
+                subscription_ops: VecDeque::new(),
+                info: None,
+                link: link.clone(),
+                persistent,
+                flushed: true,
+            },
+        );
+        if persistent && self.queues_before_handshake() {
+            self.out_order.attach(id);
+        }
+        (id, link)
+    }
+
+    /// The handshake with `peer` completed. An error means the peer must be refused
+    /// (a ROUTER peer with a routing id already in use, a second PAIR peer).
+    pub(crate) fn peer_ready(&mut self, id: PeerId, info: PeerInfo) -> Result<(), ProtocolError> {
+        if !self.peers.contains_key(&id) {
+            return Err(ProtocolError::Closed);
+        }
+        match self.socket_type {
+            SocketType::Router => {
+                self.routing.attach(id, info.routing_id.clone())?;
+            }
+            SocketType::Pair => {
+                let other_active = self
+                    .peers
+                    .iter()
+                    .any(|(other, p)| *other != id && p.info.is_some());
+                if other_active {
+                    return Err(ProtocolError::UnexpectedCommand {
+                        name: "READY".into(),
+                        during: "while the PAIR socket already has a peer",
+                    });
+                }
+            }
+            SocketType::Pub | SocketType::Xpub => {
+                self.dist.attach(id);
+            }
+            _ => {}
+        }
+        if let Some(peer) = self.peers.get_mut(&id) {
+            peer.info = Some(info);
+            // Subscriptions are resent in full by the connection task.
+            peer.subscription_ops.clear();
+        }
+        if matches!(
+            self.socket_type,
+            SocketType::Push | SocketType::Dealer | SocketType::Req | SocketType::Pair
+        ) {
+            self.out_order.attach(id);
+        }
+        self.in_order.attach(id);
+        self.stats.handshakes += 1;
+        Ok(())
+    }
+
+    /// `peer`'s connection ended. A connecting endpoint's pipe survives with its queued
+    /// messages; any other pipe is discarded with its queues (RFC 28: a peer's queue is
+    /// discarded when it disconnects).
+    pub(crate) fn peer_disconnected(&mut self, id: PeerId) {
+        let persistent = self.peers.get(&id).is_some_and(|p| p.persistent);
+        if !persistent {
+            self.remove_peer(id);
+            return;
+        }
+        self.forget_connection(id);
+        if let Some(peer) = self.peers.get_mut(&id) {
+            peer.info = None;
+            peer.flushed = peer.out.is_empty();
+        }
+        if !self.queues_before_handshake() {
+            self.out_order.detach(id);
+        }
+    }
+
+    fn forget_connection(&mut self, id: PeerId) {
+        self.routing.detach(id);
+        self.dist.detach(id);
+        self.req.peer_detached(id);
+    }
+
+    /// Removes a pipe entirely, dropping whatever it queued.
+    pub(crate) fn remove_peer(&mut self, id: PeerId) {
+        self.forget_connection(id);
+        self.out_order.detach(id);
+        self.in_order.detach(id);
+        if let Some(peer) = self.peers.remove(&id) {
+            peer.link.notify();
+        }
+    }
+
+    pub(crate) fn peer_count(&self) -> usize {
+        self.peers.values().filter(|p| p.info.is_some()).count()
+    }
+
+    // ---- the connection task's side ----
+
+    /// Whether the connection task may read more from `peer` (its inbound queue is
+    /// below the receive high-water mark).
+    pub(crate) fn can_read(&self, id: PeerId) -> bool {
+        self.peers
+            .get(&id)
+            .is_some_and(|p| below(p.inbound.len(), self.rcvhwm))
+    }
+
+    /// Queues a message that arrived from `peer`. Returns whether it was queued.
+    pub(crate) fn deliver(&mut self, id: PeerId, message: Message) -> bool {
+        // A SUB filters on receive as well: a ZMTP 3.0 or XPUB publisher may send more.
+        if self.socket_type == SocketType::Sub {
+            let topic = message.first().map_or(&[][..], |f| &f[..]);
+            if !self.subscriptions.matches(topic) {
+                return false;
+            }
+        }
+        match self.peers.get_mut(&id) {
+            Some(peer) if peer.info.is_some() => {
+                peer.inbound.push_back(message);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A peer subscribed (PUB/XPUB). Returns the topic to report upward for XPUB.
+    pub(crate) fn peer_subscribed(
+        &mut self,
+        id: PeerId,
+        topic: &[u8],
+        on: bool,
+    ) -> Option<Message> {
+        if !matches!(self.socket_type, SocketType::Pub | SocketType::Xpub) {
+            return None;
+        }
+        let first = if on {
+            self.dist.subscribe(id, topic)
+        } else {
+            self.dist.cancel(id, topic)
+        };
+        if self.socket_type == SocketType::Xpub && first {
+            let mut body = Vec::with_capacity(topic.len() + 1);
+            body.push(u8::from(on));
+            body.extend_from_slice(topic);
+            return Some(Message::from(body));
+        }
+        None
+    }
+
+    /// XPUB: a subscription message to hand to the application.
+    pub(crate) fn deliver_subscription(&mut self, id: PeerId, message: Message) {
+        if let Some(peer) = self.peers.get_mut(&id) {
+            peer.inbound.push_back(message);
+        }
+    }
+
+    /// Moves queued messages of `peer` to its connection, up to `budget` bytes of
+    /// encoded output. Returns the messages and subscription changes to send.
+    pub(crate) fn take_outgoing(
+        &mut self,
+        id: PeerId,
+        mut budget: usize,
+        messages: &mut Vec<Message>,
+        ops: &mut Vec<SubscriptionOp>,
+    ) {
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        ops.extend(peer.subscription_ops.drain(..));
+        while budget > 0 {
+            let Some(message) = peer.out.pop_front() else {
+                break;
+            };
+            budget = budget.saturating_sub(message.encoded_len());
+            messages.push(message);
+        }
+    }
+
+    /// The topics to send to a new connection (SUB/XSUB).
+    pub(crate) fn subscription_topics(&self) -> Vec<Vec<u8>> {
+        self.subscriptions.topics().collect()
+    }
+
+    pub(crate) fn has_outgoing(&self, id: PeerId) -> bool {
+        self.peers
+            .get(&id)
+            .is_some_and(|p| !p.out.is_empty() || !p.subscription_ops.is_empty())
+    }
+
+    pub(crate) fn set_flushed(&mut self, id: PeerId, flushed: bool) {
+        if let Some(peer) = self.peers.get_mut(&id) {
+            peer.flushed = flushed;
+        }
+    }
+
+    /// Whether every queued message was written (for `close` with a linger).
+    pub(crate) fn all_flushed(&self) -> bool {
+        self.peers.values().all(|p| p.out.is_empty() && p.flushed)
+    }
+
+    // ---- the application's side ----
+
+    fn push_out(&mut self, id: PeerId, message: Message) -> bool {
+        match self.peers.get_mut(&id) {
+            Some(peer) => {
+                peer.out.push_back(message);
+                peer.flushed = false;
+                peer.link.notify();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn has_room(&self, id: PeerId) -> bool {
+        self.peers
+            .get(&id)
+            .is_some_and(|p| below(p.out.len(), self.sndhwm))
+    }
+
+    /// Sends `message` by the socket type's rule, without waiting.
+    pub(crate) fn try_send(&mut self, mut message: Message) -> Result<SendOutcome, Error> {
+        use SocketType::*;
+        if message.is_empty() {
+            return Err(Error::EmptyMessage);
+        }
+        match self.socket_type {
+            Push | Dealer | Pair => {
+                let Some(id) = self.pick_out() else {
+                    return Ok(SendOutcome::WouldBlock(message));
+                };
+                self.push_out(id, message);
+            }
+            Req => {
+                if !self.req.can_send() {
+                    return Err(Error::InvalidState(
+                        "REQ must receive the reply before sending another request",
+                    ));
+                }
+                let Some(id) = self.pick_out() else {
+                    return Ok(SendOutcome::WouldBlock(message));
+                };
+                let request = self.req.start_request(id, message)?;
+                self.push_out(id, request);
+            }
+            Rep => {
+                let (id, reply) = self.rep.reply(message).map_err(|_| {
+                    Error::InvalidState("REP must receive a request before sending a reply")
+                })?;
+                // The requester may be gone, or be at its high-water mark: the reply is
+                // dropped, as libzmq does.
+                if self.has_room(id) && self.peers.get(&id).is_some_and(|p| p.info.is_some()) {
+                    self.push_out(id, reply);
+                } else {
+                    self.stats.dropped += 1;
+                }
+            }
+            Router => {
+                let Some(routing_id) = message.pop_front() else {
+                    return Err(Error::EmptyMessage);
+                };
+                let Some(id) = self.routing.peer_for(&routing_id) else {
+                    if self.router_mandatory {
+                        return Err(Error::HostUnreachable(routing_id));
+                    }
+                    self.stats.dropped += 1;
+                    return Ok(SendOutcome::Done);
+                };
+                if message.is_empty() {
+                    return Err(Error::EmptyMessage);
+                }
+                if !self.has_room(id) {
+                    if self.router_mandatory {
+                        message.push_front(routing_id);
+                        return Ok(SendOutcome::WouldBlock(message));
+                    }
+                    self.stats.dropped += 1;
+                    return Ok(SendOutcome::Done);
+                }
+                self.push_out(id, message);
+            }
+            Pub | Xpub => {
+                let topic = message.first().cloned().unwrap_or_default();
+                let mut matching = std::mem::take(&mut self.matching);
+                matching.clear();
+                self.dist.matching_peers(&topic, &mut matching);
+                for id in matching.iter().copied() {
+                    if self.has_room(id) {
+                        self.push_out(id, message.clone());
+                    } else {
+                        self.stats.dropped += 1;
+                    }
+                }
+                self.matching = matching;
+            }
+            Xsub => {
+                // A message starting with 1 or 0 is a subscription change; anything
+                // else goes to every publisher.
+                if message.len() == 1
+                    && let Some(&flag) = message[0].first()
+                    && flag <= 1
+                {
+                    let topic = message[0].slice(1..);
+                    self.change_subscription(&topic, flag == 1);
+                    return Ok(SendOutcome::Done);
+                }
+                let ids: Vec<PeerId> = self.connected_peers().collect();
+                for id in ids {
+                    if self.has_room(id) {
+                        self.push_out(id, message.clone());
+                    }
+                }
+            }
+            Sub | Pull => {
+                return Err(Error::NotSupported {
+                    socket_type: self.socket_type,
+                    operation: "send",
+                });
+            }
+        }
+        Ok(SendOutcome::Done)
+    }
+
+    fn connected_peers(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.info.is_some())
+            .map(|(id, _)| *id)
+    }
+
+    fn pick_out(&mut self) -> Option<PeerId> {
+        let (peers, hwm) = (&self.peers, self.sndhwm);
+        self.out_order
+            .next(|id| peers.get(&id).is_some_and(|p| below(p.out.len(), hwm)))
+    }
+
+    /// Subscribes or cancels locally (SUB/XSUB) and tells every connected publisher
+    /// when the topic's count crossed zero.
+    pub(crate) fn change_subscription(&mut self, topic: &[u8], on: bool) {
+        let changed = if on {
+            self.subscriptions.subscribe(topic)
+        } else {
+            self.subscriptions.cancel(topic)
+        };
+        if !changed {
+            return;
+        }
+        let topic = Bytes::copy_from_slice(topic);
+        for peer in self.peers.values_mut().filter(|p| p.info.is_some()) {
+            peer.subscription_ops.push_back(if on {
+                SubscriptionOp::Subscribe(topic.clone())
+            } else {
+                SubscriptionOp::Cancel(topic.clone())
+            });
+            peer.link.notify();
+        }
+    }
+
+    /// Receives by the socket type's rule, without waiting.
+    pub(crate) fn try_recv(&mut self) -> Result<Option<Message>, Error> {
+        use SocketType::*;
+        match self.socket_type {
+            Push | Pub => {
+                return Err(Error::NotSupported {
+                    socket_type: self.socket_type,
+                    operation: "receive",
+                });
+            }
+            Req if self.req.can_send() => {
+                return Err(Error::InvalidState(
+                    "REQ must send a request before receiving",
+                ));
+            }
+            Rep if !self.rep.can_recv() => {
+                return Err(Error::InvalidState(
+                    "REP must send the reply before receiving the next request",
+                ));
+            }
+            _ => {}
+        }
+        loop {
+            let (peers, rcvhwm) = (&self.peers, self.rcvhwm);
+            let Some(id) = self
+                .in_order
+                .next(|id| peers.get(&id).is_some_and(|p| !p.inbound.is_empty()))
+            else {
+                return Ok(None);
+            };
+            let Some(peer) = self.peers.get_mut(&id) else {
+                continue;
+            };
+            let was_full = !below(peer.inbound.len(), rcvhwm);
+            let Some(message) = peer.inbound.pop_front() else {
+                continue;
+            };
+            if was_full {
+                peer.link.notify();
+            }
+            match self.socket_type {
+                Router => {
+                    let Some(routing_id) = self.routing.routing_id(id).cloned() else {
+                        continue;
+                    };
+                    let mut message = message;
+                    message.push_front(routing_id);
+                    return Ok(Some(message));
+                }
+                Req => {
+                    if let Some(reply) = self.req.accept_reply(id, message) {
+                        return Ok(Some(reply));
+                    }
+                }
+                Rep => {
+                    if let Some(body) = self.rep.accept_request(id, message) {
+                        return Ok(Some(body));
+                    }
+                }
+                _ => return Ok(Some(message)),
+            }
+        }
+    }
+}
+
+impl Core {
+    /// The wake-up handle of a pipe's connection task.
+    pub(crate) fn link(&self, id: PeerId) -> Option<Rc<Notify>> {
+        self.peers.get(&id).map(|p| p.link.clone())
+    }
+}

@@ -1,0 +1,375 @@
+//! Sockets: one type per ZeroMQ socket kind, all built on [`Socket`].
+//!
+//! Every socket is used from one compio runtime thread (as a libzmq socket is used
+//! from one thread); `send` and `recv` take `&self`, so one task may receive while
+//! another sends. Both are cancel-safe: a `send` or `recv` future dropped before it
+//! completes has queued or taken nothing.
+
+pub(crate) mod core;
+
+mod dealer;
+mod pair;
+mod publish;
+mod pull;
+mod push;
+mod rep;
+mod req;
+mod router;
+mod subscribe;
+mod xpub;
+mod xsub;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+pub use self::core::SocketStats;
+pub use dealer::DealerSocket;
+pub use pair::PairSocket;
+pub use publish::PubSocket;
+pub use pull::PullSocket;
+pub use push::PushSocket;
+pub use rep::RepSocket;
+pub use req::ReqSocket;
+pub use router::RouterSocket;
+pub use subscribe::SubSocket;
+pub use xpub::XPubSocket;
+pub use xsub::XSubSocket;
+
+use self::core::{SendOutcome, Shared};
+use crate::config::SocketOptions;
+use crate::driver::notify::Stop;
+use crate::driver::transport;
+use crate::endpoint::Endpoint;
+use crate::error::Error;
+use crate::proto::message::Message;
+use crate::proto::socket_type::SocketType;
+
+#[derive(Debug)]
+struct EndpointEntry {
+    /// As the caller wrote it, and as bound (ephemeral port filled in).
+    names: [String; 2],
+    stop: Rc<Stop>,
+}
+
+/// A socket of any type: the engine behind [`ReqSocket`], [`RouterSocket`], ...
+///
+/// ```
+/// use monocoque_zmtp::socket::Socket;
+/// use monocoque_zmtp::proto::socket_type::SocketType;
+///
+/// compio::runtime::Runtime::new().unwrap().block_on(async {
+///     let pull = Socket::new(SocketType::Pull);
+///     let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+///     let push = Socket::new(SocketType::Push);
+///     push.connect(&endpoint).await.unwrap();
+///     push.send("hello").await.unwrap();
+///     assert_eq!(&pull.recv().await.unwrap()[0][..], b"hello");
+/// });
+/// ```
+#[derive(Debug)]
+pub struct Socket {
+    shared: Rc<Shared>,
+    endpoints: RefCell<Vec<EndpointEntry>>,
+}
+
+impl Socket {
+    /// A socket of `socket_type` with libzmq's default options.
+    pub fn new(socket_type: SocketType) -> Socket {
+        Self::with_options(socket_type, SocketOptions::default())
+    }
+
+    /// A socket of `socket_type` with `options`.
+    pub fn with_options(socket_type: SocketType, options: SocketOptions) -> Socket {
+        Socket {
+            shared: Shared::new(socket_type, options),
+            endpoints: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.shared.socket_type
+    }
+
+    /// The socket's options.
+    pub fn options(&self) -> &SocketOptions {
+        &self.shared.options
+    }
+
+    /// Binds to `endpoint` (`tcp://*:5555`, `tcp://127.0.0.1:0`, `ipc:///tmp/x`) and
+    /// accepts any number of peers. Returns the endpoint actually bound, with an
+    /// ephemeral port filled in (libzmq's `ZMQ_LAST_ENDPOINT`).
+    pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
+        self.check_options()?;
+        let parsed = Endpoint::parse(endpoint)?;
+        let stop = Rc::new(Stop::default());
+        let bound = transport::bind(&self.shared, &parsed, stop.clone()).await?;
+        let bound = bound.to_string();
+        self.endpoints.borrow_mut().push(EndpointEntry {
+            names: [endpoint.to_string(), bound.clone()],
+            stop,
+        });
+        Ok(bound)
+    }
+
+    /// Connects to `endpoint` in the background: succeeds before the peer exists,
+    /// retries every `reconnect_ivl`, and reconnects whenever the connection is lost.
+    pub async fn connect(&self, endpoint: &str) -> Result<(), Error> {
+        self.check_options()?;
+        let parsed = Endpoint::parse(endpoint)?.for_connect(endpoint)?;
+        if matches!(parsed, Endpoint::Inproc(_)) {
+            return Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "inproc:// is not supported yet",
+            )));
+        }
+        let stop = Rc::new(Stop::default());
+        let pipe = if self.shared.options.immediate {
+            None
+        } else {
+            Some(self.shared.core.borrow_mut().add_peer(true).0)
+        };
+        transport::spawn_connecter(&self.shared, parsed, stop.clone(), pipe);
+        self.endpoints.borrow_mut().push(EndpointEntry {
+            names: [endpoint.to_string(), endpoint.to_string()],
+            stop,
+        });
+        Ok(())
+    }
+
+    fn check_options(&self) -> Result<(), Error> {
+        crate::proto::handshake::LocalIdentity {
+            socket_type: self.shared.socket_type,
+            routing_id: self.shared.options.routing_id.clone(),
+        }
+        .validate()?;
+        Ok(())
+    }
+
+    fn stop_endpoint(&self, endpoint: &str) -> Result<(), Error> {
+        let mut endpoints = self.endpoints.borrow_mut();
+        let Some(index) = endpoints
+            .iter()
+            .position(|e| e.names.iter().any(|n| n == endpoint))
+        else {
+            return Err(Error::UnknownEndpoint(endpoint.to_string()));
+        };
+        endpoints.remove(index).stop.stop();
+        Ok(())
+    }
+
+    /// Stops listening on a bound endpoint and closes the connections it accepted.
+    pub fn unbind(&self, endpoint: &str) -> Result<(), Error> {
+        self.stop_endpoint(endpoint)
+    }
+
+    /// Stops connecting to an endpoint and closes its connection; messages queued for
+    /// it are dropped.
+    pub fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
+        self.stop_endpoint(endpoint)
+    }
+
+    /// Sends a message by the socket type's rule. Waits while no peer can take it
+    /// (PUSH, DEALER, REQ, PAIR at their high-water marks or with no peer); PUB,
+    /// XPUB and ROUTER never wait.
+    pub async fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
+        let mut message = message.into();
+        loop {
+            if self.shared.shutdown.is_stopped() {
+                return Err(Error::Closed);
+            }
+            let ready = self.shared.send_ready.listen();
+            match self.shared.core.borrow_mut().try_send(message)? {
+                SendOutcome::Done => return Ok(()),
+                SendOutcome::WouldBlock(back) => message = back,
+            }
+            ready.await;
+        }
+    }
+
+    /// Receives the next message by the socket type's rule, waiting until one arrives.
+    pub async fn recv(&self) -> Result<Message, Error> {
+        loop {
+            if self.shared.shutdown.is_stopped() {
+                return Err(Error::Closed);
+            }
+            let ready = self.shared.recv_ready.listen();
+            if let Some(message) = self.shared.core.borrow_mut().try_recv()? {
+                return Ok(message);
+            }
+            ready.await;
+        }
+    }
+
+    /// Subscribes to messages starting with `topic` (SUB and XSUB).
+    pub fn subscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), Error> {
+        self.change_subscription(topic.as_ref(), true)
+    }
+
+    /// Cancels one subscription to `topic` (SUB and XSUB): subscriptions are counted.
+    pub fn unsubscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), Error> {
+        self.change_subscription(topic.as_ref(), false)
+    }
+
+    fn change_subscription(&self, topic: &[u8], on: bool) -> Result<(), Error> {
+        if !matches!(self.shared.socket_type, SocketType::Sub | SocketType::Xsub) {
+            return Err(Error::NotSupported {
+                socket_type: self.shared.socket_type,
+                operation: "subscribe",
+            });
+        }
+        self.shared.core.borrow_mut().change_subscription(topic, on);
+        Ok(())
+    }
+
+    /// Number of peers whose handshake completed and that are still connected.
+    pub fn peer_count(&self) -> usize {
+        self.shared.core.borrow().peer_count()
+    }
+
+    /// Counters of handshakes, protocol errors, disconnects and dropped messages.
+    pub fn stats(&self) -> SocketStats {
+        self.shared.core.borrow().stats
+    }
+
+    /// Closes the socket, first waiting up to `linger` for queued messages to be
+    /// written (until they are, with the default `linger` of `None`).
+    pub async fn close(self) {
+        let deadline = self
+            .shared
+            .options
+            .linger
+            .map(|l| std::time::Instant::now() + l);
+        loop {
+            let flushed = self.shared.flushed.listen();
+            if self.shared.core.borrow().all_flushed() {
+                break;
+            }
+            let timer = async {
+                match deadline {
+                    Some(at) => compio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            futures::select_biased! {
+                () = futures::FutureExt::fuse(flushed) => {}
+                () = futures::FutureExt::fuse(timer) => break,
+            }
+        }
+        drop(self);
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.shared.shutdown.stop();
+        for entry in self.endpoints.borrow_mut().drain(..) {
+            entry.stop.stop();
+        }
+        self.shared.recv_ready.notify();
+        self.shared.send_ready.notify();
+    }
+}
+
+/// Defines a socket type's public wrapper around [`Socket`].
+macro_rules! socket_wrapper {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name {
+            inner: $crate::socket::Socket,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl $name {
+            /// A socket with libzmq's default options.
+            pub fn new() -> Self {
+                Self::with_options($crate::config::SocketOptions::default())
+            }
+
+            /// A socket with `options`.
+            pub fn with_options(options: $crate::config::SocketOptions) -> Self {
+                Self {
+                    inner: $crate::socket::Socket::with_options($kind, options),
+                }
+            }
+
+            /// Binds to an endpoint; see [`Socket::bind`]($crate::socket::Socket::bind).
+            pub async fn bind(&self, endpoint: &str) -> Result<String, $crate::error::Error> {
+                self.inner.bind(endpoint).await
+            }
+
+            /// Connects to an endpoint; see
+            /// [`Socket::connect`]($crate::socket::Socket::connect).
+            pub async fn connect(&self, endpoint: &str) -> Result<(), $crate::error::Error> {
+                self.inner.connect(endpoint).await
+            }
+
+            /// Stops listening on an endpoint.
+            pub fn unbind(&self, endpoint: &str) -> Result<(), $crate::error::Error> {
+                self.inner.unbind(endpoint)
+            }
+
+            /// Stops connecting to an endpoint.
+            pub fn disconnect(&self, endpoint: &str) -> Result<(), $crate::error::Error> {
+                self.inner.disconnect(endpoint)
+            }
+
+            /// Peers connected with a completed handshake.
+            pub fn peer_count(&self) -> usize {
+                self.inner.peer_count()
+            }
+
+            /// Error and drop counters.
+            pub fn stats(&self) -> $crate::socket::SocketStats {
+                self.inner.stats()
+            }
+
+            /// Closes the socket after up to `linger` for queued messages.
+            pub async fn close(self) {
+                self.inner.close().await
+            }
+
+            /// The untyped socket underneath.
+            pub fn as_socket(&self) -> &$crate::socket::Socket {
+                &self.inner
+            }
+        }
+    };
+}
+
+/// Adds `send` to a wrapper.
+macro_rules! socket_send {
+    ($name:ident, $doc:literal) => {
+        impl $name {
+            #[doc = $doc]
+            pub async fn send(
+                &self,
+                message: impl Into<$crate::proto::message::Message>,
+            ) -> Result<(), $crate::error::Error> {
+                self.inner.send(message).await
+            }
+        }
+    };
+}
+
+/// Adds `recv` to a wrapper.
+macro_rules! socket_recv {
+    ($name:ident, $doc:literal) => {
+        impl $name {
+            #[doc = $doc]
+            pub async fn recv(
+                &self,
+            ) -> Result<$crate::proto::message::Message, $crate::error::Error> {
+                self.inner.recv().await
+            }
+        }
+    };
+}
+
+pub(crate) use {socket_recv, socket_send, socket_wrapper};
