@@ -1,7 +1,59 @@
-//! monocoque: a pure-Rust ZeroMQ (ZMTP 3.x) implementation on compio.
+//! monocoque: a pure-Rust ZeroMQ (ZMTP 3.x) implementation on the compio runtime.
 //!
-//! This facade re-exports the public API of the workspace's crates.
+//! Sockets speak the ZeroMQ wire protocol, so they talk to libzmq, pyzmq, JeroMQ and
+//! other ZMTP 3 peers over `tcp://` and `ipc://`. They behave like libzmq's: the same
+//! socket types and routing rules (RFC 28-31), endpoint syntax, option names and
+//! defaults.
+//!
+//! ```
+//! use monocoque::{RepSocket, ReqSocket};
+//!
+//! compio::runtime::Runtime::new().unwrap().block_on(async {
+//!     let server = RepSocket::new();
+//!     let endpoint = server.bind("tcp://127.0.0.1:0").await?;
+//!     let client = ReqSocket::new();
+//!     client.connect(&endpoint).await?;
+//!
+//!     client.send("Hello").await?;
+//!     let request = server.recv().await?;
+//!     assert_eq!(&request[0][..], b"Hello");
+//!     server.send("World").await?;
+//!     assert_eq!(&client.recv().await?[0][..], b"World");
+//!     # Ok::<(), monocoque::Error>(())
+//! }).unwrap();
+//! ```
+//!
+//! Every socket runs on the compio runtime of the thread that created it; `send` and
+//! `recv` are cancel-safe. Options are set with [`SocketOptions`]:
+//!
+//! ```
+//! use std::time::Duration;
+//! use monocoque::{DealerSocket, SocketOptions, BufferConfig};
+//!
+//! let options = SocketOptions::default()
+//!     .routing_id("worker-7")
+//!     .sndhwm(10_000)
+//!     .heartbeat_ivl(Duration::from_secs(5))
+//!     .buffers(BufferConfig::default().write_batch_size(256 * 1024));
+//! let _dealer = DealerSocket::with_options(options);
+//! ```
 #![deny(missing_docs)]
 
+pub use monocoque_zmtp::config::{BufferConfig, SocketOptions};
+pub use monocoque_zmtp::endpoint::{Endpoint, EndpointError};
+pub use monocoque_zmtp::error::{Error, Result};
+pub use monocoque_zmtp::proto::error::{ErrorKind, ProtocolError};
+pub use monocoque_zmtp::proto::message::Message;
+pub use monocoque_zmtp::proto::socket_type::SocketType;
+pub use monocoque_zmtp::socket::{
+    DealerSocket, PairSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket,
+    RouterSocket, Socket, SocketStats, SubSocket, XPubSocket, XSubSocket,
+};
+
+/// `Bytes`, the frame type of [`Message`].
+pub use bytes::Bytes;
+
+/// The IO memory layer (arena pages, segmented buffers).
 pub use monocoque_core as core;
+/// The sans-IO protocol core, for custom drivers and tests.
 pub use monocoque_zmtp::proto;
