@@ -221,6 +221,7 @@ fn handle_event(
             }
             drop(core);
             shared.send_ready.notify();
+            shared.peers_changed.notify();
         }
         Event::Message(message) => {
             if shared.core.borrow_mut().deliver(id, message) {

@@ -167,6 +167,7 @@ fn finish(shared: &Shared, id: PeerId, end: &End) {
     shared.send_ready.notify();
     shared.recv_ready.notify();
     shared.flushed.notify();
+    shared.peers_changed.notify();
 }
 
 /// Connects to `endpoint` in the background, reconnecting after `reconnect_ivl` (with

@@ -81,6 +81,8 @@ pub(crate) struct Shared {
     pub(crate) send_ready: Notify,
     /// Notified when a connection task flushed its queue (for `close` with linger).
     pub(crate) flushed: Notify,
+    /// Notified when a handshake completed or a connection ended.
+    pub(crate) peers_changed: Notify,
     /// Stops every task of the socket.
     pub(crate) shutdown: Stop,
 }
@@ -94,6 +96,7 @@ impl Shared {
             recv_ready: Notify::default(),
             send_ready: Notify::default(),
             flushed: Notify::default(),
+            peers_changed: Notify::default(),
             shutdown: Stop::default(),
         })
     }

@@ -227,6 +227,31 @@ impl Socket {
         self.shared.core.borrow().peer_count()
     }
 
+    /// Waits until the number of connected peers (handshake completed) satisfies
+    /// `condition`, as libzmq's monitor events let a program wait for connections.
+    ///
+    /// ```
+    /// # compio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use monocoque_zmtp::socket::Socket;
+    /// use monocoque_zmtp::proto::socket_type::SocketType;
+    /// let pull = Socket::new(SocketType::Pull);
+    /// let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    /// let push = Socket::new(SocketType::Push);
+    /// push.connect(&endpoint).await.unwrap();
+    /// pull.wait_for_peers(|n| n == 1).await;
+    /// assert_eq!(pull.peer_count(), 1);
+    /// # });
+    /// ```
+    pub async fn wait_for_peers(&self, condition: impl Fn(usize) -> bool) {
+        loop {
+            let changed = self.shared.peers_changed.listen();
+            if condition(self.peer_count()) {
+                return;
+            }
+            changed.await;
+        }
+    }
+
     /// Counters of handshakes, protocol errors, disconnects and dropped messages.
     pub fn stats(&self) -> SocketStats {
         self.shared.core.borrow().stats
@@ -323,6 +348,12 @@ macro_rules! socket_wrapper {
             /// Peers connected with a completed handshake.
             pub fn peer_count(&self) -> usize {
                 self.inner.peer_count()
+            }
+
+            /// Waits until the number of connected peers satisfies `condition`; see
+            /// [`Socket::wait_for_peers`]($crate::socket::Socket::wait_for_peers).
+            pub async fn wait_for_peers(&self, condition: impl Fn(usize) -> bool) {
+                self.inner.wait_for_peers(condition).await
             }
 
             /// Error and drop counters.
