@@ -1,0 +1,619 @@
+//! Behaviour of monocoque's sockets over real tcp and ipc connections, several peers
+//! each. Waits are on events (`wait_for_peers`, messages), bounded by a timeout so a
+//! failure fails instead of hanging; nothing sleeps to synchronise.
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use compio::time::timeout;
+use monocoque_zmtp::config::SocketOptions;
+use monocoque_zmtp::error::Error;
+use monocoque_zmtp::proto::message::Message;
+use monocoque_zmtp::socket::{
+    DealerSocket, PairSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket,
+    RouterSocket, SubSocket, XPubSocket,
+};
+
+const LIMIT: Duration = Duration::from_secs(5);
+
+async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    match timeout(LIMIT, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("timed out: {what}"),
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh endpoint for each transport: tcp on an ephemeral port, ipc in /tmp.
+fn endpoints() -> [String; 2] {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    [
+        "tcp://127.0.0.1:0".to_string(),
+        format!(
+            "ipc://{}/monocoque-test-{}-{n}.sock",
+            std::env::temp_dir().display(),
+            std::process::id()
+        ),
+    ]
+}
+
+fn text(m: &Message, i: usize) -> &str {
+    std::str::from_utf8(&m[i]).expect("utf-8 frame")
+}
+
+#[compio::test]
+async fn push_round_robins_and_pull_fair_queues() {
+    for ep in endpoints() {
+        let push = PushSocket::new();
+        let bound = push.bind(&ep).await.unwrap();
+        let pulls: Vec<PullSocket> = (0..3).map(|_| PullSocket::new()).collect();
+        for p in &pulls {
+            p.connect(&bound).await.unwrap();
+        }
+        within("3 peers", push.wait_for_peers(|n| n == 3)).await;
+        for i in 0..30 {
+            push.send(format!("{i}")).await.unwrap();
+        }
+        // Each PULL gets every third message, in order.
+        let mut firsts = Vec::new();
+        for p in &pulls {
+            let mut got = Vec::new();
+            for _ in 0..10 {
+                let m = within("recv", p.recv()).await.unwrap();
+                got.push(text(&m, 0).parse::<u32>().unwrap());
+            }
+            assert!(got.windows(2).all(|w| w[1] == w[0] + 3), "{ep}: {got:?}");
+            firsts.push(got[0]);
+        }
+        firsts.sort();
+        assert_eq!(firsts, vec![0, 1, 2], "{ep}");
+    }
+}
+
+#[compio::test]
+async fn pull_receives_from_many_pushers_in_order_per_peer() {
+    for ep in endpoints() {
+        let pull = PullSocket::new();
+        let bound = pull.bind(&ep).await.unwrap();
+        let pushers: Vec<PushSocket> = (0..3).map(|_| PushSocket::new()).collect();
+        for (i, p) in pushers.iter().enumerate() {
+            p.connect(&bound).await.unwrap();
+            for n in 0..100 {
+                p.send([format!("{i}"), format!("{n}")]).await.unwrap();
+            }
+        }
+        let mut next = [0u32; 3];
+        for _ in 0..300 {
+            let m = within("recv", pull.recv()).await.unwrap();
+            let who: usize = text(&m, 0).parse().unwrap();
+            let n: u32 = text(&m, 1).parse().unwrap();
+            assert_eq!(n, next[who], "{ep}: per-peer order");
+            next[who] += 1;
+        }
+        assert_eq!(next, [100, 100, 100]);
+    }
+}
+
+#[compio::test]
+async fn req_rep_alternate_strictly_and_keep_envelopes() {
+    for ep in endpoints() {
+        let rep = RepSocket::new();
+        let bound = rep.bind(&ep).await.unwrap();
+        let req = ReqSocket::new();
+        req.connect(&bound).await.unwrap();
+
+        assert!(matches!(req.recv().await, Err(Error::InvalidState(_))));
+        assert!(matches!(
+            rep.send("early").await,
+            Err(Error::InvalidState(_))
+        ));
+        for i in 0..5 {
+            req.send(
+                ["hello", ""]
+                    .map(String::from)
+                    .into_iter()
+                    .chain([i.to_string()])
+                    .collect::<Message>(),
+            )
+            .await
+            .unwrap();
+            assert!(matches!(
+                req.send("again").await,
+                Err(Error::InvalidState(_))
+            ));
+            let request = within("request", rep.recv()).await.unwrap();
+            assert_eq!(request.len(), 3, "{ep}: REP strips only the envelope");
+            assert_eq!(text(&request, 2), i.to_string());
+            rep.send(format!("reply {i}")).await.unwrap();
+            let reply = within("reply", req.recv()).await.unwrap();
+            assert_eq!(reply.len(), 1);
+            assert_eq!(text(&reply, 0), format!("reply {i}"));
+        }
+    }
+}
+
+#[compio::test]
+async fn rep_puts_the_whole_envelope_back() {
+    let rep = RepSocket::new();
+    let bound = rep.bind("tcp://127.0.0.1:0").await.unwrap();
+    let dealer = DealerSocket::new();
+    dealer.connect(&bound).await.unwrap();
+    dealer.send(["hop1", "hop2", "", "body"]).await.unwrap();
+    let request = within("request", rep.recv()).await.unwrap();
+    assert_eq!(request, Message::from(["body"]));
+    rep.send("answer").await.unwrap();
+    let reply = within("reply", dealer.recv()).await.unwrap();
+    assert_eq!(reply, Message::from(["hop1", "hop2", "", "answer"]));
+}
+
+#[compio::test]
+async fn req_round_robins_over_reps() {
+    let req = ReqSocket::new();
+    let reps: Vec<RepSocket> = (0..2).map(|_| RepSocket::new()).collect();
+    for rep in &reps {
+        let ep = rep.bind("tcp://127.0.0.1:0").await.unwrap();
+        req.connect(&ep).await.unwrap();
+    }
+    within("peers", req.wait_for_peers(|n| n == 2)).await;
+    for round in 0..4 {
+        req.send(format!("{round}")).await.unwrap();
+        // Exactly one REP gets each request, alternating.
+        let rep = &reps[round % 2];
+        let m = within("request", rep.recv()).await.unwrap();
+        assert_eq!(text(&m, 0), round.to_string());
+        rep.send("ok").await.unwrap();
+        within("reply", req.recv()).await.unwrap();
+    }
+}
+
+#[compio::test]
+async fn router_routes_by_identity_and_drops_unknown_ids() {
+    for ep in endpoints() {
+        let router = RouterSocket::new();
+        let bound = router.bind(&ep).await.unwrap();
+        let dealers: Vec<DealerSocket> = ["alpha", "beta"]
+            .iter()
+            .map(|id| DealerSocket::with_options(SocketOptions::default().routing_id(*id)))
+            .collect();
+        for d in &dealers {
+            d.connect(&bound).await.unwrap();
+            d.send("hi").await.unwrap();
+        }
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let m = within("recv", router.recv()).await.unwrap();
+            assert_eq!(text(&m, 1), "hi");
+            seen.push(text(&m, 0).to_string());
+        }
+        seen.sort();
+        assert_eq!(seen, ["alpha", "beta"]);
+
+        router.send(["nobody", "lost"]).await.unwrap();
+        assert_eq!(router.stats().dropped, 1);
+        router.send(["beta", "to beta"]).await.unwrap();
+        router.send(["alpha", "to alpha"]).await.unwrap();
+        assert_eq!(
+            text(&within("a", dealers[0].recv()).await.unwrap(), 0),
+            "to alpha"
+        );
+        assert_eq!(
+            text(&within("b", dealers[1].recv()).await.unwrap(), 0),
+            "to beta"
+        );
+    }
+}
+
+#[compio::test]
+async fn router_generates_ids_and_honours_router_mandatory() {
+    let router = RouterSocket::with_options(SocketOptions::default().router_mandatory(true));
+    let bound = router.bind("tcp://127.0.0.1:0").await.unwrap();
+    let dealer = DealerSocket::new();
+    dealer.connect(&bound).await.unwrap();
+    dealer.send("anonymous").await.unwrap();
+    let m = within("recv", router.recv()).await.unwrap();
+    assert_eq!(m[0].len(), 5, "generated id: a zero byte and 4 bytes");
+    assert_eq!(m[0][0], 0);
+    match router.send(["ghost", "x"]).await {
+        Err(Error::HostUnreachable(id)) => assert_eq!(&id[..], b"ghost"),
+        other => panic!("expected HostUnreachable, got {other:?}"),
+    }
+    router
+        .send([m[0].clone(), Bytes::from_static(b"back")])
+        .await
+        .unwrap();
+    assert_eq!(
+        text(&within("reply", dealer.recv()).await.unwrap(), 0),
+        "back"
+    );
+}
+
+/// Publishes `message` until `sub` receives something, returning it.
+async fn publish_until_received(publisher: &PubSocket, sub: &SubSocket, message: &str) -> Message {
+    within("first publication", async {
+        loop {
+            publisher.send(message.to_string()).await.unwrap();
+            if let Ok(m) = timeout(Duration::from_millis(5), sub.recv()).await {
+                return m.unwrap();
+            }
+        }
+    })
+    .await
+}
+
+#[compio::test]
+async fn pub_filters_by_prefix_for_each_subscriber() {
+    for ep in endpoints() {
+        let publisher = PubSocket::new();
+        let bound = publisher.bind(&ep).await.unwrap();
+        let sub_a = SubSocket::new();
+        sub_a.subscribe("A").unwrap();
+        let sub_b = SubSocket::new();
+        sub_b.subscribe("B").unwrap();
+        for s in [&sub_a, &sub_b] {
+            s.connect(&bound).await.unwrap();
+        }
+        within("peers", publisher.wait_for_peers(|n| n == 2)).await;
+        assert_eq!(
+            text(
+                &publish_until_received(&publisher, &sub_a, "A warm-up").await,
+                0
+            ),
+            "A warm-up"
+        );
+        assert_eq!(
+            text(
+                &publish_until_received(&publisher, &sub_b, "B warm-up").await,
+                0
+            ),
+            "B warm-up"
+        );
+        for i in 0..10 {
+            publisher.send(format!("A{i}")).await.unwrap();
+            publisher.send(format!("B{i}")).await.unwrap();
+            publisher.send(format!("C{i}")).await.unwrap();
+        }
+        publisher.send("A-end").await.unwrap();
+        publisher.send("B-end").await.unwrap();
+        for (sub, prefix) in [(&sub_a, "A"), (&sub_b, "B")] {
+            loop {
+                let m = within("recv", sub.recv()).await.unwrap();
+                let t = text(&m, 0).to_string();
+                assert!(t.starts_with(prefix), "{ep}: {prefix} subscriber got {t}");
+                if t.ends_with("-end") {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[compio::test]
+async fn subscriptions_are_counted() {
+    let xpub = XPubSocket::new();
+    let bound = xpub.bind("tcp://127.0.0.1:0").await.unwrap();
+    let sub = SubSocket::new();
+    sub.connect(&bound).await.unwrap();
+    sub.subscribe("A").unwrap();
+    sub.subscribe("A").unwrap();
+    sub.subscribe("B").unwrap();
+    assert_eq!(
+        &within("sub A", xpub.recv()).await.unwrap()[0][..],
+        b"\x01A"
+    );
+    assert_eq!(
+        &within("sub B", xpub.recv()).await.unwrap()[0][..],
+        b"\x01B"
+    );
+    sub.unsubscribe("A").unwrap(); // one of two: still subscribed, nothing sent
+    sub.unsubscribe("B").unwrap();
+    // The next subscription change the XPUB sees is B's cancel, not A's.
+    assert_eq!(
+        &within("cancel B", xpub.recv()).await.unwrap()[0][..],
+        b"\x00B"
+    );
+    // B's cancel was processed: a B message sent first is filtered at the publisher,
+    // so the first thing the subscriber reads is the A message.
+    xpub.send("B not wanted").await.unwrap();
+    xpub.send("A still wanted").await.unwrap();
+    assert_eq!(
+        text(&within("A", sub.recv()).await.unwrap(), 0),
+        "A still wanted"
+    );
+    sub.unsubscribe("A").unwrap();
+    assert_eq!(
+        &within("cancel A", xpub.recv()).await.unwrap()[0][..],
+        b"\x00A"
+    );
+}
+
+#[compio::test]
+async fn connect_before_bind_queues_up_to_the_high_water_mark() {
+    for ep in endpoints() {
+        // Reserve a concrete endpoint, then free it so nothing listens yet.
+        let concrete = {
+            let probe = PullSocket::new();
+            let bound = probe.bind(&ep).await.unwrap();
+            probe.unbind(&bound).unwrap();
+            bound
+        };
+        let push = PushSocket::with_options(SocketOptions::default().sndhwm(2));
+        push.connect(&concrete).await.unwrap();
+        push.send("one").await.unwrap();
+        push.send("two").await.unwrap();
+        // At the mark PUSH waits: a third send does not complete ...
+        assert!(
+            timeout(Duration::from_millis(50), push.send("three"))
+                .await
+                .is_err()
+        );
+        // ... and the cancelled send queued nothing (cancel safety).
+        let pull = PullSocket::new();
+        within("rebind", async {
+            loop {
+                match pull.bind(&concrete).await {
+                    Ok(_) => break,
+                    Err(_) => compio::time::sleep(Duration::from_millis(10)).await,
+                }
+            }
+        })
+        .await;
+        push.send("three").await.unwrap();
+        for expected in ["one", "two", "three"] {
+            assert_eq!(
+                text(&within("recv", pull.recv()).await.unwrap(), 0),
+                expected,
+                "{ep}"
+            );
+        }
+    }
+}
+
+#[compio::test]
+async fn pub_never_blocks_on_a_subscriber_that_does_not_read() {
+    let publisher = PubSocket::with_options(SocketOptions::default().sndhwm(10));
+    let bound = publisher.bind("tcp://127.0.0.1:0").await.unwrap();
+    let sub = SubSocket::with_options(SocketOptions::default().rcvhwm(10));
+    sub.subscribe("").unwrap();
+    sub.connect(&bound).await.unwrap();
+    publish_until_received(&publisher, &sub, "warm-up").await;
+    let payload = Bytes::from(vec![7u8; 1024]);
+    within("100k sends never block", async {
+        for _ in 0..100_000 {
+            publisher.send(payload.clone()).await.unwrap();
+        }
+    })
+    .await;
+    assert!(
+        publisher.stats().dropped > 0,
+        "the slow subscriber missed messages"
+    );
+}
+
+#[compio::test]
+async fn reconnect_restores_subscriptions() {
+    let publisher = PubSocket::new();
+    let bound = publisher.bind("tcp://127.0.0.1:0").await.unwrap();
+    let sub =
+        SubSocket::with_options(SocketOptions::default().reconnect_ivl(Duration::from_millis(20)));
+    sub.subscribe("news").unwrap();
+    sub.connect(&bound).await.unwrap();
+    assert_eq!(
+        text(&publish_until_received(&publisher, &sub, "news 1").await, 0),
+        "news 1"
+    );
+    drop(publisher);
+    for round in 2..5 {
+        // The publisher went away; a new one comes back on the same port.
+        let publisher = PubSocket::new();
+        within("rebind", async {
+            loop {
+                match publisher.bind(&bound).await {
+                    Ok(_) => break,
+                    Err(_) => compio::time::sleep(Duration::from_millis(10)).await,
+                }
+            }
+        })
+        .await;
+        let msg = format!("news {round}");
+        assert_eq!(
+            text(&publish_until_received(&publisher, &sub, &msg).await, 0),
+            msg
+        );
+        publisher.send("sports").await.unwrap();
+        publisher.send("news end").await.unwrap();
+        assert_eq!(
+            text(&within("filtered", sub.recv()).await.unwrap(), 0),
+            "news end"
+        );
+        drop(publisher);
+    }
+}
+
+// ---- peers that misbehave, over raw sockets ----
+
+fn raw_connect(endpoint: &str) -> std::net::TcpStream {
+    let addr = endpoint.trim_start_matches("tcp://");
+    let s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    s
+}
+
+/// Reads until EOF on a blocking thread; returns how many bytes came first.
+fn read_to_eof(mut s: std::net::TcpStream) -> std::thread::JoinHandle<std::io::Result<usize>> {
+    std::thread::spawn(move || {
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).map(|_| all.len())
+    })
+}
+
+fn greeting_and_ready(socket_type: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1];
+    out.extend_from_slice(b"NULL");
+    out.resize(64, 0);
+    let mut body = vec![5];
+    body.extend_from_slice(b"READY");
+    body.push(11);
+    body.extend_from_slice(b"Socket-Type");
+    body.extend_from_slice(&(socket_type.len() as u32).to_be_bytes());
+    body.extend_from_slice(socket_type.as_bytes());
+    out.push(0x04);
+    out.push(body.len() as u8);
+    out.extend_from_slice(&body);
+    out
+}
+
+async fn wait_thread<T: Send + 'static>(handle: std::thread::JoinHandle<T>) -> T {
+    within("raw peer thread", async {
+        while !handle.is_finished() {
+            compio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    handle.join().unwrap()
+}
+
+#[compio::test]
+async fn handshake_timeout_closes_a_peer_that_never_greets() {
+    let pull = PullSocket::with_options(
+        SocketOptions::default().handshake_ivl(Some(Duration::from_millis(100))),
+    );
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let silent = raw_connect(&bound);
+    let got = wait_thread(read_to_eof(silent)).await.unwrap();
+    assert_eq!(got, 11, "only our signature and major version were sent");
+    assert_eq!(pull.stats().protocol_errors, 1);
+}
+
+#[compio::test]
+async fn heartbeat_timeout_drops_a_silent_peer() {
+    let pull = PullSocket::with_options(
+        SocketOptions::default()
+            .heartbeat_ivl(Duration::from_millis(50))
+            .heartbeat_timeout(Duration::from_millis(100)),
+    );
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let mut peer = raw_connect(&bound);
+    peer.write_all(&greeting_and_ready("PUSH")).unwrap();
+    within("handshake", pull.wait_for_peers(|n| n == 1)).await;
+    // The raw peer never answers PINGs: it is dropped.
+    let reader = read_to_eof(peer);
+    within("drop", pull.wait_for_peers(|n| n == 0)).await;
+    let got = wait_thread(reader).await.unwrap();
+    assert!(got > 0, "PINGs were sent before the drop");
+    assert_eq!(pull.stats().protocol_errors, 1);
+}
+
+#[compio::test]
+async fn a_bad_peer_does_not_disturb_a_good_one() {
+    let pull = PullSocket::with_options(SocketOptions::default().max_msg_size(1024));
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let good = PushSocket::new();
+    good.connect(&bound).await.unwrap();
+    good.send("before").await.unwrap();
+    assert_eq!(
+        text(&within("before", pull.recv()).await.unwrap(), 0),
+        "before"
+    );
+
+    for garbage in [
+        b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+        {
+            let mut v = greeting_and_ready("PUSH");
+            v.extend_from_slice(&[0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+            v
+        },
+        {
+            let mut v = greeting_and_ready("PUB");
+            v.extend_from_slice(b"\x00\x01x");
+            v
+        },
+    ] {
+        let mut bad = raw_connect(&bound);
+        bad.write_all(&garbage).unwrap();
+        wait_thread(read_to_eof(bad)).await.unwrap();
+        good.send("still here").await.unwrap();
+        assert_eq!(
+            text(&within("good", pull.recv()).await.unwrap(), 0),
+            "still here"
+        );
+    }
+    assert_eq!(pull.stats().protocol_errors, 3);
+    assert_eq!(pull.peer_count(), 1);
+}
+
+#[compio::test]
+async fn pair_talks_to_one_peer() {
+    for ep in endpoints() {
+        let a = PairSocket::new();
+        let bound = a.bind(&ep).await.unwrap();
+        let b = PairSocket::new();
+        b.connect(&bound).await.unwrap();
+        b.send(["multi", "", "part"]).await.unwrap();
+        assert_eq!(
+            within("a", a.recv()).await.unwrap(),
+            Message::from(["multi", "", "part"])
+        );
+        a.send("back").await.unwrap();
+        assert_eq!(text(&within("b", b.recv()).await.unwrap(), 0), "back");
+    }
+}
+
+#[compio::test]
+async fn large_and_empty_frames_survive() {
+    let pull = PullSocket::new();
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let push = PushSocket::new();
+    push.connect(&bound).await.unwrap();
+    let big = Bytes::from((0..1 << 20).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+    let msg = Message::from(vec![Bytes::new(), big.clone(), Bytes::new()]);
+    push.send(msg.clone()).await.unwrap();
+    assert_eq!(within("big", pull.recv()).await.unwrap(), msg);
+}
+
+#[compio::test]
+async fn cancelled_recv_and_send_lose_and_duplicate_nothing() {
+    let pull = PullSocket::with_options(SocketOptions::default().rcvhwm(5));
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let push = PushSocket::with_options(SocketOptions::default().sndhwm(5));
+    push.connect(&bound).await.unwrap();
+    const N: u32 = 20_000;
+    let sender = async {
+        let mut cancelled = 0u32;
+        for i in 0..N {
+            let payload = i.to_be_bytes().to_vec();
+            loop {
+                // A very short deadline cancels many sends while the queue is full.
+                match timeout(Duration::from_micros(1), push.send(payload.clone())).await {
+                    Ok(r) => break r.unwrap(),
+                    Err(_) => cancelled += 1,
+                }
+            }
+        }
+        cancelled
+    };
+    let receiver = async {
+        let mut next = 0u32;
+        let mut cancelled = 0u32;
+        while next < N {
+            match timeout(Duration::from_micros(1), pull.recv()).await {
+                Ok(m) => {
+                    let m = m.unwrap();
+                    let got = u32::from_be_bytes(m[0][..].try_into().unwrap());
+                    assert_eq!(got, next, "lost or duplicated message");
+                    next += 1;
+                }
+                Err(_) => cancelled += 1,
+            }
+        }
+        cancelled
+    };
+    let (sent_cancels, recv_cancels) =
+        within("traffic", futures::future::join(sender, receiver)).await;
+    assert!(
+        sent_cancels + recv_cancels > 0,
+        "the test cancelled nothing"
+    );
+}
