@@ -617,3 +617,80 @@ async fn cancelled_recv_and_send_lose_and_duplicate_nothing() {
         "the test cancelled nothing"
     );
 }
+
+#[compio::test]
+async fn endpoints_ipv6_wildcard_and_host_names() {
+    let pull = PullSocket::new();
+    let v6 = pull.bind("tcp://[::1]:0").await.unwrap();
+    assert!(v6.starts_with("tcp://[::1]:"), "{v6}");
+    let any = pull.bind("tcp://*:0").await.unwrap();
+    assert!(any.starts_with("tcp://0.0.0.0:"), "{any}");
+    let port = any.rsplit(':').next().unwrap();
+    let push = PushSocket::new();
+    push.connect(&v6).await.unwrap();
+    push.connect(&format!("tcp://localhost:{port}"))
+        .await
+        .unwrap();
+    within("two peers", pull.wait_for_peers(|n| n == 2)).await;
+    assert!(matches!(
+        push.connect("tcp://*:5555").await,
+        Err(Error::Endpoint(_))
+    ));
+    assert!(matches!(
+        pull.bind("tcp://127.0.0.1").await,
+        Err(Error::Endpoint(_))
+    ));
+    assert!(matches!(
+        pull.unbind("tcp://127.0.0.1:1"),
+        Err(Error::UnknownEndpoint(_))
+    ));
+}
+
+#[compio::test]
+async fn disconnect_and_unbind_close_connections() {
+    let pull = PullSocket::new();
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let push = PushSocket::new();
+    push.connect(&bound).await.unwrap();
+    within("connected", pull.wait_for_peers(|n| n == 1)).await;
+    push.disconnect(&bound).unwrap();
+    within("disconnected", pull.wait_for_peers(|n| n == 0)).await;
+
+    push.connect(&bound).await.unwrap();
+    within("reconnected", pull.wait_for_peers(|n| n == 1)).await;
+    pull.unbind(&bound).unwrap();
+    within("unbound", push.wait_for_peers(|n| n == 0)).await;
+}
+
+#[compio::test]
+async fn linger_decides_what_close_delivers() {
+    // Default linger: close waits until everything queued was written.
+    let pull = PullSocket::new();
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let push = PushSocket::new();
+    push.connect(&bound).await.unwrap();
+    for i in 0..1000 {
+        push.send(format!("{i}")).await.unwrap();
+    }
+    within("close", push.close()).await;
+    for i in 0..1000 {
+        assert_eq!(
+            text(&within("recv", pull.recv()).await.unwrap(), 0),
+            i.to_string()
+        );
+    }
+
+    // Linger 0 towards a peer that does not exist: close returns at once and the
+    // queued messages are dropped.
+    let push = PushSocket::with_options(SocketOptions::default().linger(Some(Duration::ZERO)));
+    push.connect("tcp://127.0.0.1:1").await.unwrap();
+    push.send("never delivered").await.unwrap();
+    within("close with linger 0", push.close()).await;
+
+    // Linger 50 ms towards a peer that does not exist: close gives up after it.
+    let push =
+        PushSocket::with_options(SocketOptions::default().linger(Some(Duration::from_millis(50))));
+    push.connect("tcp://127.0.0.1:1").await.unwrap();
+    push.send("never delivered").await.unwrap();
+    within("close with linger 50 ms", push.close()).await;
+}

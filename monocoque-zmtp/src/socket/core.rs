@@ -599,3 +599,166 @@ impl Core {
         self.peers.get(&id).map(|p| p.link.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::command::Metadata;
+    use crate::proto::greeting::Version;
+
+    fn info(socket_type: SocketType, id: Option<&'static [u8]>) -> PeerInfo {
+        PeerInfo {
+            socket_type,
+            routing_id: id.map(Bytes::from_static),
+            metadata: Metadata::new(),
+            version: Version { major: 3, minor: 1 },
+        }
+    }
+
+    fn core(socket_type: SocketType, options: SocketOptions) -> Core {
+        Core::new(socket_type, &options)
+    }
+
+    fn connected(core: &mut Core, peer_type: SocketType, id: Option<&'static [u8]>) -> PeerId {
+        let (peer, _) = core.add_peer(false);
+        core.peer_ready(peer, info(peer_type, id)).unwrap();
+        peer
+    }
+
+    fn recv_text(core: &mut Core) -> Option<String> {
+        core.try_recv()
+            .unwrap()
+            .map(|m| String::from_utf8_lossy(&m[m.len() - 1]).into_owned())
+    }
+
+    #[test]
+    fn fair_queue_alternates_between_peers_with_messages() {
+        let mut c = core(SocketType::Pull, SocketOptions::default());
+        let a = connected(&mut c, SocketType::Push, None);
+        let b = connected(&mut c, SocketType::Push, None);
+        for i in 0..3 {
+            c.deliver(a, Message::from(format!("a{i}")));
+        }
+        c.deliver(b, Message::from("b0"));
+        let order: Vec<String> = std::iter::from_fn(|| recv_text(&mut c)).collect();
+        assert_eq!(order, ["a0", "b0", "a1", "a2"]);
+    }
+
+    #[test]
+    fn round_robin_skips_peers_at_the_high_water_mark() {
+        let mut c = core(SocketType::Push, SocketOptions::default().sndhwm(1));
+        let a = connected(&mut c, SocketType::Pull, None);
+        let b = connected(&mut c, SocketType::Pull, None);
+        assert!(matches!(c.try_send("1".into()), Ok(SendOutcome::Done)));
+        assert!(matches!(c.try_send("2".into()), Ok(SendOutcome::Done)));
+        assert!(matches!(
+            c.try_send("3".into()),
+            Ok(SendOutcome::WouldBlock(_))
+        ));
+        let (mut msgs, mut ops) = (Vec::new(), Vec::new());
+        c.take_outgoing(b, usize::MAX, &mut msgs, &mut ops);
+        assert_eq!(msgs, vec![Message::from("2")]);
+        assert!(matches!(c.try_send("3".into()), Ok(SendOutcome::Done)));
+        msgs.clear();
+        c.take_outgoing(a, usize::MAX, &mut msgs, &mut ops);
+        assert_eq!(msgs, vec![Message::from("1")]);
+    }
+
+    #[test]
+    fn router_drops_at_the_high_water_mark_unless_mandatory() {
+        let mut c = core(SocketType::Router, SocketOptions::default().sndhwm(1));
+        connected(&mut c, SocketType::Dealer, Some(b"d"));
+        assert!(matches!(
+            c.try_send(["d", "1"].into()),
+            Ok(SendOutcome::Done)
+        ));
+        assert!(matches!(
+            c.try_send(["d", "2"].into()),
+            Ok(SendOutcome::Done)
+        ));
+        assert_eq!(c.stats.dropped, 1);
+
+        let mut c = core(
+            SocketType::Router,
+            SocketOptions::default().sndhwm(1).router_mandatory(true),
+        );
+        connected(&mut c, SocketType::Dealer, Some(b"d"));
+        assert!(matches!(
+            c.try_send(["d", "1"].into()),
+            Ok(SendOutcome::Done)
+        ));
+        match c.try_send(["d", "2"].into()) {
+            Ok(SendOutcome::WouldBlock(m)) => assert_eq!(&m[0][..], b"d"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_disconnected_peers_queues_are_discarded() {
+        let mut c = core(SocketType::Pull, SocketOptions::default());
+        let a = connected(&mut c, SocketType::Push, None);
+        c.deliver(a, "queued".into());
+        c.peer_disconnected(a);
+        assert_eq!(c.try_recv().unwrap(), None);
+        assert_eq!(c.peer_count(), 0);
+    }
+
+    #[test]
+    fn a_connecting_pipe_keeps_its_queue_across_reconnects() {
+        let mut c = core(SocketType::Push, SocketOptions::default());
+        let (pipe, _) = c.add_peer(true);
+        assert!(matches!(c.try_send("early".into()), Ok(SendOutcome::Done)));
+        c.peer_ready(pipe, info(SocketType::Pull, None)).unwrap();
+        c.peer_disconnected(pipe);
+        assert!(
+            c.has_outgoing(pipe),
+            "queued message survives the lost connection"
+        );
+        // With ZMQ_IMMEDIATE nothing queues for a peer that is not connected.
+        let mut c = core(SocketType::Push, SocketOptions::default().immediate(true));
+        assert!(matches!(
+            c.try_send("x".into()),
+            Ok(SendOutcome::WouldBlock(_))
+        ));
+    }
+
+    #[test]
+    fn second_pair_peer_is_refused() {
+        let mut c = core(SocketType::Pair, SocketOptions::default());
+        connected(&mut c, SocketType::Pair, None);
+        let (second, _) = c.add_peer(false);
+        assert!(c.peer_ready(second, info(SocketType::Pair, None)).is_err());
+    }
+
+    #[test]
+    fn router_refuses_a_duplicate_identity() {
+        let mut c = core(SocketType::Router, SocketOptions::default());
+        connected(&mut c, SocketType::Dealer, Some(b"same"));
+        let (second, _) = c.add_peer(false);
+        assert!(
+            c.peer_ready(second, info(SocketType::Dealer, Some(b"same")))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn sub_filters_what_it_receives() {
+        let mut c = core(SocketType::Sub, SocketOptions::default());
+        let p = connected(&mut c, SocketType::Pub, None);
+        c.change_subscription(b"A", true);
+        assert!(!c.deliver(p, "B1".into()));
+        assert!(c.deliver(p, "A1".into()));
+        assert_eq!(recv_text(&mut c).as_deref(), Some("A1"));
+    }
+
+    #[test]
+    fn wrong_direction_is_not_supported() {
+        let mut c = core(SocketType::Pull, SocketOptions::default());
+        assert!(matches!(
+            c.try_send("x".into()),
+            Err(Error::NotSupported { .. })
+        ));
+        let mut c = core(SocketType::Pub, SocketOptions::default());
+        assert!(matches!(c.try_recv(), Err(Error::NotSupported { .. })));
+    }
+}
