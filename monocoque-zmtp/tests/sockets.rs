@@ -27,10 +27,11 @@ async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// A fresh endpoint for each transport: tcp on an ephemeral port, ipc in /tmp.
-fn endpoints() -> [String; 2] {
+/// A fresh endpoint for each transport: tcp on an ephemeral port, ipc in /tmp, inproc.
+fn endpoints() -> [String; 3] {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     [
+        format!("inproc://test-{n}"),
         "tcp://127.0.0.1:0".to_string(),
         format!(
             "ipc://{}/monocoque-test-{}-{n}.sock",
@@ -693,4 +694,70 @@ async fn linger_decides_what_close_delivers() {
     push.connect("tcp://127.0.0.1:1").await.unwrap();
     push.send("never delivered").await.unwrap();
     within("close with linger 50 ms", push.close()).await;
+}
+
+#[compio::test]
+async fn hwm_1_at_both_ends_queues_exactly_two_messages_inproc() {
+    // libzmq's test_hwm: with sndhwm 1 and rcvhwm 1 a PUSH can queue two messages.
+    let pull = PullSocket::with_options(SocketOptions::default().rcvhwm(1));
+    pull.bind("inproc://hwm").await.unwrap();
+    let push = PushSocket::with_options(SocketOptions::default().sndhwm(1));
+    push.connect("inproc://hwm").await.unwrap();
+    within("connected", push.wait_for_peers(|n| n == 1)).await;
+    let mut queued = 0;
+    while timeout(Duration::from_millis(20), push.send(format!("{queued}")))
+        .await
+        .is_ok()
+    {
+        queued += 1;
+        assert!(queued < 100, "the high-water mark never stopped the sender");
+    }
+    assert_eq!(queued, 2);
+    for i in 0..2 {
+        assert_eq!(
+            text(&within("recv", pull.recv()).await.unwrap(), 0),
+            i.to_string()
+        );
+    }
+    // Room again: the sender goes on.
+    within("send after drain", push.send("more")).await.unwrap();
+    assert_eq!(text(&within("recv", pull.recv()).await.unwrap(), 0), "more");
+}
+
+#[compio::test]
+async fn inproc_connect_before_bind_and_rebind() {
+    let push = PushSocket::new();
+    push.connect("inproc://later").await.unwrap();
+    push.send("queued before bind").await.unwrap();
+    let pull = PullSocket::new();
+    pull.bind("inproc://later").await.unwrap();
+    assert_eq!(
+        text(&within("recv", pull.recv()).await.unwrap(), 0),
+        "queued before bind"
+    );
+    assert!(
+        PullSocket::new().bind("inproc://later").await.is_err(),
+        "name in use"
+    );
+    drop(pull);
+    within("unlinked", push.wait_for_peers(|n| n == 0)).await;
+    let pull = PullSocket::new();
+    pull.bind("inproc://later").await.unwrap();
+    push.send("after rebind").await.unwrap();
+    assert_eq!(
+        text(&within("recv", pull.recv()).await.unwrap(), 0),
+        "after rebind"
+    );
+}
+
+#[compio::test]
+async fn incompatible_inproc_peers_are_not_linked() {
+    let a = PushSocket::new();
+    a.bind("inproc://incompatible").await.unwrap();
+    let b = PushSocket::new();
+    b.connect("inproc://incompatible").await.unwrap();
+    let c = PullSocket::new();
+    c.connect("inproc://incompatible").await.unwrap();
+    within("compatible peer", a.wait_for_peers(|n| n == 1)).await;
+    assert_eq!(b.peer_count(), 0);
 }

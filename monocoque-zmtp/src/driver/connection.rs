@@ -237,7 +237,7 @@ fn handle_event(
 fn subscription(shared: &Shared, id: PeerId, topic: &[u8], on: bool) {
     let mut core = shared.core.borrow_mut();
     if let Some(report) = core.peer_subscribed(id, topic, on) {
-        core.deliver_subscription(id, report);
+        core.deliver_subscription(report);
         drop(core);
         shared.recv_ready.notify();
     }

@@ -2,5 +2,6 @@
 //! encode → write, timers.
 
 pub(crate) mod connection;
+pub(crate) mod inproc;
 pub(crate) mod notify;
 pub(crate) mod transport;

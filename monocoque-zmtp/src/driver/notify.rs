@@ -82,3 +82,19 @@ impl Stop {
         }
     }
 }
+
+/// Returns `Pending` once after waking its task, so other tasks of the runtime run.
+#[derive(Debug, Default)]
+pub(crate) struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

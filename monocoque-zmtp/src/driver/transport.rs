@@ -63,10 +63,10 @@ pub(crate) async fn bind(
             .detach();
             Ok(endpoint.clone())
         }
-        Endpoint::Inproc(_) => Err(Error::Io(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "inproc:// is not supported yet",
-        ))),
+        Endpoint::Inproc(name) => {
+            crate::driver::inproc::bind(shared, name, &stop)?;
+            Ok(endpoint.clone())
+        }
     }
 }
 
@@ -178,6 +178,10 @@ pub(crate) fn spawn_connecter(
     stop: Rc<Stop>,
     pipe: Option<PeerId>,
 ) {
+    if let Endpoint::Inproc(name) = endpoint {
+        crate::driver::inproc::spawn_connecter(shared, name, stop, pipe);
+        return;
+    }
     compio::runtime::spawn(connect_loop(shared.clone(), endpoint, stop, pipe)).detach();
 }
 

@@ -44,6 +44,8 @@ pub(crate) struct Peer {
     persistent: bool,
     /// The connection task has written everything it was given.
     pub(crate) flushed: bool,
+    /// The connection is gone; the pipe stays only until its inbound queue is read.
+    departed: bool,
 }
 
 /// Counters a user can read to see what went wrong with peers.
@@ -123,6 +125,8 @@ pub(crate) struct Core {
     req: ReqState,
     rep: RepState,
     matching: Vec<PeerId>,
+    /// XPUB: subscription changes waiting for `recv`, in the order they happened.
+    reports: VecDeque<Message>,
     pub(crate) stats: SocketStats,
 }
 
@@ -148,6 +152,7 @@ impl Core {
             req: ReqState::new(),
             rep: RepState::new(),
             matching: Vec::new(),
+            reports: VecDeque::new(),
             stats: SocketStats::default(),
         }
     }
@@ -177,6 +182,7 @@ impl Core {
                 link: link.clone(),
                 persistent,
                 flushed: true,
+                departed: false,
             },
         );
         if persistent && self.queues_before_handshake() {
@@ -229,27 +235,57 @@ impl Core {
     }
 
     /// `peer`'s connection ended. A connecting endpoint's pipe survives with its queued
-    /// messages; any other pipe is discarded with its queues (RFC 28: a peer's queue is
-    /// discarded when it disconnects).
+    /// messages. Any other pipe loses its outgoing queue (RFC 28: a peer's queue is
+    /// discarded when it disconnects), but messages it already delivered stay readable
+    /// until `recv` takes them, as in libzmq: nothing already accepted is lost.
     pub(crate) fn peer_disconnected(&mut self, id: PeerId) {
-        let persistent = self.peers.get(&id).is_some_and(|p| p.persistent);
-        if !persistent {
+        let Some(peer) = self.peers.get(&id) else {
+            return;
+        };
+        let persistent = peer.persistent;
+        let drained = peer.inbound.is_empty();
+        if !persistent && drained {
             self.remove_peer(id);
             return;
         }
-        self.forget_connection(id);
+        // A ROUTER still needs the routing id to hand out what was delivered.
+        if persistent || drained {
+            self.routing.detach(id);
+        }
+        self.dist_detach(id);
+        self.req.peer_detached(id);
         if let Some(peer) = self.peers.get_mut(&id) {
             peer.info = None;
-            peer.flushed = peer.out.is_empty();
+            if persistent {
+                peer.flushed = peer.out.is_empty();
+            } else {
+                peer.out.clear();
+                peer.subscription_ops.clear();
+                peer.flushed = true;
+                peer.departed = true;
+            }
         }
-        if !self.queues_before_handshake() {
+        if !persistent || !self.queues_before_handshake() {
             self.out_order.detach(id);
+        }
+    }
+
+    /// Detaches a publisher's peer; XPUB reports the topics nobody wants any more.
+    fn dist_detach(&mut self, id: PeerId) {
+        let gone = self.dist.detach(id);
+        if self.socket_type == SocketType::Xpub {
+            for topic in gone {
+                let mut body = Vec::with_capacity(topic.len() + 1);
+                body.push(0);
+                body.extend_from_slice(&topic);
+                self.reports.push_back(Message::from(body));
+            }
         }
     }
 
     fn forget_connection(&mut self, id: PeerId) {
         self.routing.detach(id);
-        self.dist.detach(id);
+        self.dist_detach(id);
         self.req.peer_detached(id);
     }
 
@@ -320,10 +356,8 @@ impl Core {
     }
 
     /// XPUB: a subscription message to hand to the application.
-    pub(crate) fn deliver_subscription(&mut self, id: PeerId, message: Message) {
-        if let Some(peer) = self.peers.get_mut(&id) {
-            peer.inbound.push_back(message);
-        }
+    pub(crate) fn deliver_subscription(&mut self, message: Message) {
+        self.reports.push_back(message);
     }
 
     /// Moves queued messages of `peer` to its connection, up to `budget` bytes of
@@ -431,7 +465,11 @@ impl Core {
                 let Some(routing_id) = message.pop_front() else {
                     return Err(Error::EmptyMessage);
                 };
-                let Some(id) = self.routing.peer_for(&routing_id) else {
+                let connected = self
+                    .routing
+                    .peer_for(&routing_id)
+                    .filter(|id| self.peers.get(id).is_some_and(|p| p.info.is_some()));
+                let Some(id) = connected else {
                     if self.router_mandatory {
                         return Err(Error::HostUnreachable(routing_id));
                     }
@@ -548,6 +586,11 @@ impl Core {
                     "REP must send the reply before receiving the next request",
                 ));
             }
+            Xpub => {
+                if let Some(report) = self.reports.pop_front() {
+                    return Ok(Some(report));
+                }
+            }
             _ => {}
         }
         loop {
@@ -568,9 +611,13 @@ impl Core {
             if was_full {
                 peer.link.notify();
             }
+            let routing_id = self.routing.routing_id(id).cloned();
+            if peer.departed && peer.inbound.is_empty() {
+                self.remove_peer(id);
+            }
             match self.socket_type {
                 Router => {
-                    let Some(routing_id) = self.routing.routing_id(id).cloned() else {
+                    let Some(routing_id) = routing_id else {
                         continue;
                     };
                     let mut message = message;
@@ -594,6 +641,46 @@ impl Core {
 }
 
 impl Core {
+    /// How many more messages `peer`'s inbound queue takes before its high-water
+    /// mark (`usize::MAX` without one).
+    pub(crate) fn inbound_room(&self, id: PeerId) -> usize {
+        match self.peers.get(&id) {
+            Some(p) if p.info.is_some() => {
+                if self.rcvhwm == 0 {
+                    usize::MAX
+                } else {
+                    self.rcvhwm.saturating_sub(p.inbound.len())
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    /// Takes up to `count` queued messages (and every pending subscription change) of
+    /// `peer`, for an inproc link.
+    pub(crate) fn take_messages(
+        &mut self,
+        id: PeerId,
+        count: usize,
+        messages: &mut Vec<Message>,
+        ops: &mut Vec<SubscriptionOp>,
+    ) {
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        ops.extend(peer.subscription_ops.drain(..));
+        let n = count.min(peer.out.len());
+        messages.extend(peer.out.drain(..n));
+    }
+
+    /// Queues a subscription change for one peer.
+    pub(crate) fn queue_subscription(&mut self, id: PeerId, op: SubscriptionOp) {
+        if let Some(peer) = self.peers.get_mut(&id) {
+            peer.subscription_ops.push_back(op);
+            peer.link.notify();
+        }
+    }
+
     /// The wake-up handle of a pipe's connection task.
     pub(crate) fn link(&self, id: PeerId) -> Option<Rc<Notify>> {
         self.peers.get(&id).map(|p| p.link.clone())
@@ -694,13 +781,32 @@ mod tests {
     }
 
     #[test]
-    fn a_disconnected_peers_queues_are_discarded() {
-        let mut c = core(SocketType::Pull, SocketOptions::default());
-        let a = connected(&mut c, SocketType::Push, None);
-        c.deliver(a, "queued".into());
+    fn a_departed_peer_loses_its_outgoing_queue_but_not_what_it_delivered() {
+        let mut c = core(SocketType::Dealer, SocketOptions::default());
+        let a = connected(&mut c, SocketType::Router, None);
+        c.deliver(a, "delivered".into());
+        assert!(matches!(c.try_send("unsent".into()), Ok(SendOutcome::Done)));
         c.peer_disconnected(a);
-        assert_eq!(c.try_recv().unwrap(), None);
+        assert!(!c.has_outgoing(a), "outgoing queue discarded");
         assert_eq!(c.peer_count(), 0);
+        assert_eq!(recv_text(&mut c).as_deref(), Some("delivered"));
+        assert!(c.link(a).is_none(), "pipe removed once drained");
+        assert!(matches!(
+            c.try_send("x".into()),
+            Ok(SendOutcome::WouldBlock(_))
+        ));
+    }
+
+    #[test]
+    fn router_keeps_the_routing_id_of_a_departed_peer_until_drained() {
+        let mut c = core(SocketType::Router, SocketOptions::default());
+        let a = connected(&mut c, SocketType::Dealer, Some(b"gone"));
+        c.deliver(a, "last words".into());
+        c.peer_disconnected(a);
+        let m = c.try_recv().unwrap().unwrap();
+        assert_eq!(&m[0][..], b"gone");
+        c.try_send(["gone", "reply"].into()).unwrap();
+        assert_eq!(c.stats.dropped, 1, "a departed peer is unreachable");
     }
 
     #[test]

@@ -70,7 +70,14 @@ struct EndpointEntry {
 pub struct Socket {
     shared: Rc<Shared>,
     endpoints: RefCell<Vec<EndpointEntry>>,
+    /// Sends completed since the last yield to the runtime.
+    sends_without_yield: std::cell::Cell<u32>,
 }
+
+/// Sends that may complete without waiting before `send` lets other tasks run once:
+/// PUB, XPUB and ROUTER never wait, and a loop of them would otherwise starve the
+/// connection tasks that write the messages out.
+const SEND_BUDGET: u32 = 64;
 
 impl Socket {
     /// A socket of `socket_type` with libzmq's default options.
@@ -83,6 +90,7 @@ impl Socket {
         Socket {
             shared: Shared::new(socket_type, options),
             endpoints: RefCell::new(Vec::new()),
+            sends_without_yield: std::cell::Cell::new(0),
         }
     }
 
@@ -96,7 +104,8 @@ impl Socket {
         &self.shared.options
     }
 
-    /// Binds to `endpoint` (`tcp://*:5555`, `tcp://127.0.0.1:0`, `ipc:///tmp/x`) and
+    /// Binds to `endpoint` (`tcp://*:5555`, `tcp://127.0.0.1:0`, `ipc:///tmp/x`,
+    /// `inproc://name`) and
     /// accepts any number of peers. Returns the endpoint actually bound, with an
     /// ephemeral port filled in (libzmq's `ZMQ_LAST_ENDPOINT`).
     pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
@@ -117,12 +126,6 @@ impl Socket {
     pub async fn connect(&self, endpoint: &str) -> Result<(), Error> {
         self.check_options()?;
         let parsed = Endpoint::parse(endpoint)?.for_connect(endpoint)?;
-        if matches!(parsed, Endpoint::Inproc(_)) {
-            return Err(Error::Io(std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                "inproc:// is not supported yet",
-            )));
-        }
         let stop = Rc::new(Stop::default());
         let pipe = if self.shared.options.immediate {
             None
@@ -174,6 +177,15 @@ impl Socket {
     /// XPUB and ROUTER never wait.
     pub async fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
         let mut message = message.into();
+        // Yield before queuing (never after), so a send dropped during the yield has
+        // queued nothing.
+        let sent = self.sends_without_yield.get() + 1;
+        if sent >= SEND_BUDGET {
+            self.sends_without_yield.set(0);
+            crate::driver::notify::YieldNow::default().await;
+        } else {
+            self.sends_without_yield.set(sent);
+        }
         loop {
             if self.shared.shutdown.is_stopped() {
                 return Err(Error::Closed);
@@ -183,6 +195,7 @@ impl Socket {
                 SendOutcome::Done => return Ok(()),
                 SendOutcome::WouldBlock(back) => message = back,
             }
+            self.sends_without_yield.set(0);
             ready.await;
         }
     }
