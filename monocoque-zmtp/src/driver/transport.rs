@@ -152,7 +152,7 @@ fn finish(shared: &Shared, id: PeerId, end: &End) {
     let mut core = shared.core.borrow_mut();
     match end {
         End::Protocol(err) => {
-            core.stats.protocol_errors += 1;
+            core.record_protocol_error(err.clone());
             tracing::warn!(peer = %id, error = %err, kind = ?err.kind(), "peer disconnected for a protocol error");
         }
         End::Io(err) => {

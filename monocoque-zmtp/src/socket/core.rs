@@ -127,6 +127,8 @@ pub(crate) struct Core {
     matching: Vec<PeerId>,
     /// XPUB: subscription changes waiting for `recv`, in the order they happened.
     reports: VecDeque<Message>,
+    /// The last protocol errors that closed a connection, oldest first.
+    recent_errors: VecDeque<ProtocolError>,
     pub(crate) stats: SocketStats,
 }
 
@@ -153,6 +155,7 @@ impl Core {
             rep: RepState::new(),
             matching: Vec::new(),
             reports: VecDeque::new(),
+            recent_errors: VecDeque::new(),
             stats: SocketStats::default(),
         }
     }
@@ -640,7 +643,24 @@ impl Core {
     }
 }
 
+/// How many protocol errors [`Core::recent_errors`] keeps.
+pub(crate) const RECENT_ERRORS: usize = 16;
+
 impl Core {
+    /// Counts a connection closed for a protocol error and remembers the error.
+    pub(crate) fn record_protocol_error(&mut self, err: ProtocolError) {
+        self.stats.protocol_errors += 1;
+        if self.recent_errors.len() == RECENT_ERRORS {
+            self.recent_errors.pop_front();
+        }
+        self.recent_errors.push_back(err);
+    }
+
+    /// The last protocol errors that closed a connection, oldest first.
+    pub(crate) fn recent_errors(&self) -> Vec<ProtocolError> {
+        self.recent_errors.iter().cloned().collect()
+    }
+
     /// How many more messages `peer`'s inbound queue takes before its high-water
     /// mark (`usize::MAX` without one).
     pub(crate) fn inbound_room(&self, id: PeerId) -> usize {

@@ -265,6 +265,12 @@ impl Socket {
         }
     }
 
+    /// The last protocol errors (up to 16, oldest first) that made the socket close a
+    /// connection: which peer input was refused and why.
+    pub fn recent_errors(&self) -> Vec<crate::proto::error::ProtocolError> {
+        self.shared.core.borrow().recent_errors()
+    }
+
     /// Counters of handshakes, protocol errors, disconnects and dropped messages.
     pub fn stats(&self) -> SocketStats {
         self.shared.core.borrow().stats
@@ -367,6 +373,12 @@ macro_rules! socket_wrapper {
             /// [`Socket::wait_for_peers`]($crate::socket::Socket::wait_for_peers).
             pub async fn wait_for_peers(&self, condition: impl Fn(usize) -> bool) {
                 self.inner.wait_for_peers(condition).await
+            }
+
+            /// The last protocol errors that closed a connection; see
+            /// [`Socket::recent_errors`]($crate::socket::Socket::recent_errors).
+            pub fn recent_errors(&self) -> Vec<$crate::proto::error::ProtocolError> {
+                self.inner.recent_errors()
             }
 
             /// Error and drop counters.
