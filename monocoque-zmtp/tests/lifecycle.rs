@@ -222,3 +222,52 @@ async fn many_peers_long() {
     // descriptors these machines allow; 9,000 is the most that fits.
     many_peers(9_000).await;
 }
+
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+#[compio::test]
+async fn publisher_memory_is_bounded_by_the_hwm_when_a_subscriber_never_reads() {
+    let publisher = PubSocket::with_options(SocketOptions::default().sndhwm(100));
+    let endpoint = publisher.bind("tcp://127.0.0.1:0").await.unwrap();
+    // A subscriber that reads nothing after its handshake: a raw socket.
+    let addr = endpoint.trim_start_matches("tcp://").to_string();
+    let mut raw = std::net::TcpStream::connect(addr).unwrap();
+    let mut hello = Vec::new();
+    hello.extend_from_slice(
+        &monocoque_zmtp::proto::greeting::Greeting::new(
+            monocoque_zmtp::proto::greeting::MechanismName::NULL,
+            false,
+        )
+        .encode(),
+    );
+    let mut ready = bytes::BytesMut::new();
+    monocoque_zmtp::proto::command::Command::ready(
+        monocoque_zmtp::proto::socket_type::SocketType::Sub,
+        None,
+    )
+    .encode(&mut ready);
+    monocoque_zmtp::proto::command::Command::Subscribe(bytes::Bytes::new()).encode(&mut ready);
+    hello.extend_from_slice(&ready);
+    std::io::Write::write_all(&mut raw, &hello).unwrap();
+    within("subscriber", publisher.wait_for_peers(|n| n == 1)).await;
+
+    let payload = bytes::Bytes::from(vec![1u8; 16 * 1024]);
+    // 200,000 x 16 KiB = 3.2 GB offered; the kernel buffers a few MB, the HWM 100
+    // messages (1.6 MB); everything else is dropped.
+    let before = resident_bytes();
+    for _ in 0..200_000 {
+        publisher.send(payload.clone()).await.unwrap();
+    }
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(grown < 64 << 20, "resident memory grew by {grown} bytes");
+    assert!(publisher.stats().dropped > 150_000);
+    drop(raw);
+}
