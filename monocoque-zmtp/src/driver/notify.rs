@@ -19,9 +19,18 @@ pub(crate) struct Notify {
 impl Notify {
     pub(crate) fn notify(&self) {
         self.generation.set(self.generation.get().wrapping_add(1));
-        let wakers = std::mem::take(&mut *self.wakers.borrow_mut());
-        for waker in wakers {
+        let mut wakers = std::mem::take(&mut *self.wakers.borrow_mut());
+        if wakers.is_empty() {
+            // Keep the (empty) list's capacity: no allocation per notification.
+            *self.wakers.borrow_mut() = wakers;
+            return;
+        }
+        for waker in wakers.drain(..) {
             waker.wake();
+        }
+        let mut slot = self.wakers.borrow_mut();
+        if slot.is_empty() {
+            *slot = wakers;
         }
     }
 

@@ -1,0 +1,133 @@
+//! Heap allocations per message in steady state, counted by a global allocator.
+//!
+//! The send path is measured against a raw reader that discards bytes, the receive
+//! path against a raw writer of pre-encoded frames, so each phase counts one side
+//! only (the raw threads allocate nothing in their loops). Figures are printed
+//! (`cargo test --release --test allocations -- --nocapture`) and bounded so a
+//! regression fails the test.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::{Bytes, BytesMut};
+use monocoque_zmtp::proto::command::Command;
+use monocoque_zmtp::proto::greeting::{Greeting, MechanismName};
+use monocoque_zmtp::proto::message::Message;
+use monocoque_zmtp::proto::socket_type::SocketType;
+use monocoque_zmtp::socket::{PullSocket, PushSocket};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator, only counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+fn handshake_bytes(socket_type: SocketType) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    out.extend_from_slice(&Greeting::new(MechanismName::NULL, false).encode());
+    Command::ready(socket_type, None).encode(&mut out);
+    out.to_vec()
+}
+
+const WARMUP: u64 = 20_000;
+const MEASURED: u64 = 200_000;
+
+#[compio::test]
+async fn send_path_allocations_per_message() {
+    let push = PushSocket::new();
+    let endpoint = push.bind("tcp://127.0.0.1:0").await.unwrap();
+    let addr = endpoint.trim_start_matches("tcp://").to_string();
+    let hello = handshake_bytes(SocketType::Pull);
+    // A raw PULL that discards everything it reads.
+    let (done, reader) = futures::channel::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(&hello).unwrap();
+        let mut buf = vec![0u8; 1 << 16];
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+        let _ = done.send(());
+    });
+    push.wait_for_peers(|n| n == 1).await;
+    let payload = Bytes::from_static(&[7u8; 64]);
+    for _ in 0..WARMUP {
+        push.send(payload.clone()).await.unwrap();
+    }
+    let before = allocations();
+    for _ in 0..MEASURED {
+        push.send(payload.clone()).await.unwrap();
+    }
+    let per_message = (allocations() - before) as f64 / MEASURED as f64;
+    println!("send path: {per_message:.4} allocations per 64 B message");
+    // Dropping the socket closes the connection once the runtime runs its task.
+    drop(push);
+    let _ = reader.await;
+    assert!(
+        per_message < 0.05,
+        "send path allocates {per_message} per message"
+    );
+}
+
+#[compio::test]
+async fn receive_path_allocations_per_message() {
+    let pull = PullSocket::new();
+    let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let addr = endpoint.trim_start_matches("tcp://").to_string();
+    let mut stream = handshake_bytes(SocketType::Push);
+    let mut frames = BytesMut::new();
+    let message = Message::from(vec![7u8; 64]);
+    for _ in 0..(WARMUP + MEASURED) {
+        message.encode(&mut frames);
+    }
+    stream.extend_from_slice(&frames);
+    let (done, writer) = futures::channel::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(&stream).unwrap();
+        let mut sink = [0u8; 64];
+        while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
+        let _ = done.send(());
+    });
+    for _ in 0..WARMUP {
+        pull.recv().await.unwrap();
+    }
+    let before = allocations();
+    for _ in 0..MEASURED {
+        pull.recv().await.unwrap();
+    }
+    let per_message = (allocations() - before) as f64 / MEASURED as f64;
+    println!("receive path: {per_message:.4} allocations per 64 B message");
+    drop(pull);
+    let _ = writer.await;
+    assert!(
+        per_message < 0.05,
+        "receive path allocates {per_message} per message"
+    );
+}
