@@ -17,6 +17,8 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod endpoint;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod proto;
 
 #[cfg(feature = "runtime")]
