@@ -1,0 +1,41 @@
+//! `remote_lat <connect-to> <message-size> <roundtrip-count>`: the measuring half of
+//! libzmq's latency test on monocoque. A REQ connects, then sends a message and waits
+//! for its echo `roundtrip-count` times; it prints the one-way latency,
+//! elapsed / (2 * roundtrips). As in libzmq's `remote_lat`, the clock starts right
+//! after `connect`, so the first round trip includes the connection set-up.
+
+#[path = "common.rs"]
+mod common;
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use monocoque::{Message, ReqSocket};
+
+#[compio::main]
+async fn main() {
+    let (connect_to, size, roundtrips) =
+        common::parse_args("remote_lat", "connect-to", "roundtrip-count");
+    let req = ReqSocket::new();
+    req.connect(&connect_to)
+        .await
+        .unwrap_or_else(|e| common::fail(e));
+
+    // libzmq's remote_lat sends the message it just received back each time.
+    let mut message = Message::from(Bytes::from(vec![0u8; size]));
+    let start = Instant::now();
+    for _ in 0..roundtrips {
+        req.send(message).await.unwrap_or_else(|e| common::fail(e));
+        message = req.recv().await.unwrap_or_else(|e| common::fail(e));
+        if message.len() != 1 || message[0].len() != size {
+            common::fail(format!(
+                "reply of {} bytes; expected {size}",
+                message.byte_len()
+            ));
+        }
+    }
+    let elapsed = start.elapsed();
+
+    common::print_latency(size, roundtrips, elapsed);
+    req.close().await;
+}
