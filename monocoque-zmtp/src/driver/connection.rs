@@ -21,7 +21,6 @@ use monocoque_core::{IoArena, ReadRegion};
 
 use crate::driver::notify::{Notify, Stop};
 use crate::proto::error::ProtocolError;
-use crate::proto::message::Message;
 use crate::proto::pattern::PeerId;
 use crate::proto::session::{Event, Session};
 use crate::proto::socket_type::SocketType;
@@ -85,7 +84,6 @@ where
     let mut spare: Option<BytesMut> = Some(BytesMut::with_capacity(batch));
     let mut reading = pin!(Fuse::terminated());
     let mut writing = pin!(Fuse::terminated());
-    let mut messages: Vec<Message> = Vec::new();
     let mut ops: Vec<SubscriptionOp> = Vec::new();
     // Set when the connection must end once the pending bytes are written.
     let mut closing: Option<End> = None;
@@ -100,20 +98,19 @@ where
         if session.is_active() && closing.is_none() {
             let room = batch.saturating_sub(session.pending_transmit());
             if room > 0 {
-                shared
-                    .core
-                    .borrow_mut()
-                    .take_outgoing(id, room, &mut messages, &mut ops);
+                let mut core = shared.core.borrow_mut();
+                core.take_subscription_ops(id, &mut ops);
                 for op in ops.drain(..) {
                     let _ = match op {
                         SubscriptionOp::Subscribe(topic) => session.subscribe(&topic),
                         SubscriptionOp::Cancel(topic) => session.cancel(&topic),
                     };
                 }
-                if !messages.is_empty() {
-                    for message in messages.drain(..) {
-                        let _ = session.send_message(&message);
-                    }
+                let taken = core.take_outgoing(id, room, |message| {
+                    let _ = session.send_message(message);
+                });
+                drop(core);
+                if taken > 0 {
                     shared.send_ready.notify();
                 }
             }
@@ -199,6 +196,7 @@ where
     }
 }
 
+#[inline]
 fn handle_event(
     shared: &Shared,
     id: PeerId,

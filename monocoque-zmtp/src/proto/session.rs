@@ -260,25 +260,32 @@ impl Session {
             return Ok(());
         }
         self.partial_len = 0;
-        let message = std::mem::take(&mut self.partial);
-        self.events.push_back(self.classify_message(message));
+        let event = match self.subscription_message() {
+            Some(event) => {
+                self.partial = Message::new();
+                event
+            }
+            // Moved once, straight into the event queue.
+            None => Event::Message(std::mem::take(&mut self.partial)),
+        };
+        self.events.push_back(event);
         Ok(())
     }
 
     /// RFC 29 for ZMTP 3.0: a publisher reads a subscriber's one-frame message starting
     /// with 0x01 as a subscription and with 0x00 as a cancellation.
-    fn classify_message(&self, message: Message) -> Event {
+    fn subscription_message(&self) -> Option<Event> {
         if matches!(self.config.socket_type, SocketType::Pub | SocketType::Xpub)
-            && message.len() == 1
+            && self.partial.len() == 1
         {
-            let body = &message[0];
+            let body = &self.partial[0];
             match body.first() {
-                Some(1) => return Event::Subscribe(body.slice(1..)),
-                Some(0) => return Event::Cancel(body.slice(1..)),
+                Some(1) => return Some(Event::Subscribe(body.slice(1..))),
+                Some(0) => return Some(Event::Cancel(body.slice(1..))),
                 _ => {}
             }
         }
-        Event::Message(message)
+        None
     }
 
     fn handle_command(&mut self, command: Command, now: Instant) -> Result<(), ProtocolError> {
