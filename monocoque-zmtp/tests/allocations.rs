@@ -131,3 +131,41 @@ async fn receive_path_allocations_per_message() {
         "receive path allocates {per_message} per message"
     );
 }
+
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Resident memory of idle connections after the handshake: 1,000 DEALERs on one
+/// ROUTER, both ends in this process, so each peer costs two connection ends.
+#[compio::test]
+async fn resident_memory_per_idle_connection() {
+    use monocoque_zmtp::socket::{DealerSocket, RouterSocket};
+    const PEERS: usize = 1000;
+    let router = RouterSocket::new();
+    let endpoint = router.bind("tcp://127.0.0.1:0").await.unwrap();
+    let before = resident_bytes();
+    let dealers: Vec<DealerSocket> = (0..PEERS).map(|_| DealerSocket::new()).collect();
+    for d in &dealers {
+        d.connect(&endpoint).await.unwrap();
+    }
+    router.wait_for_peers(|n| n == PEERS).await;
+    for d in &dealers {
+        d.wait_for_peers(|n| n == 1).await;
+    }
+    let per_peer = resident_bytes().saturating_sub(before) / PEERS as u64;
+    println!(
+        "idle peer (both connection ends): {} KiB resident",
+        per_peer / 1024
+    );
+    // Each connection end starts with a 4 KiB read page; 16 KiB per end is the target.
+    assert!(per_peer < 32 * 1024, "{per_peer} bytes per idle peer");
+    drop(dealers);
+    router.wait_for_peers(|n| n == 0).await;
+}

@@ -26,6 +26,10 @@ use crate::proto::session::{Event, Session};
 use crate::proto::socket_type::SocketType;
 use crate::socket::core::{Shared, SubscriptionOp};
 
+/// Size of a connection's first read page: enough for any handshake, small enough that
+/// thousands of idle connections cost little memory.
+const INITIAL_READ_PAGE: usize = 4096;
+
 /// Why a connection ended.
 #[derive(Debug)]
 pub(crate) enum End {
@@ -79,7 +83,10 @@ where
         Ok(session) => session,
         Err(err) => return End::Protocol(err),
     };
-    let mut arena = IoArena::new(options.buffers.read_page_size);
+    // An idle connection only ever reads its peer's handshake: start with a small page
+    // and move to full-size pages once a read fills a whole region (traffic).
+    let page_size = options.buffers.read_page_size;
+    let mut arena = IoArena::new(INITIAL_READ_PAGE.min(page_size));
     let batch = options.buffers.write_batch_size.max(1);
     let mut spare: Option<BytesMut> = Some(BytesMut::with_capacity(batch));
     let mut reading = pin!(Fuse::terminated());
@@ -178,7 +185,13 @@ where
         futures::select_biased! {
             BufResult(result, region) = reading => match result {
                 Ok(0) => closing = Some(End::PeerClosed),
-                Ok(_) => session.handle_input(arena.freeze(region), Instant::now()),
+                Ok(n) => {
+                    let filled = n >= region.capacity();
+                    session.handle_input(arena.freeze(region), Instant::now());
+                    if filled && arena.page_size() < page_size {
+                        arena = IoArena::new(page_size);
+                    }
+                }
                 Err(err) => closing = Some(End::Io(err)),
             },
             BufResult(result, buf) = writing => match result {
