@@ -30,6 +30,10 @@ use crate::socket::core::{Shared, SubscriptionOp};
 /// thousands of idle connections cost little memory.
 const INITIAL_READ_PAGE: usize = 4096;
 
+/// How long a connection closing for a protocol error waits to write its ERROR
+/// command (a peer that stopped reading cannot hold the connection open).
+const ERROR_FLUSH_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Why a connection ended.
 #[derive(Debug)]
 pub(crate) enum End {
@@ -95,6 +99,8 @@ where
     // Set when the connection must end once the pending bytes are written.
     let mut closing: Option<End> = None;
     let mut linger_deadline: Option<Instant> = None;
+    // A peer that broke the protocol gets a moment to read our ERROR, not forever.
+    let mut close_deadline: Option<Instant> = None;
     let mut lingering = false;
     let mut was_flushed = true;
 
@@ -141,7 +147,9 @@ where
         }
 
         if let Some(end) = closing.take() {
-            if idle || matches!(end, End::PeerClosed | End::Io(_)) {
+            let now = Instant::now();
+            let deadline = *close_deadline.get_or_insert(now + ERROR_FLUSH_TIME);
+            if idle || now >= deadline || matches!(end, End::PeerClosed | End::Io(_)) {
                 return end;
             }
             closing = Some(end);
@@ -166,10 +174,10 @@ where
             reading.set(read_some(&stream, arena.region()).fuse());
         }
 
-        let deadline = match (session.poll_timeout(), linger_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let deadline = [session.poll_timeout(), linger_deadline, close_deadline]
+            .into_iter()
+            .flatten()
+            .min();
         let mut timer = pin!(sleep_until(deadline).fuse());
         let mut woken = pin!(woken.fuse());
         let mut stopped = pin!(
