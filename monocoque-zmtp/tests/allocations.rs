@@ -5,6 +5,8 @@
 //! only (the raw threads allocate nothing in their loops). Figures are printed
 //! (`cargo test --release --test allocations -- --nocapture`) and bounded so a
 //! regression fails the test.
+mod common;
+use common::resident_bytes;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
@@ -130,16 +132,6 @@ async fn receive_path_allocations_per_message() {
         per_message < 0.05,
         "receive path allocates {per_message} per message"
     );
-}
-
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
 }
 
 /// Resident memory of idle connections after the handshake: 1,000 DEALERs on one

@@ -6,6 +6,8 @@
 //! File descriptors are counted in /proc/self/fd; the OS closes sockets shortly after
 //! the tasks that own them end, so those checks wait (bounded) for the count to
 //! settle.
+mod common;
+use common::resident_bytes;
 
 use std::time::Duration;
 
@@ -221,16 +223,6 @@ async fn many_peers_long() {
     // Both ends live in this process, so 10,000 peers need more than the 20,000
     // descriptors these machines allow; 9,000 is the most that fits.
     many_peers(9_000).await;
-}
-
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
 }
 
 #[compio::test]
