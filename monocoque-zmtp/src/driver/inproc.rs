@@ -105,8 +105,7 @@ async fn connect_loop(shared: Rc<Shared>, name: String, stop: Rc<Stop>, pipe: Op
         // Otherwise the binder went away: look the name up again.
     }
     if let Some(id) = pipe {
-        shared.core.borrow_mut().remove_peer(id);
-        shared.flushed.notify();
+        shared.remove_pipe(id);
     }
 }
 
@@ -157,12 +156,8 @@ async fn link(
     remote: &Rc<Shared>,
     remote_stop: &Rc<Stop>,
 ) -> bool {
-    let (local_id, local_link) = match pipe {
-        Some(id) => match local.core.borrow().link(id) {
-            Some(link) => (id, link),
-            None => return false,
-        },
-        None => local.core.borrow_mut().add_peer(false),
+    let Some((local_id, local_link)) = local.pipe_for(pipe) else {
+        return false;
     };
     let (remote_id, remote_link) = remote.core.borrow_mut().add_peer(false);
     let a = End {
@@ -180,11 +175,7 @@ async fn link(
         pump(&a, &b, local_stop, remote_stop).await;
     }
     for end in [&a, &b] {
-        end.shared.core.borrow_mut().peer_disconnected(end.id);
-        end.shared.send_ready.notify();
-        end.shared.recv_ready.notify();
-        end.shared.flushed.notify();
-        end.shared.peers_changed.notify();
+        end.shared.peer_disconnected(end.id);
     }
     linked
 }

@@ -162,12 +162,8 @@ fn finish(shared: &Shared, id: PeerId, end: &End) {
         End::PeerClosed => core.stats.disconnects += 1,
         End::Stopped => {}
     }
-    core.peer_disconnected(id);
     drop(core);
-    shared.send_ready.notify();
-    shared.recv_ready.notify();
-    shared.flushed.notify();
-    shared.peers_changed.notify();
+    shared.peer_disconnected(id);
 }
 
 /// Connects to `endpoint` in the background, reconnecting after `reconnect_ivl` (with
@@ -196,25 +192,20 @@ async fn connect_loop(
     while !stop.is_stopped() {
         let connected = match &endpoint {
             Endpoint::Tcp { host, port } => {
-                match or_stop(&stop, TcpStream::connect((host.as_str(), *port))).await {
-                    None => break,
-                    Some(Ok(stream)) => {
-                        let _ = stream.set_nodelay(true);
-                        run_connected(&shared, stream, pipe, &stop).await;
-                        true
-                    }
-                    Some(Err(_)) => false,
-                }
+                let connect = async {
+                    let stream = TcpStream::connect((host.as_str(), *port)).await?;
+                    let _ = stream.set_nodelay(true);
+                    Ok(stream)
+                };
+                connect_and_run(&shared, &stop, pipe, connect).await
             }
-            Endpoint::Ipc(path) => match or_stop(&stop, UnixStream::connect(path)).await {
-                None => break,
-                Some(Ok(stream)) => {
-                    run_connected(&shared, stream, pipe, &stop).await;
-                    true
-                }
-                Some(Err(_)) => false,
-            },
-            Endpoint::Inproc(_) => break,
+            Endpoint::Ipc(path) => {
+                connect_and_run(&shared, &stop, pipe, UnixStream::connect(path)).await
+            }
+            Endpoint::Inproc(_) => None,
+        };
+        let Some(connected) = connected else {
+            break;
         };
         if connected {
             ivl = base;
@@ -227,8 +218,27 @@ async fn connect_loop(
         }
     }
     if let Some(id) = pipe {
-        shared.core.borrow_mut().remove_peer(id);
-        shared.flushed.notify();
+        shared.remove_pipe(id);
+    }
+}
+
+/// Connects (unless stopped first) and runs the connection to its end. Returns `None`
+/// when stopped, else whether a connection was made.
+async fn connect_and_run<S: 'static>(
+    shared: &Rc<Shared>,
+    stop: &Rc<Stop>,
+    pipe: Option<PeerId>,
+    connect: impl Future<Output = io::Result<S>>,
+) -> Option<bool>
+where
+    for<'a> &'a S: AsyncRead + AsyncWrite,
+{
+    match or_stop(stop, connect).await? {
+        Ok(stream) => {
+            run_connected(shared, stream, pipe, stop).await;
+            Some(true)
+        }
+        Err(_) => Some(false),
     }
 }
 
@@ -240,15 +250,8 @@ async fn run_connected<S: 'static>(
 ) where
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
-    let (id, link) = match pipe {
-        Some(id) => {
-            let link = shared.core.borrow().link(id);
-            match link {
-                Some(link) => (id, link),
-                None => return,
-            }
-        }
-        None => shared.core.borrow_mut().add_peer(false),
+    let Some((id, link)) = shared.pipe_for(pipe) else {
+        return;
     };
     let end = connection::run(stream, shared.clone(), id, link, stop.clone()).await;
     finish(shared, id, &end);

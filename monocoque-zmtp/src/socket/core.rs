@@ -105,6 +105,33 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// A peer's connection ended: updates the routing state and wakes every waiter
+    /// (senders, receivers, `close`, `wait_for_peers`).
+    pub(crate) fn peer_disconnected(&self, id: PeerId) {
+        self.core.borrow_mut().peer_disconnected(id);
+        self.send_ready.notify();
+        self.recv_ready.notify();
+        self.flushed.notify();
+        self.peers_changed.notify();
+    }
+
+    /// A connecting endpoint was closed: its pipe goes, with whatever it queued.
+    pub(crate) fn remove_pipe(&self, id: PeerId) {
+        self.core.borrow_mut().remove_peer(id);
+        self.flushed.notify();
+    }
+
+    /// The pipe a new connection uses: the connecting endpoint's own `pipe`, which
+    /// outlives its connections, or a fresh one. `None` if that pipe is gone.
+    pub(crate) fn pipe_for(&self, pipe: Option<PeerId>) -> Option<(PeerId, Rc<Notify>)> {
+        match pipe {
+            Some(id) => self.core.borrow().link(id).map(|link| (id, link)),
+            None => Some(self.core.borrow_mut().add_peer(false)),
+        }
+    }
+}
+
 /// Hashes a [`PeerId`] by its value: ids are small sequential numbers chosen by the
 /// socket, never by a peer, so SipHash's protection buys nothing on this hot path.
 #[derive(Debug, Default)]
