@@ -312,6 +312,31 @@ fn assert_clean(sock: &Socket, case: Case) {
 
 // ------------------------------------------------------------- REQ and REP
 
+/// Sends every payload from our socket and checks each reply.
+async fn ask_all(socket: &Socket, case: Case) {
+    for p in payloads() {
+        send(socket, &p).await;
+        assert_frames(&recv(socket).await, &reply(&p), case);
+    }
+}
+
+/// Answers every payload on our socket with its reply.
+async fn serve_all(socket: &Socket, case: Case) {
+    for p in payloads() {
+        let request = recv(socket).await;
+        assert_frames(&request, &p, case);
+        send(socket, &reply(&request)).await;
+    }
+}
+
+/// Sends every payload from a libzmq socket and checks each reply.
+fn zmq_ask_all(socket: &zmq::Socket, case: Case) {
+    for p in payloads() {
+        zmq_send(socket, &p);
+        assert_frames(&zmq_recv(socket), &reply(&p), case);
+    }
+}
+
 #[compio::test]
 async fn req_monocoque_rep_libzmq() {
     for case in CASES {
@@ -323,10 +348,7 @@ async fn req_monocoque_rep_libzmq() {
                 zmq_send(rep, &reply(&request));
             }
         });
-        for p in payloads() {
-            send(req.as_socket(), &p).await;
-            assert_frames(&recv(req.as_socket()).await, &reply(&p), case);
-        }
+        ask_all(req.as_socket(), case).await;
         remote.finish().await;
         assert_clean(req.as_socket(), case);
     }
@@ -338,16 +360,9 @@ async fn req_libzmq_rep_monocoque() {
         let rep = RepSocket::new();
         let (req, _ipc) = link(case, rep.as_socket(), zmq::REQ, |_| {}).await;
         let remote = Remote::spawn("libzmq-req", req, move |req, _| {
-            for p in payloads() {
-                zmq_send(req, &p);
-                assert_frames(&zmq_recv(req), &reply(&p), case);
-            }
+            zmq_ask_all(req, case);
         });
-        for p in payloads() {
-            let request = recv(rep.as_socket()).await;
-            assert_frames(&request, &p, case);
-            send(rep.as_socket(), &reply(&request)).await;
-        }
+        serve_all(rep.as_socket(), case).await;
         remote.finish().await;
         assert_clean(rep.as_socket(), case);
     }
@@ -371,10 +386,7 @@ async fn dealer_monocoque_router_libzmq() {
                 zmq_send(router, &answer);
             }
         });
-        for p in payloads() {
-            send(dealer.as_socket(), &p).await;
-            assert_frames(&recv(dealer.as_socket()).await, &reply(&p), case);
-        }
+        ask_all(dealer.as_socket(), case).await;
         remote.finish().await;
         assert_clean(dealer.as_socket(), case);
     }
@@ -389,10 +401,7 @@ async fn dealer_libzmq_router_monocoque() {
         })
         .await;
         let remote = Remote::spawn("libzmq-dealer", dealer, move |dealer, _| {
-            for p in payloads() {
-                zmq_send(dealer, &p);
-                assert_frames(&zmq_recv(dealer), &reply(&p), case);
-            }
+            zmq_ask_all(dealer, case);
         });
         for p in payloads() {
             let mut request = recv(router.as_socket()).await;
@@ -443,11 +452,7 @@ async fn dealer_libzmq_rep_monocoque() {
                 assert_frames(&zmq_recv(dealer), &with_delimiter(&reply(&p)), case);
             }
         });
-        for p in payloads() {
-            let request = recv(rep.as_socket()).await;
-            assert_frames(&request, &p, case);
-            send(rep.as_socket(), &reply(&request)).await;
-        }
+        serve_all(rep.as_socket(), case).await;
         remote.finish().await;
         assert_clean(rep.as_socket(), case);
     }
@@ -470,10 +475,7 @@ async fn req_monocoque_router_libzmq() {
                 zmq_send(router, &answer);
             }
         });
-        for p in payloads() {
-            send(req.as_socket(), &p).await;
-            assert_frames(&recv(req.as_socket()).await, &reply(&p), case);
-        }
+        ask_all(req.as_socket(), case).await;
         remote.finish().await;
         assert_clean(req.as_socket(), case);
     }
@@ -485,10 +487,7 @@ async fn req_libzmq_router_monocoque() {
         let router = RouterSocket::new();
         let (req, _ipc) = link(case, router.as_socket(), zmq::REQ, |_| {}).await;
         let remote = Remote::spawn("libzmq-req", req, move |req, _| {
-            for p in payloads() {
-                zmq_send(req, &p);
-                assert_frames(&zmq_recv(req), &reply(&p), case);
-            }
+            zmq_ask_all(req, case);
         });
         for p in payloads() {
             let mut request = recv(router.as_socket()).await;
@@ -774,15 +773,9 @@ async fn pair_monocoque_pair_libzmq() {
                 assert_frames(&zmq_recv(theirs), &p, case);
                 zmq_send(theirs, &reply(&p));
             }
-            for p in payloads() {
-                zmq_send(theirs, &p);
-                assert_frames(&zmq_recv(theirs), &reply(&p), case);
-            }
+            zmq_ask_all(theirs, case);
         });
-        for p in payloads() {
-            send(pair.as_socket(), &p).await;
-            assert_frames(&recv(pair.as_socket()).await, &reply(&p), case);
-        }
+        ask_all(pair.as_socket(), case).await;
         for p in payloads() {
             let message = recv(pair.as_socket()).await;
             assert_frames(&message, &p, case);
