@@ -127,6 +127,40 @@ impl SegmentedBuffer {
         }
     }
 
+    /// Drops the first `skip` bytes and returns the `n` after them, without copying,
+    /// when all `skip + n` lie in the first segment; otherwise changes nothing and
+    /// returns `None` (use [`advance`](Self::advance) and [`split_to`](Self::split_to)).
+    ///
+    /// This is a decoder's fast path: a frame header and its body read together.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use monocoque_core::SegmentedBuffer;
+    ///
+    /// let mut buf = SegmentedBuffer::new();
+    /// buf.push(Bytes::from_static(b"\x00\x03abcdef"));
+    /// assert_eq!(buf.split_front(2, 3).as_deref(), Some(&b"abc"[..]));
+    /// assert_eq!(buf.len(), 3);
+    /// assert_eq!(buf.split_front(0, 4), None);
+    /// ```
+    pub fn split_front(&mut self, skip: usize, n: usize) -> Option<Bytes> {
+        let end = skip.checked_add(n)?;
+        let front = self.segments.front_mut()?;
+        if front.len() < end {
+            return None;
+        }
+        let out = if front.len() == end {
+            let mut whole = self.segments.pop_front()?;
+            bytes::Buf::advance(&mut whole, skip);
+            whole
+        } else {
+            bytes::Buf::advance(front, skip);
+            front.split_to(n)
+        };
+        self.len -= end;
+        Some(out)
+    }
+
     /// Removes and returns the first `n` bytes as one `Bytes`.
     ///
     /// Zero-copy when the range lies in the first segment; otherwise the bytes are
@@ -188,6 +222,24 @@ mod tests {
             buf.push(Bytes::from_static(part));
         }
         buf
+    }
+
+    #[test]
+    fn split_front_takes_only_from_the_first_segment() {
+        let mut buf = buffer_of(&[b"xxabc", b"def"]);
+        assert_eq!(
+            buf.split_front(2, 4),
+            None,
+            "range crosses into the second segment"
+        );
+        assert_eq!(buf.len(), 8, "a refused split changes nothing");
+        assert_eq!(buf.split_front(2, 2).as_deref(), Some(&b"ab"[..]));
+        assert_eq!(buf.split_front(0, 1).as_deref(), Some(&b"c"[..]));
+        assert_eq!(buf.segment_count(), 1, "an emptied segment is removed");
+        assert_eq!(buf.split_front(1, 2).as_deref(), Some(&b"ef"[..]));
+        assert!(buf.is_empty());
+        assert_eq!(buf.segment_count(), 0);
+        assert_eq!(buf.split_front(0, 0), None, "nothing to split from");
     }
 
     #[test]

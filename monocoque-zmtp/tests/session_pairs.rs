@@ -307,6 +307,7 @@ fn peer_ttl_closes_a_session_that_hears_nothing() {
     // TTL 2500 ms travels as 25 deciseconds.
     assert_eq!(&wire[7..9], &[0, 25]);
     b.handle_input(wire.freeze(), t1);
+    assert!(events(&mut b).is_empty(), "a PING makes no event");
     assert_eq!(b.poll_timeout(), Some(t1 + Duration::from_millis(2500)));
     b.handle_timeout(t1 + Duration::from_millis(2500));
     assert_eq!(closed_with(&mut b), ProtocolError::HeartbeatTimeout);

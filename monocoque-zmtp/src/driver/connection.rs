@@ -211,8 +211,28 @@ where
             () = stopped => {}
         }
 
-        while let Some(event) = session.poll_event() {
-            handle_event(&shared, id, &mut session, event, &mut closing);
+        // Messages go to the peer's queue in one batch (one core borrow, one lookup,
+        // one wake-up); any other event is handled on its own between batches.
+        loop {
+            let mut other = None;
+            let delivered =
+                shared
+                    .core
+                    .borrow_mut()
+                    .deliver_all(id, || match session.poll_event()? {
+                        Event::Message(message) => Some(message),
+                        event => {
+                            other = Some(event);
+                            None
+                        }
+                    });
+            if delivered {
+                shared.recv_ready.notify();
+            }
+            match other {
+                Some(event) => handle_event(&shared, id, &mut session, event, &mut closing),
+                None => break,
+            }
         }
     }
 }

@@ -232,10 +232,11 @@ fn move_messages(
         if messages.is_empty() {
             break;
         }
-        let mut core = to.shared.core.borrow_mut();
-        for message in messages.drain(..) {
-            core.deliver(to.id, message);
-        }
+        let mut drained = messages.drain(..);
+        to.shared
+            .core
+            .borrow_mut()
+            .deliver_all(to.id, || drained.next());
         moved = true;
     }
     if moved {

@@ -19,12 +19,11 @@ pub(crate) struct Notify {
 impl Notify {
     pub(crate) fn notify(&self) {
         self.generation.set(self.generation.get().wrapping_add(1));
-        let mut wakers = std::mem::take(&mut *self.wakers.borrow_mut());
-        if wakers.is_empty() {
-            // Keep the (empty) list's capacity: no allocation per notification.
-            *self.wakers.borrow_mut() = wakers;
+        // Most notifications find nobody waiting (a busy receiver is not parked).
+        if self.wakers.borrow().is_empty() {
             return;
         }
+        let mut wakers = std::mem::take(&mut *self.wakers.borrow_mut());
         for waker in wakers.drain(..) {
             waker.wake();
         }

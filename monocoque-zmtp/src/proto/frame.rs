@@ -112,10 +112,15 @@ impl FrameDecoder {
     pub fn decode(&mut self, input: &mut SegmentedBuffer) -> Result<Option<Frame>, ProtocolError> {
         let header = match self.pending {
             Some(header) => header,
-            None => match self.decode_header(input)? {
-                Some(header) => header,
-                None => return Ok(None),
-            },
+            None => {
+                if let Some(frame) = self.decode_short_in_front(input) {
+                    return Ok(Some(frame));
+                }
+                match self.decode_header(input)? {
+                    Some(header) => header,
+                    None => return Ok(None),
+                }
+            }
         };
         if input.len() < header.size {
             self.pending = Some(header);
@@ -127,6 +132,29 @@ impl FrameDecoder {
             command: header.command,
             body: input.split_to(header.size),
         }))
+    }
+
+    /// The common case in one step: a short, well-formed frame lying whole in the
+    /// first segment. `None` sends everything else down the general path, which also
+    /// reports the errors.
+    fn decode_short_in_front(&self, input: &mut SegmentedBuffer) -> Option<Frame> {
+        let &[flags, size] = input.peek(2)? else {
+            return None;
+        };
+        let more = flags & FLAG_MORE != 0;
+        let command = flags & FLAG_COMMAND != 0;
+        if flags & (RESERVED_FLAGS | FLAG_LONG) != 0 || (more && command) {
+            return None;
+        }
+        if self.max_size.is_some_and(|max| u64::from(size) > max) {
+            return None;
+        }
+        let body = input.split_front(2, usize::from(size))?;
+        Some(Frame {
+            more,
+            command,
+            body,
+        })
     }
 
     fn decode_header(

@@ -10,6 +10,10 @@
 //!    errors) and [`Session::poll_transmit`] (bytes to write), and re-arms its timer
 //!    with [`Session::poll_timeout`].
 //!
+//! After the handshake, input is decoded as events are polled: each message is built
+//! and handed out directly, never parked in a queue, and commands (a PING's PONG)
+//! take effect when they are reached. Drain `poll_event` before `poll_transmit`.
+//!
 //! The session never reads the clock and never performs IO: time is the `now` argument,
 //! so handshake deadlines and heartbeats are tested with a fake clock.
 
@@ -134,6 +138,8 @@ pub struct Session {
     pong_deadline: Option<Instant>,
     /// Set when the peer's PING asked for a TTL and nothing arrived since.
     ttl_deadline: Option<Instant>,
+    /// When the last input arrived: the time of the frames decoded from it.
+    input_time: Instant,
 }
 
 impl Session {
@@ -161,6 +167,7 @@ impl Session {
             next_ping: None,
             pong_deadline: None,
             ttl_deadline: None,
+            input_time: now,
         })
     }
 
@@ -194,13 +201,16 @@ impl Session {
         }
         self.pong_deadline = None;
         self.ttl_deadline = None;
+        self.input_time = now;
         self.input.push(data);
-        if let Err(err) = self.process_input(now) {
+        if let Err(err) = self.process_handshake(now) {
             self.fail(err);
         }
     }
 
-    fn process_input(&mut self, now: Instant) -> Result<(), ProtocolError> {
+    /// Runs the handshake as far as the input allows. Input after it is decoded by
+    /// [`poll_event`](Self::poll_event).
+    fn process_handshake(&mut self, now: Instant) -> Result<(), ProtocolError> {
         loop {
             match std::mem::replace(&mut self.state, State::Closed) {
                 State::Handshake(Handshake::ExpectGreeting(s)) => {
@@ -223,14 +233,10 @@ impl Session {
                     }
                 }
                 State::Handshake(Handshake::Done(peer)) => self.complete_handshake(peer, now),
-                State::Active(version) => {
-                    self.state = State::Active(version);
-                    while let Some(frame) = self.frames.decode(&mut self.input)? {
-                        self.handle_frame(frame, now)?;
-                    }
+                state @ (State::Active(_) | State::Closed) => {
+                    self.state = state;
                     return Ok(());
                 }
-                State::Closed => return Ok(()),
             }
         }
     }
@@ -242,9 +248,19 @@ impl Session {
         self.events.push_back(Event::HandshakeComplete(peer));
     }
 
-    fn handle_frame(&mut self, frame: Frame, now: Instant) -> Result<(), ProtocolError> {
+    /// Decodes input until it makes an event or runs out.
+    fn decode_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        while let Some(frame) = self.frames.decode(&mut self.input)? {
+            if let Some(event) = self.handle_frame(frame)? {
+                return Ok(Some(event));
+            }
+        }
+        Ok(None)
+    }
+
+    fn handle_frame(&mut self, frame: Frame) -> Result<Option<Event>, ProtocolError> {
         if frame.command {
-            return self.handle_command(Command::decode(frame.body)?, now);
+            return self.handle_command(Command::decode(frame.body)?);
         }
         self.partial_len += frame.body.len() as u64;
         if let Some(max) = self.config.max_msg_size
@@ -257,7 +273,7 @@ impl Session {
         }
         self.partial.push(frame.body);
         if frame.more {
-            return Ok(());
+            return Ok(None);
         }
         self.partial_len = 0;
         let event = match self.subscription_message() {
@@ -265,11 +281,10 @@ impl Session {
                 self.partial = Message::new();
                 event
             }
-            // Moved once, straight into the event queue.
+            // Moved once, out to the caller of `poll_event`.
             None => Event::Message(std::mem::take(&mut self.partial)),
         };
-        self.events.push_back(event);
-        Ok(())
+        Ok(Some(event))
     }
 
     /// RFC 29 for ZMTP 3.0: a publisher reads a subscriber's one-frame message starting
@@ -288,7 +303,8 @@ impl Session {
         None
     }
 
-    fn handle_command(&mut self, command: Command, now: Instant) -> Result<(), ProtocolError> {
+    fn handle_command(&mut self, command: Command) -> Result<Option<Event>, ProtocolError> {
+        let now = self.input_time;
         match command {
             Command::Ping { ttl, context } => {
                 // RFC 37: answer with a PONG carrying the PING's context; a non-zero TTL
@@ -299,8 +315,8 @@ impl Session {
                 }
             }
             Command::Pong { .. } => {}
-            Command::Subscribe(topic) => self.events.push_back(Event::Subscribe(topic)),
-            Command::Cancel(topic) => self.events.push_back(Event::Cancel(topic)),
+            Command::Subscribe(topic) => return Ok(Some(Event::Subscribe(topic))),
+            Command::Cancel(topic) => return Ok(Some(Event::Cancel(topic))),
             Command::Error { reason } => {
                 return Err(ProtocolError::PeerError {
                     reason: String::from_utf8_lossy(&reason).into_owned(),
@@ -316,7 +332,7 @@ impl Session {
             // add some, and they never reach the socket.
             Command::Other { .. } => {}
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Queues a message for the peer.
@@ -368,9 +384,23 @@ impl Session {
         }
     }
 
-    /// The next event, if any.
+    /// The next event, if any. After the handshake this decodes the input: a message
+    /// comes out as soon as its last frame is decoded, and a protocol error closes
+    /// the session and comes out as [`Event::Closed`].
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        if let Some(event) = self.events.pop_front() {
+            return Some(event);
+        }
+        if !self.is_active() {
+            return None;
+        }
+        match self.decode_event() {
+            Ok(event) => event,
+            Err(err) => {
+                self.fail(err);
+                self.events.pop_front()
+            }
+        }
     }
 
     /// Moves the bytes waiting to be written into `buf` and returns how many.

@@ -366,20 +366,35 @@ impl Core {
 
     /// Queues a message that arrived from `peer`. Returns whether it was queued.
     pub(crate) fn deliver(&mut self, id: PeerId, message: Message) -> bool {
-        // A SUB filters on receive as well: a ZMTP 3.0 or XPUB publisher may send more.
-        if self.socket_type == SocketType::Sub {
-            let topic = message.first().map_or(&[][..], |f| &f[..]);
-            if !self.subscriptions.matches(topic) {
-                return false;
+        let mut once = Some(message);
+        self.deliver_all(id, || once.take())
+    }
+
+    /// Queues the messages `next` yields, all from `peer`, until it returns `None`.
+    /// Returns whether any was queued. The peer is looked up once for the lot.
+    pub(crate) fn deliver_all(
+        &mut self,
+        id: PeerId,
+        mut next: impl FnMut() -> Option<Message>,
+    ) -> bool {
+        let Some(peer) = self.peers.get_mut(&id).filter(|p| p.info.is_some()) else {
+            while next().is_some() {}
+            return false;
+        };
+        let mut queued = false;
+        while let Some(message) = next() {
+            // A SUB filters on receive as well: a ZMTP 3.0 or XPUB publisher may send
+            // more than we subscribed to.
+            if self.socket_type == SocketType::Sub {
+                let topic = message.first().map_or(&[][..], |f| &f[..]);
+                if !self.subscriptions.matches(topic) {
+                    continue;
+                }
             }
+            peer.inbound.push_back(message);
+            queued = true;
         }
-        match self.peers.get_mut(&id) {
-            Some(peer) if peer.info.is_some() => {
-                peer.inbound.push_back(message);
-                true
-            }
-            _ => false,
-        }
+        queued
     }
 
     /// A peer subscribed (PUB/XPUB). Returns the topic to report upward for XPUB.
@@ -655,25 +670,24 @@ impl Core {
             _ => {}
         }
         loop {
-            let (peers, rcvhwm) = (&self.peers, self.rcvhwm);
-            let Some(id) = self
-                .in_order
-                .next(|id| peers.get(&id).is_some_and(|p| !p.inbound.is_empty()))
-            else {
+            let (peers, rcvhwm) = (&mut self.peers, self.rcvhwm);
+            // One lookup per message: the fair-queue rotation takes the message too.
+            let Some((id, message, drained)) = self.in_order.next_with(|id| {
+                let peer = peers.get_mut(&id)?;
+                let was_full = !below(peer.inbound.len(), rcvhwm);
+                let message = peer.inbound.pop_front()?;
+                if was_full {
+                    peer.link.notify();
+                }
+                Some((id, message, peer.inbound.is_empty() && peer.departed))
+            }) else {
                 return Ok(None);
             };
-            let Some(peer) = self.peers.get_mut(&id) else {
-                continue;
+            let routing_id = match self.socket_type {
+                Router => self.routing.routing_id(id).cloned(),
+                _ => None,
             };
-            let was_full = !below(peer.inbound.len(), rcvhwm);
-            let Some(message) = peer.inbound.pop_front() else {
-                continue;
-            };
-            if was_full {
-                peer.link.notify();
-            }
-            let routing_id = self.routing.routing_id(id).cloned();
-            if peer.departed && peer.inbound.is_empty() {
+            if drained {
                 self.remove_peer(id);
             }
             match self.socket_type {

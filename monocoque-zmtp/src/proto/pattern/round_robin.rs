@@ -72,13 +72,26 @@ impl RoundRobin {
     /// `eligible` is called at most once per peer. When no peer is eligible, returns
     /// `None` and leaves the cursor where it was.
     pub fn next(&mut self, mut eligible: impl FnMut(PeerId) -> bool) -> Option<PeerId> {
+        self.next_with(|peer| eligible(peer).then_some(peer))
+    }
+
+    /// Like [`next`](Self::next), for a question whose answer is worth keeping: the
+    /// first peer for which `take` returns `Some` is chosen, and its answer returned
+    /// (a fair-queued receive looks a peer up once and takes its message).
+    pub fn next_with<T>(&mut self, mut take: impl FnMut(PeerId) -> Option<T>) -> Option<T> {
+        // Wrapping by comparison, not `%`: this runs once per message, and a division
+        // costs more than the rest of the rotation.
         let n = self.peers.len();
-        for step in 0..n {
-            let index = (self.cursor + step) % n;
+        let mut index = self.cursor;
+        for _ in 0..n {
+            if index >= n {
+                index = 0;
+            }
             let peer = self.peers[index];
-            if eligible(peer) {
-                self.cursor = (index + 1) % n;
-                return Some(peer);
+            index += 1;
+            if let Some(found) = take(peer) {
+                self.cursor = if index == n { 0 } else { index };
+                return Some(found);
             }
         }
         None
