@@ -102,6 +102,15 @@ impl Message {
 
     /// Appends the message's frames to `out`, MORE set on all but the last.
     pub fn encode(&self, out: &mut BytesMut) {
+        // The common case, a single short frame, without the general loop.
+        if let [frame] = &self.frames[..]
+            && frame.len() <= 255
+        {
+            out.reserve(2 + frame.len());
+            out.extend_from_slice(&[0, frame.len() as u8]);
+            out.extend_from_slice(frame);
+            return;
+        }
         out.reserve(self.encoded_len());
         let last = self.frames.len().saturating_sub(1);
         for (i, frame) in self.frames.iter().enumerate() {

@@ -7,8 +7,7 @@
 //! decodes it → [`Core::deliver`] pushes onto the peer's `inbound` queue → `recv` →
 //! [`Core::try_recv`] fair-queues over peers and applies the type's receive rule.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -23,6 +22,7 @@ use crate::proto::pattern::{
     Distributor, PeerId, RepState, ReqState, RoundRobin, RoutingTable, Subscriptions,
 };
 use crate::proto::socket_type::SocketType;
+use crate::socket::peer_table::PeerTable;
 
 /// A subscription change waiting to be sent to one peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,26 +132,6 @@ impl Shared {
     }
 }
 
-/// Hashes a [`PeerId`] by its value: ids are small sequential numbers chosen by the
-/// socket, never by a peer, so SipHash's protection buys nothing on this hot path.
-#[derive(Debug, Default)]
-struct PeerIdHasher(u64);
-
-impl Hasher for PeerIdHasher {
-    fn finish(&self) -> u64 {
-        // Spread sequential ids over the table's buckets.
-        self.0.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 /// Per-socket routing state.
 #[derive(Debug)]
 pub(crate) struct Core {
@@ -160,8 +140,7 @@ pub(crate) struct Core {
     rcvhwm: usize,
     router_mandatory: bool,
     immediate: bool,
-    peers: HashMap<PeerId, Peer, BuildHasherDefault<PeerIdHasher>>,
-    next_peer: u64,
+    peers: PeerTable<Peer>,
     /// Peers that may be sent to, in round-robin order.
     out_order: RoundRobin,
     /// Peers that may be received from, in fair-queue order.
@@ -192,8 +171,7 @@ impl Core {
             rcvhwm: options.rcvhwm,
             router_mandatory: options.router_mandatory,
             immediate: options.immediate,
-            peers: HashMap::default(),
-            next_peer: 1,
+            peers: PeerTable::default(),
             out_order: RoundRobin::new(),
             in_order: RoundRobin::new(),
             routing: RoutingTable::new(),
@@ -220,22 +198,17 @@ impl Core {
 
     /// Creates a pipe for a new connection (or for a connecting endpoint).
     pub(crate) fn add_peer(&mut self, persistent: bool) -> (PeerId, Rc<Notify>) {
-        let id = PeerId(self.next_peer);
-        self.next_peer += 1;
         let link = Rc::new(Notify::default());
-        self.peers.insert(
-            id,
-            Peer {
-                out: VecDeque::new(),
-                inbound: VecDeque::new(),
-                subscription_ops: VecDeque::new(),
-                info: None,
-                link: link.clone(),
-                persistent,
-                flushed: true,
-                departed: false,
-            },
-        );
+        let id = self.peers.insert(Peer {
+            out: VecDeque::new(),
+            inbound: VecDeque::new(),
+            subscription_ops: VecDeque::new(),
+            info: None,
+            link: link.clone(),
+            persistent,
+            flushed: true,
+            departed: false,
+        });
         if persistent && self.queues_before_handshake() {
             self.out_order.attach(id);
         }
@@ -256,7 +229,7 @@ impl Core {
                 let other_active = self
                     .peers
                     .iter()
-                    .any(|(other, p)| *other != id && p.info.is_some());
+                    .any(|(other, p)| other != id && p.info.is_some());
                 if other_active {
                     return Err(ProtocolError::UnexpectedCommand {
                         name: "READY".into(),
@@ -508,10 +481,19 @@ impl Core {
         }
         match self.socket_type {
             Push | Dealer | Pair => {
-                let Some(id) = self.pick_out() else {
+                // One lookup per message: the load-balancing rotation queues it too.
+                let (peers, hwm) = (&mut self.peers, self.sndhwm);
+                let mut unsent = Some(message);
+                self.out_order.next_with(|id| {
+                    let peer = peers.get_mut(&id).filter(|p| below(p.out.len(), hwm))?;
+                    peer.out.push_back(unsent.take()?);
+                    peer.flushed = false;
+                    peer.link.notify();
+                    Some(())
+                });
+                if let Some(message) = unsent {
                     return Ok(SendOutcome::WouldBlock(message));
-                };
-                self.push_out(id, message);
+                }
             }
             Req => {
                 if !self.req.can_send() {
@@ -611,7 +593,7 @@ impl Core {
         self.peers
             .iter()
             .filter(|(_, p)| p.info.is_some())
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
     }
 
     fn pick_out(&mut self) -> Option<PeerId> {

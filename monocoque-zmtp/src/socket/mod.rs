@@ -9,6 +9,7 @@ pub(crate) mod core;
 
 mod dealer;
 mod pair;
+mod peer_table;
 mod publish;
 mod pull;
 mod push;
