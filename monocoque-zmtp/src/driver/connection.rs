@@ -119,8 +119,11 @@ where
                         SubscriptionOp::Cancel(topic) => session.cancel(&topic),
                     };
                 }
-                let taken = core.take_outgoing(id, room, |message| {
-                    let _ = session.send_message(message);
+                let taken = core.take_outgoing(id, room, |outgoing| {
+                    let _ = match outgoing.shared_wire() {
+                        Some(wire) => session.send_encoded(wire),
+                        None => session.send_message(outgoing.message()),
+                    };
                 });
                 drop(core);
                 if taken > 0 {

@@ -119,6 +119,21 @@ impl Message {
         }
     }
 
+    /// The message encoded as ZMTP frames, in a buffer of its own (to write the same
+    /// bytes to many peers).
+    ///
+    /// ```
+    /// use monocoque_zmtp::proto::message::Message;
+    ///
+    /// let wire = Message::from("Hi").to_wire();
+    /// assert_eq!(&wire[..], b"\x00\x02Hi");
+    /// ```
+    pub fn to_wire(&self) -> Bytes {
+        let mut out = BytesMut::with_capacity(self.encoded_len());
+        self.encode(&mut out);
+        out.freeze()
+    }
+
     /// Consumes the message into its frames.
     pub fn into_frames(self) -> SmallVec<[Bytes; INLINE_FRAMES]> {
         self.frames

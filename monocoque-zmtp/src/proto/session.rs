@@ -345,6 +345,17 @@ impl Session {
         Ok(())
     }
 
+    /// Queues a message already encoded by [`Message::to_wire`] (one encoding shared
+    /// by many sessions, as a publisher does).
+    pub fn send_encoded(&mut self, wire: &[u8]) -> Result<(), ProtocolError> {
+        self.check_sendable()?;
+        if wire.is_empty() {
+            return Err(ProtocolError::EmptyMessage);
+        }
+        self.out.extend_from_slice(wire);
+        Ok(())
+    }
+
     /// Sends a subscription upstream: a SUBSCRIBE command to a ZMTP 3.1 peer, a
     /// message `0x01 + topic` to a ZMTP 3.0 peer.
     pub fn subscribe(&mut self, topic: &[u8]) -> Result<(), ProtocolError> {

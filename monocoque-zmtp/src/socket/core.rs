@@ -7,6 +7,7 @@
 //! decodes it → [`Core::deliver`] pushes onto the peer's `inbound` queue → `recv` →
 //! [`Core::try_recv`] fair-queues over peers and applies the type's receive rule.
 
+use std::cell::OnceCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -31,10 +32,56 @@ pub(crate) enum SubscriptionOp {
     Cancel(Bytes),
 }
 
+/// A message waiting in a pipe.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    /// A message for this peer alone.
+    Single(Message),
+    /// A message fanned out to several peers (PUB, XPUB): it is encoded at most once,
+    /// by the first connection that writes it, and the others reuse those bytes.
+    Fanout(Rc<Fanout>),
+}
+
+/// One message shared by every pipe it was fanned out to.
+#[derive(Debug)]
+pub(crate) struct Fanout {
+    message: Message,
+    wire: OnceCell<Bytes>,
+}
+
+impl Outgoing {
+    /// The message itself (an in-process peer takes messages, not bytes).
+    pub(crate) fn message(&self) -> &Message {
+        match self {
+            Outgoing::Single(message) => message,
+            Outgoing::Fanout(fanout) => &fanout.message,
+        }
+    }
+
+    /// The message, cloned only if other pipes still share it.
+    pub(crate) fn into_message(self) -> Message {
+        match self {
+            Outgoing::Single(message) => message,
+            Outgoing::Fanout(fanout) => {
+                Rc::try_unwrap(fanout).map_or_else(|shared| shared.message.clone(), |f| f.message)
+            }
+        }
+    }
+
+    /// The ZMTP encoding of a fanned-out message, made on first use and shared;
+    /// `None` for a message that is encoded where it is written.
+    pub(crate) fn shared_wire(&self) -> Option<&Bytes> {
+        match self {
+            Outgoing::Single(_) => None,
+            Outgoing::Fanout(fanout) => Some(fanout.wire.get_or_init(|| fanout.message.to_wire())),
+        }
+    }
+}
+
 /// One peer: a pair of queues (libzmq's pipe) and what the handshake told us.
 #[derive(Debug)]
 pub(crate) struct Peer {
-    out: VecDeque<Message>,
+    out: VecDeque<Outgoing>,
     inbound: VecDeque<Message>,
     subscription_ops: VecDeque<SubscriptionOp>,
     info: Option<PeerInfo>,
@@ -413,7 +460,7 @@ impl Core {
         &mut self,
         id: PeerId,
         mut budget: usize,
-        mut encode: impl FnMut(&Message),
+        mut encode: impl FnMut(&Outgoing),
     ) -> usize {
         let Some(peer) = self.peers.get_mut(&id) else {
             return 0;
@@ -423,7 +470,7 @@ impl Core {
             if budget == 0 {
                 break;
             }
-            budget = budget.saturating_sub(message.encoded_len());
+            budget = budget.saturating_sub(message.message().encoded_len());
             encode(message);
             taken += 1;
         }
@@ -458,7 +505,7 @@ impl Core {
     fn push_out(&mut self, id: PeerId, message: Message) -> bool {
         match self.peers.get_mut(&id) {
             Some(peer) => {
-                peer.out.push_back(message);
+                peer.out.push_back(Outgoing::Single(message));
                 peer.flushed = false;
                 peer.link.notify();
                 true
@@ -486,7 +533,7 @@ impl Core {
                 let mut unsent = Some(message);
                 self.out_order.next_with(|id| {
                     let peer = peers.get_mut(&id).filter(|p| below(p.out.len(), hwm))?;
-                    peer.out.push_back(unsent.take()?);
+                    peer.out.push_back(Outgoing::Single(unsent.take()?));
                     peer.flushed = false;
                     peer.link.notify();
                     Some(())
@@ -552,11 +599,27 @@ impl Core {
                 let mut matching = std::mem::take(&mut self.matching);
                 matching.clear();
                 self.dist.matching_peers(&topic, &mut matching);
-                for id in matching.iter().copied() {
+                if let [id] = matching[..] {
                     if self.has_room(id) {
-                        self.push_out(id, message.clone());
+                        self.push_out(id, message);
                     } else {
                         self.stats.dropped += 1;
+                    }
+                } else {
+                    // Several subscribers share one message and one encoding.
+                    let fanout = Rc::new(Fanout {
+                        message,
+                        wire: OnceCell::new(),
+                    });
+                    for id in &matching {
+                        match self.peers.get_mut(id) {
+                            Some(peer) if below(peer.out.len(), self.sndhwm) => {
+                                peer.out.push_back(Outgoing::Fanout(fanout.clone()));
+                                peer.flushed = false;
+                                peer.link.notify();
+                            }
+                            _ => self.stats.dropped += 1,
+                        }
                     }
                 }
                 self.matching = matching;
@@ -744,7 +807,7 @@ impl Core {
         };
         ops.extend(peer.subscription_ops.drain(..));
         let n = count.min(peer.out.len());
-        messages.extend(peer.out.drain(..n));
+        messages.extend(peer.out.drain(..n).map(Outgoing::into_message));
     }
 
     /// Queues a subscription change for one peer.
@@ -806,6 +869,31 @@ mod tests {
     }
 
     #[test]
+    fn pub_encodes_a_message_once_for_all_subscribers() {
+        let mut c = core(SocketType::Pub, SocketOptions::default());
+        let subscribers: Vec<PeerId> = (0..3)
+            .map(|_| connected(&mut c, SocketType::Sub, None))
+            .collect();
+        for &id in &subscribers {
+            c.peer_subscribed(id, b"", true);
+        }
+        assert!(matches!(c.try_send("news".into()), Ok(SendOutcome::Done)));
+        let mut wires = Vec::new();
+        for &id in &subscribers {
+            c.take_outgoing(id, usize::MAX, |m| {
+                assert_eq!(m.message(), &Message::from("news"));
+                wires.extend(m.shared_wire().cloned());
+            });
+        }
+        assert_eq!(wires.len(), 3, "every subscriber got the message");
+        assert_eq!(&wires[0][..], b"\x00\x04news");
+        assert!(
+            wires.iter().all(|w| w.as_ptr() == wires[0].as_ptr()),
+            "one encoding shared by all"
+        );
+    }
+
+    #[test]
     fn round_robin_skips_peers_at_the_high_water_mark() {
         let mut c = core(SocketType::Push, SocketOptions::default().sndhwm(1));
         let a = connected(&mut c, SocketType::Pull, None);
@@ -817,11 +905,11 @@ mod tests {
             Ok(SendOutcome::WouldBlock(_))
         ));
         let mut msgs = Vec::new();
-        c.take_outgoing(b, usize::MAX, |m| msgs.push(m.clone()));
+        c.take_outgoing(b, usize::MAX, |m| msgs.push(m.message().clone()));
         assert_eq!(msgs, vec![Message::from("2")]);
         assert!(matches!(c.try_send("3".into()), Ok(SendOutcome::Done)));
         msgs.clear();
-        c.take_outgoing(a, usize::MAX, |m| msgs.push(m.clone()));
+        c.take_outgoing(a, usize::MAX, |m| msgs.push(m.message().clone()));
         assert_eq!(msgs, vec![Message::from("1")]);
     }
 
