@@ -225,6 +225,95 @@ async fn many_peers_long() {
     many_peers(9_000).await;
 }
 
+/// A small deterministic generator (xorshift64) for the deadlines of cancelled calls.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// The end of the numbered stream: arrives right after the last number, so a
+/// duplicate of any message would show up in its place.
+const END: u32 = u32::MAX;
+
+/// Cancel safety under traffic: `send` and `recv` each race a deadline drawn at
+/// random between 0 and 15 µs, with HWMs of 5 so sends wait for room and receives
+/// for messages, and a call that misses its deadline is dropped mid-flight. Numbered
+/// messages flow until at least `min_cancelled` calls were cancelled; every number
+/// must arrive exactly once and in order, then the end marker. Returns the cancelled
+/// sends and receives and the messages delivered.
+async fn cancelled_calls(min_cancelled: u64) -> (u64, u64, u32) {
+    use std::cell::Cell;
+    let pull = PullSocket::with_options(SocketOptions::default().rcvhwm(5));
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let push = PushSocket::with_options(SocketOptions::default().sndhwm(5));
+    push.connect(&bound).await.unwrap();
+    let send_cancels = Cell::new(0u64);
+    let recv_cancels = Cell::new(0u64);
+    let deadline = |rng: &mut Xorshift| Duration::from_micros(rng.next() % 16);
+    let sender = async {
+        let mut rng = Xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut n = 0u32;
+        loop {
+            let done = send_cancels.get() + recv_cancels.get() >= min_cancelled;
+            let number = if done { END } else { n };
+            loop {
+                match timeout(deadline(&mut rng), push.send(number.to_be_bytes().to_vec())).await {
+                    Ok(sent) => break sent.unwrap(),
+                    Err(_) => send_cancels.set(send_cancels.get() + 1),
+                }
+            }
+            if done {
+                return n;
+            }
+            n += 1;
+        }
+    };
+    let receiver = async {
+        let mut rng = Xorshift(0xD1B5_4A32_D192_ED03);
+        let mut next = 0u32;
+        loop {
+            match timeout(deadline(&mut rng), pull.recv()).await {
+                Ok(m) => {
+                    let got = u32::from_be_bytes(m.unwrap()[0][..].try_into().unwrap());
+                    if got == END {
+                        return next;
+                    }
+                    assert_eq!(got, next, "lost or duplicated message");
+                    next += 1;
+                }
+                Err(_) => recv_cancels.set(recv_cancels.get() + 1),
+            }
+        }
+    };
+    let (sent, received) = within("traffic", futures::future::join(sender, receiver)).await;
+    assert_eq!(sent, received, "every message sent arrived once");
+    let (sends, recvs) = (send_cancels.get(), recv_cancels.get());
+    println!("cancelled {sends} sends and {recvs} receives; {received} messages delivered");
+    assert!(sends + recvs >= min_cancelled);
+    assert!(
+        sends > 0 && recvs > 0,
+        "both calls must be cancelled: {sends} sends, {recvs} receives"
+    );
+    (sends, recvs, received)
+}
+
+#[compio::test]
+async fn cancelled_calls_short() {
+    cancelled_calls(2_000).await;
+}
+
+#[compio::test]
+#[ignore = "long form: 100,000 cancelled send and recv calls"]
+async fn cancelled_calls_long() {
+    cancelled_calls(100_000).await;
+}
+
 #[compio::test]
 async fn publisher_memory_is_bounded_by_the_hwm_when_a_subscriber_never_reads() {
     let publisher = PubSocket::with_options(SocketOptions::default().sndhwm(100));
