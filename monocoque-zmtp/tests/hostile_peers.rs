@@ -1,13 +1,21 @@
 //! Hostile peers over real sockets: a raw TCP client misbehaves against a bound socket
 //! while a good peer exchanges messages. Pass: no panic, the bad peer is disconnected
-//! with its specific error, and the good peer's traffic is unaffected.
+//! with its specific error, the good peer's traffic is unaffected, and once the bad
+//! peer is gone the heap is back to where it was before it connected.
+//!
+//! Heap use is counted by this binary's global allocator, per thread: live bytes
+//! (allocated minus freed) on the calling thread. Each test runs on its own thread
+//! (the compio runtime is single-threaded, and the raw peer is a task on that same
+//! runtime), so what other tests or the test harness allocate meanwhile on their
+//! threads cannot enter a measurement.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use compio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use compio::time::timeout;
-use futures::channel::oneshot;
 use monocoque_zmtp::config::SocketOptions;
 use monocoque_zmtp::proto::command::Command;
 use monocoque_zmtp::proto::error::{CommandField, ProtocolError};
@@ -17,29 +25,127 @@ use monocoque_zmtp::socket::{PubSocket, PullSocket, PushSocket, RouterSocket, Su
 
 const LIMIT: Duration = Duration::from_secs(10);
 
+struct Counting;
+
+thread_local! {
+    /// Bytes allocated minus bytes freed on this thread. Const-initialised and without
+    /// a destructor, so the allocator may touch it at any time, even at thread exit.
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+}
+
+fn track(delta: i64) {
+    let _ = LIVE.try_with(|live| live.set(live.get() + delta));
+}
+
+// SAFETY: forwards every call to the system allocator, only counting sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            track(layout.size() as i64);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            track(layout.size() as i64);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        track(-(layout.size() as i64));
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            track(new_size as i64 - layout.size() as i64);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Live heap bytes of this thread.
+fn live_heap() -> i64 {
+    LIVE.with(Cell::get)
+}
+
+/// What a socket may keep after a bad peer left, by design and bounded: the ring of
+/// the last 16 protocol errors (`recent_errors`). Its `VecDeque` grows to 4, 8, then
+/// 16 entries and never shrinks, so one error may add at most 8 entries of
+/// `ProtocolError` (48 bytes each here: 384 bytes), plus the error's own text such as
+/// `UnknownSocketType("STREAM")`. Everything else must be freed: the cases reuse one
+/// good peer, so the socket's peer map never grows past the capacity it had.
+///
+/// 1 KiB covers that and stays below the smallest thing a connection leaves behind if
+/// it leaks (its task allocation, about 2 KiB; its 4 KiB read page; its session).
+const SLACK: i64 = 1024;
+
+/// What a case does with its heap measurements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heap {
+    /// Measure and print only (`-- --nocapture`). The behaviour checks run in
+    /// `cargo test`; the heap is asserted by the two ignored tests at the end, which
+    /// fail on library bugs until those are fixed.
+    Report,
+    /// Record every measurement above [`SLACK`] as a failure (see [`heap_failures`]).
+    Assert,
+}
+
+thread_local! {
+    static FAILURES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Checks `grown`, the heap measured against its baseline (`live_heap() - baseline`)
+/// once a peer has left: after its disconnection was seen, before anything else
+/// allocates.
+fn heap_back(heap: Heap, what: &str, grown: i64) {
+    println!("{what}: heap {grown:+} bytes after the peer left");
+    if heap == Heap::Assert && grown > SLACK {
+        let failure = format!("{what}: {grown} bytes still allocated (slack {SLACK})");
+        FAILURES.with(|f| f.borrow_mut().push(failure));
+    }
+}
+
+/// Fails with every measurement [`Heap::Assert`] recorded, so one run shows them all.
+fn heap_failures() {
+    let failures = FAILURES.with(|f| f.take());
+    assert!(
+        failures.is_empty(),
+        "the heap did not return to its baseline:\n{}",
+        failures.join("\n")
+    );
+}
+
 async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
     timeout(LIMIT, fut)
         .await
         .unwrap_or_else(|_| panic!("timed out: {what}"))
 }
 
-/// Sends `bytes` from a raw TCP client, then reads until the socket closes the
-/// connection. Resolves with everything the socket sent.
-fn raw_peer(endpoint: &str, bytes: Vec<u8>, close_after_send: bool) -> oneshot::Receiver<Vec<u8>> {
-    let addr = endpoint.trim_start_matches("tcp://").to_string();
-    let (tx, rx) = oneshot::channel();
-    std::thread::spawn(move || {
-        let mut s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(LIMIT)).expect("timeout");
-        let _ = s.write_all(&bytes);
-        if close_after_send {
-            let _ = s.shutdown(std::net::Shutdown::Write);
-        }
-        let mut got = Vec::new();
-        let _ = s.read_to_end(&mut got);
-        let _ = tx.send(got);
-    });
-    rx
+/// A raw TCP client on this thread's runtime: sends `bytes`, optionally shuts its
+/// write side, then reads until the socket closes the connection. Returns everything
+/// the socket sent.
+async fn raw_peer(endpoint: &str, bytes: Vec<u8>, close_after_send: bool) -> Vec<u8> {
+    let addr: SocketAddr = endpoint.trim_start_matches("tcp://").parse().unwrap();
+    let mut s = compio::net::TcpStream::connect(addr)
+        .await
+        .expect("connect");
+    // The socket may close the connection before everything is written.
+    let _ = s.write_all(bytes).await;
+    if close_after_send {
+        let _ = s.shutdown().await;
+    }
+    let compio::BufResult(_, got) = s.read_to_end(Vec::new()).await;
+    got
 }
 
 fn greeting(major: u8, minor: u8, mechanism: MechanismName) -> Vec<u8> {
@@ -82,10 +188,11 @@ struct Fixture {
     push: PushSocket,
     endpoint: String,
     round: u32,
+    heap: Heap,
 }
 
 impl Fixture {
-    async fn new(options: SocketOptions) -> Fixture {
+    async fn new(options: SocketOptions, heap: Heap) -> Fixture {
         let pull = PullSocket::with_options(options);
         let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
         let push = PushSocket::new();
@@ -95,6 +202,7 @@ impl Fixture {
             push,
             endpoint,
             round: 0,
+            heap,
         };
         f.good_traffic().await;
         f
@@ -114,24 +222,41 @@ impl Fixture {
         assert_eq!(self.pull.peer_count(), 1, "only the good peer stays");
     }
 
-    /// Runs one bad peer and returns the error it was closed with.
+    /// Runs one bad peer, awaits its disconnection, checks that the heap is back to
+    /// where it was before it connected, and returns the error it was closed with.
     async fn bad_peer(&mut self, bytes: Vec<u8>) -> ProtocolError {
         let before = self.pull.stats().protocol_errors;
-        within("bad peer closed", raw_peer(&self.endpoint, bytes, false))
-            .await
-            .unwrap();
+        let baseline = live_heap();
+        // The copy is made and freed inside the measurement; `bytes` outlives it, so
+        // freeing it cannot hide growth.
+        let sent = within(
+            "bad peer closed",
+            raw_peer(&self.endpoint, bytes.clone(), false),
+        )
+        .await;
+        drop(sent);
+        within(
+            "disconnect seen",
+            self.pull
+                .wait_for_peers(|_| self.pull.stats().protocol_errors > before),
+        )
+        .await;
+        let grown = live_heap() - baseline;
         assert_eq!(self.pull.stats().protocol_errors, before + 1);
-        self.good_traffic().await;
-        self.pull
+        let error = self
+            .pull
             .recent_errors()
             .pop()
-            .expect("an error was recorded")
+            .expect("an error was recorded");
+        heap_back(self.heap, &format!("{error:?}"), grown);
+        self.good_traffic().await;
+        error
     }
 }
 
-#[compio::test]
-async fn oversized_declared_frame_sizes() {
-    let mut f = Fixture::new(SocketOptions::default().max_msg_size(1024)).await;
+/// Declared frame sizes above `maxmsgsize`: refused before any body is buffered.
+async fn oversized(heap: Heap) {
+    let mut f = Fixture::new(SocketOptions::default().max_msg_size(1024), heap).await;
     for size in [1025, 1 << 63, u64::MAX, 1 << 30] {
         let mut bytes = handshake(SocketType::Push);
         bytes.extend_from_slice(&long_frame_header(size));
@@ -142,9 +267,9 @@ async fn oversized_declared_frame_sizes() {
     }
 }
 
-#[compio::test]
-async fn malformed_metadata() {
-    let mut f = Fixture::new(SocketOptions::default()).await;
+/// READY commands with malformed or unacceptable metadata.
+async fn malformed(heap: Heap) {
+    let mut f = Fixture::new(SocketOptions::default(), heap).await;
     let socket_type = b"\x0bSocket-Type\x00\x00\x00\x04PUSH".to_vec();
     let cases: Vec<(Vec<u8>, ProtocolError)> = vec![
         (
@@ -203,9 +328,9 @@ async fn malformed_metadata() {
     }
 }
 
-#[compio::test]
-async fn legacy_versions_and_wrong_mechanism() {
-    let mut f = Fixture::new(SocketOptions::default()).await;
+/// ZMTP 2.0 and 1.0 peers, and a CURVE greeting to a NULL socket.
+async fn legacy_or_wrong_mechanism(heap: Heap) {
+    let mut f = Fixture::new(SocketOptions::default(), heap).await;
     // ZMTP 2.0 greeting followed by a would-be message.
     let mut zmtp2 = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 0x01, 0x08, 0x00, 0x00];
     zmtp2.extend_from_slice(&[0x00, 0x05, b'h', b'e', b'l', b'l', b'o']);
@@ -228,27 +353,37 @@ async fn legacy_versions_and_wrong_mechanism() {
     );
 }
 
-#[compio::test]
-async fn version_3_2_greeting_is_accepted() {
-    let pull = PullSocket::new();
-    let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+/// A ZMTP 3.2 peer is accepted; its message is delivered; it then leaves.
+async fn version_3_2(heap: Heap) {
+    let mut f = Fixture::new(SocketOptions::default(), heap).await;
     let mut bytes = greeting(3, 2, MechanismName::NULL);
     let mut ready = bytes::BytesMut::new();
     Command::ready(SocketType::Push, None).encode(&mut ready);
     bytes.extend_from_slice(&ready);
     bytes.extend_from_slice(&[0x00, 0x04, b'f', b'r', b'o', b'm']);
-    let peer = raw_peer(&endpoint, bytes, true);
-    let m = within("message from a 3.2 peer", pull.recv())
-        .await
-        .unwrap();
-    assert_eq!(&m[0][..], b"from");
-    within("peer done", peer).await.unwrap();
-    assert_eq!(pull.stats().protocol_errors, 0);
+    let disconnects = f.pull.stats().disconnects;
+    let baseline = live_heap();
+    let (m, got) = within(
+        "message from a 3.2 peer",
+        futures::future::join(f.pull.recv(), raw_peer(&f.endpoint, bytes.clone(), true)),
+    )
+    .await;
+    assert_eq!(&m.unwrap()[0][..], b"from");
+    drop(got);
+    within(
+        "disconnect seen",
+        f.pull
+            .wait_for_peers(|_| f.pull.stats().disconnects > disconnects),
+    )
+    .await;
+    heap_back(heap, "ZMTP 3.2 peer", live_heap() - baseline);
+    assert_eq!(f.pull.stats().protocol_errors, 0);
+    f.good_traffic().await;
 }
 
-#[compio::test]
-async fn truncated_frames_and_partial_multipart_deliver_nothing() {
-    let mut f = Fixture::new(SocketOptions::default()).await;
+/// Peers that stop mid-frame or mid-message deliver nothing.
+async fn truncated(heap: Heap) {
+    let mut f = Fixture::new(SocketOptions::default(), heap).await;
     for tail in [
         // Stops mid-frame.
         vec![0x00, 0x10, b'p', b'a', b'r'],
@@ -258,16 +393,16 @@ async fn truncated_frames_and_partial_multipart_deliver_nothing() {
         let before = f.pull.stats().disconnects;
         let mut bytes = handshake(SocketType::Push);
         bytes.extend_from_slice(&tail);
-        within("peer gone", raw_peer(&f.endpoint, bytes, true))
-            .await
-            .unwrap();
-        within("disconnect seen", async {
-            while f.pull.stats().disconnects == before {
-                let n = f.pull.peer_count();
-                f.pull.wait_for_peers(|m| m != n).await;
-            }
-        })
+        let baseline = live_heap();
+        let got = within("peer gone", raw_peer(&f.endpoint, bytes.clone(), true)).await;
+        drop(got);
+        within(
+            "disconnect seen",
+            f.pull
+                .wait_for_peers(|_| f.pull.stats().disconnects > before),
+        )
         .await;
+        heap_back(f.heap, "truncated peer", live_heap() - baseline);
         // Nothing of the partial message is delivered: the next message is the
         // good peer's.
         f.good_traffic().await;
@@ -275,13 +410,28 @@ async fn truncated_frames_and_partial_multipart_deliver_nothing() {
     assert_eq!(f.pull.stats().protocol_errors, 0);
 }
 
-#[compio::test]
-async fn subscription_flood_and_huge_topics() {
+/// Publishes until the good subscriber receives a message.
+async fn good_subscriber_served(publisher: &PubSocket, good: &SubSocket) {
+    let m = within("good subscriber", async {
+        loop {
+            publisher.send("news flash").await.unwrap();
+            if let Ok(m) = timeout(Duration::from_millis(5), good.recv()).await {
+                return m.unwrap();
+            }
+        }
+    })
+    .await;
+    assert_eq!(&m[0][..], b"news flash");
+}
+
+/// 100,000 distinct subscriptions and two 1 MiB topics, all cancelled, then gone.
+async fn subscription_flood(heap: Heap) {
     let publisher = PubSocket::new();
     let endpoint = publisher.bind("tcp://127.0.0.1:0").await.unwrap();
     let good = SubSocket::new();
     good.subscribe("news").unwrap();
     good.connect(&endpoint).await.unwrap();
+    good_subscriber_served(&publisher, &good).await;
 
     // A raw subscriber: 100,000 distinct SUBSCRIBE commands, two 1 MiB topics, then
     // CANCEL for all of them, then it leaves.
@@ -297,26 +447,31 @@ async fn subscription_flood_and_huge_topics() {
         Command::Cancel(bytes::Bytes::from(format!("topic-{i}"))).encode(&mut cmds);
     }
     Command::Cancel(huge.clone()).encode(&mut cmds);
+    Command::Cancel(huge.slice(..(1 << 20) - 1)).encode(&mut cmds);
+    drop(huge);
     bytes.extend_from_slice(&cmds);
-    let flood = raw_peer(&endpoint, bytes, true);
-    within("flooder done", flood).await.unwrap();
+    drop(cmds);
+
+    let disconnects = publisher.stats().disconnects;
+    let baseline = live_heap();
+    let got = within("flooder done", raw_peer(&endpoint, bytes.clone(), true)).await;
+    drop(got);
+    within(
+        "disconnect seen",
+        publisher.wait_for_peers(|_| publisher.stats().disconnects > disconnects),
+    )
+    .await;
+    // Every subscription was cancelled and the flooder is gone: whatever the trie
+    // and the per-peer topic sets grew to must be freed.
+    heap_back(heap, "subscription flood", live_heap() - baseline);
 
     // The good subscriber is still served and the publisher is healthy.
-    let m = within("good subscriber", async {
-        loop {
-            publisher.send("news flash").await.unwrap();
-            if let Ok(m) = timeout(Duration::from_millis(5), good.recv()).await {
-                return m.unwrap();
-            }
-        }
-    })
-    .await;
-    assert_eq!(&m[0][..], b"news flash");
+    good_subscriber_served(&publisher, &good).await;
     assert_eq!(publisher.stats().protocol_errors, 0);
 }
 
-#[compio::test]
-async fn router_refuses_a_duplicate_identity_and_keeps_the_first() {
+/// A second peer with a routing id already in use on a ROUTER.
+async fn duplicate_identity(heap: Heap) {
     let router = RouterSocket::new();
     let endpoint = router.bind("tcp://127.0.0.1:0").await.unwrap();
     let first = monocoque_zmtp::socket::DealerSocket::with_options(
@@ -324,17 +479,96 @@ async fn router_refuses_a_duplicate_identity_and_keeps_the_first() {
     );
     first.connect(&endpoint).await.unwrap();
     within("first", router.wait_for_peers(|n| n == 1)).await;
+    let exchange = async |text: &'static str| {
+        router.send(["twin", text]).await.unwrap();
+        assert_eq!(
+            &within("reply", first.recv()).await.unwrap()[0][..],
+            text.as_bytes()
+        );
+    };
+    exchange("yours").await;
     let mut bytes = null_greeting();
     bytes.extend_from_slice(&ready_frame(
         b"\x0bSocket-Type\x00\x00\x00\x06DEALER\x08Identity\x00\x00\x00\x04twin",
     ));
-    within("duplicate closed", raw_peer(&endpoint, bytes, false))
-        .await
-        .unwrap();
+    let baseline = live_heap();
+    let got = within(
+        "duplicate closed",
+        raw_peer(&endpoint, bytes.clone(), false),
+    )
+    .await;
+    drop(got);
+    within(
+        "disconnect seen",
+        router.wait_for_peers(|_| router.stats().protocol_errors > 0),
+    )
+    .await;
+    heap_back(heap, "duplicate routing id", live_heap() - baseline);
     assert_eq!(router.stats().protocol_errors, 1);
-    router.send(["twin", "still yours"]).await.unwrap();
-    assert_eq!(
-        &within("reply", first.recv()).await.unwrap()[0][..],
-        b"still yours"
-    );
+    exchange("still yours").await;
+}
+
+#[compio::test]
+async fn oversized_declared_frame_sizes() {
+    oversized(Heap::Report).await;
+}
+
+#[compio::test]
+async fn malformed_metadata() {
+    malformed(Heap::Report).await;
+}
+
+#[compio::test]
+async fn legacy_versions_and_wrong_mechanism() {
+    legacy_or_wrong_mechanism(Heap::Report).await;
+}
+
+#[compio::test]
+async fn version_3_2_greeting_is_accepted() {
+    version_3_2(Heap::Report).await;
+}
+
+#[compio::test]
+async fn truncated_frames_and_partial_multipart_deliver_nothing() {
+    truncated(Heap::Report).await;
+}
+
+#[compio::test]
+async fn subscription_flood_and_huge_topics() {
+    subscription_flood(Heap::Report).await;
+}
+
+#[compio::test]
+async fn router_refuses_a_duplicate_identity_and_keeps_the_first() {
+    duplicate_identity(Heap::Report).await;
+}
+
+/// Every case but the flood, with the heap asserted back to its baseline after each
+/// bad peer. Fails on a library bug (docs/reliability.md, "Memory after hostile
+/// peers"): an accepted connection's task allocation (2,024 bytes here) stays alive
+/// after the connection ended, because its waker stays in the listener's `Stop` list
+/// (`driver/notify.rs`: a dropped `Listener` leaves its waker behind) until the
+/// endpoint is unbound or the socket closed.
+#[compio::test]
+#[ignore = "fails: each accepted connection's task (~2 KiB) is kept until the listener stops; library bug, see docs/reliability.md"]
+async fn heap_returns_to_baseline_after_each_hostile_peer() {
+    oversized(Heap::Assert).await;
+    malformed(Heap::Assert).await;
+    legacy_or_wrong_mechanism(Heap::Assert).await;
+    version_3_2(Heap::Assert).await;
+    truncated(Heap::Assert).await;
+    duplicate_identity(Heap::Assert).await;
+    heap_failures();
+}
+
+/// The flood with the heap asserted back to its baseline after the flooder's
+/// subscriptions were cancelled and it left. Fails on a library bug besides the one
+/// above: the publisher's subscription trie (`proto/pattern/subscriptions.rs`) keeps
+/// its node arena and free list at their peak capacity while any other subscription
+/// is alive (it gives storage back only when the last topic goes).
+#[compio::test]
+#[ignore = "fails: the publisher's subscription trie keeps its peak capacity (9 MiB after 100,000 topics) while another subscription lives; library bug, see docs/reliability.md"]
+async fn heap_returns_to_baseline_after_a_cancelled_subscription_flood() {
+    subscription_flood(Heap::Assert).await;
+    heap_failures();
 }
