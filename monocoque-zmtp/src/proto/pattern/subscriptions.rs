@@ -13,6 +13,10 @@
 /// Index of the root node, whose path is the empty topic.
 const ROOT: usize = 0;
 
+/// Free node slots below which the arena is never compacted (a rebuild costs a walk
+/// of every live topic).
+const COMPACT_MIN_FREE: usize = 8;
+
 #[derive(Debug, Default, Clone)]
 struct Node {
     /// The bytes on the edge from the parent to this node; empty only for the root.
@@ -201,12 +205,32 @@ impl Subscriptions {
     }
 
     /// Removes nodes made useless by a count falling to 0, walking up from `node`.
-    fn prune(&mut self, mut node: usize) {
+    fn prune(&mut self, node: usize) {
         if self.topics == 0 {
             // Back to baseline: give all node storage back.
             self.clear();
             return;
         }
+        self.unlink(node);
+        // A flood of topics that were then cancelled must not pin the arena at its
+        // peak while other subscriptions live: once most slots are free, rebuild the
+        // trie from the live topics into storage of the right size.
+        if self.free.len() >= COMPACT_MIN_FREE && self.free.len() * 2 > self.nodes.len() {
+            self.compact();
+        }
+    }
+
+    fn compact(&mut self) {
+        let mut fresh = Subscriptions::new();
+        for (topic, count) in self.topics_with_counts() {
+            fresh.add(&topic, count);
+        }
+        *self = fresh;
+    }
+
+    /// Removes `node` if nothing subscribes through it any more, and its childless
+    /// ancestors; folds a left-over pass-through node into its child.
+    fn unlink(&mut self, mut node: usize) {
         while node != ROOT && self.nodes[node].count == 0 {
             match self.nodes[node].children.len() {
                 0 => {
@@ -324,6 +348,32 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn storage_shrinks_after_a_flood_is_cancelled_while_others_live() {
+        let mut s = Subscriptions::new();
+        s.subscribe(b"news");
+        let baseline = s.node_count();
+        let flood: Vec<Vec<u8>> = (0..10_000u32)
+            .map(|i| format!("flood-{i}").into_bytes())
+            .collect();
+        for topic in &flood {
+            s.subscribe(topic);
+        }
+        assert!(s.node_count() > 10_000);
+        for topic in &flood {
+            s.cancel(topic);
+        }
+        assert_eq!(sorted_topics(&s), vec![b"news".to_vec()]);
+        assert!(s.matches(b"news today"));
+        assert!(!s.matches(b"flood-1"));
+        assert!(
+            s.node_count() <= baseline + COMPACT_MIN_FREE,
+            "{} nodes kept for one topic",
+            s.node_count()
+        );
+        assert!(s.nodes.capacity() < 1_000, "arena storage given back");
+    }
 
     fn sorted_topics(s: &Subscriptions) -> Vec<Vec<u8>> {
         let mut t: Vec<_> = s.topics().collect();
