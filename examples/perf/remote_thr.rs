@@ -5,7 +5,8 @@
 //! - `push-pull` (default, libzmq's test): a PUSH connects and sends `message-count`
 //!   messages of `message-size` bytes, then closes, which waits (default linger)
 //!   until every queued message is written.
-//! - `dealer-router`: the same with a DEALER.
+//! - `dealer-router`: the same with a DEALER, which then waits for `local_thr`'s
+//!   acknowledgement of the last message before disconnecting (see `local_thr`).
 //! - `pub-sub[:N]`: the endpoint is bound here. An XPUB (high-water mark unlimited,
 //!   so nothing is dropped) waits until N distinct marker subscriptions `[0xff, i]`
 //!   have arrived, one from each of `local_thr`'s subscribers, then publishes.
@@ -69,6 +70,9 @@ async fn main() {
             .send(payload)
             .await
             .unwrap_or_else(|e| common::fail(e));
+    }
+    if pattern == Pattern::DealerRouter {
+        socket.recv().await.unwrap_or_else(|e| common::fail(e));
     }
     socket.close().await;
 }

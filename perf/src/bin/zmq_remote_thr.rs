@@ -3,7 +3,8 @@
 //! monocoque's `local_thr`) given the same pattern.
 //!
 //! - `push-pull` (default, libzmq's test): a PUSH connects and sends the messages.
-//! - `dealer-router`: the same with a DEALER.
+//! - `dealer-router`: the same with a DEALER, which then waits for `zmq_local_thr`'s
+//!   acknowledgement of the last message before disconnecting (see `zmq_local_thr`).
 //! - `pub-sub[:N]`: the endpoint is bound here. An XPUB (high-water marks unlimited,
 //!   so nothing is dropped) waits until N distinct marker subscriptions `[0xff, i]`
 //!   have arrived, one from each of `zmq_local_thr`'s subscribers, then publishes.
@@ -58,6 +59,9 @@ fn main() {
     for _ in 0..count {
         // `send(&[u8])` is zmq_msg_init_size + memcpy + zmq_msg_send.
         check(socket.send(&template[..], 0), "zmq_sendmsg");
+    }
+    if pattern == Pattern::DealerRouter {
+        check(socket.recv_bytes(0), "zmq_recvmsg");
     }
     // Close the socket, then terminate the context: zmq_ctx_term waits for the
     // queued messages (ZMQ_LINGER is -1 by default).
