@@ -34,10 +34,12 @@ async fn publisher(bind_to: &str, subscribers: usize) -> Socket {
     while missing > 0 {
         let report = xpub.recv().await.unwrap_or_else(|e| common::fail(e));
         // [1 (subscribe), 0xff, index]
-        if let [1, 0xff, index] = report[0][..] {
-            if !std::mem::replace(&mut seen[usize::from(index)], true) {
-                missing -= 1;
-            }
+        let new_marker = match report[0][..] {
+            [1, 0xff, index] => !std::mem::replace(&mut seen[usize::from(index)], true),
+            _ => false,
+        };
+        if new_marker {
+            missing -= 1;
         }
     }
     xpub

@@ -29,10 +29,12 @@ fn publisher(context: &zmq::Context, bind_to: &str, subscribers: usize) -> zmq::
     while missing > 0 {
         check(xpub.recv(&mut report, 0), "zmq_recvmsg");
         // [1 (subscribe), 0xff, index]
-        if let [1, 0xff, index] = report[..] {
-            if !std::mem::replace(&mut seen[usize::from(index)], true) {
-                missing -= 1;
-            }
+        let new_marker = match report[..] {
+            [1, 0xff, index] => !std::mem::replace(&mut seen[usize::from(index)], true),
+            _ => false,
+        };
+        if new_marker {
+            missing -= 1;
         }
     }
     xpub
