@@ -9,10 +9,10 @@
 //! | `pub_sub_8sub_<transport>_<size>B` | messages/s published, each received by all 8 subscribers | same | tcp, ipc |
 //! | `req_rep_<transport>_<size>B` | round trips/s | 64, 1024 | tcp, ipc |
 //!
-//! 100 benchmarks. Each sample moves about a second of traffic: an iteration is a
+//! 104 benchmarks. Each sample moves about a second of traffic: an iteration is a
 //! small batch sized by bytes ([`batch`]), and flat sampling with a 10 s measurement
 //! time over 10 samples makes criterion run about a second's worth of iterations per
-//! sample (sized from its 1 s warm-up). About 11 s per benchmark, under 20 minutes in
+//! sample (sized from its 1 s warm-up). About 11 s per benchmark, about 20 minutes in
 //! all:
 //!
 //! ```sh

@@ -9,7 +9,10 @@
 //! Each sender allocates every message and copies the payload into it (monocoque
 //! `Bytes::copy_from_slice`, libzmq `send(&[u8])`), so both do the same work per
 //! message. Connections are made, and for PUB/SUB the subscriptions established, before
-//! anything is timed. High-water marks are unlimited (0) so PUB never drops.
+//! anything is timed. PUB/SUB's high-water marks are unlimited (0) so PUB never
+//! drops; the other patterns keep the default (1000), so a sender that outruns its
+//! receiver waits instead of queuing without bound (with unlimited marks a second of
+//! 1 KiB PUSH/PULL traffic on libzmq queued about half a gigabyte).
 //!
 //! PUB/SUB with N subscribers: the publisher is an XPUB (its send path is PUB's) and
 //! each SUB subscribes to everything plus a marker topic `[0xff, i]` that is never
@@ -144,8 +147,8 @@ impl MonocoqueOneWay {
         size: usize,
     ) -> (Rc<Socket>, Vec<Rc<Socket>>) {
         let (tx_type, rx_type) = pattern.monocoque();
-        let tx = Socket::with_options(tx_type, unlimited());
-        let rx = Socket::with_options(rx_type, unlimited());
+        let tx = Socket::new(tx_type);
+        let rx = Socket::new(rx_type);
         let bound = rx.bind(&transport.bind_endpoint(false)).await.unwrap();
         tx.connect(&bound).await.unwrap();
         tx.wait_for_peers(|n| n == 1).await;
@@ -259,8 +262,10 @@ impl LibzmqOneWay {
         let (tx_type, rx_type) = pattern.libzmq();
         let new_socket = |socket_type| {
             let socket = context.socket(socket_type).unwrap();
-            socket.set_sndhwm(0).unwrap();
-            socket.set_rcvhwm(0).unwrap();
+            if let Pattern::PubSub(_) = pattern {
+                socket.set_sndhwm(0).unwrap();
+                socket.set_rcvhwm(0).unwrap();
+            }
             socket
         };
         let tx = new_socket(tx_type);
