@@ -6,6 +6,12 @@
 # case as two processes pinned with taskset, REPS times per implementation
 # (alternating), and writes the medians to docs/benchmarks.md.
 #
+# Cases: throughput of PUSH/PULL (64 B, 1 KiB, 64 KiB), DEALER/ROUTER and PUB/SUB with
+# 1 and 8 subscribers (64 B, 1 KiB), over tcp and ipc; REQ/REP latency over tcp (64 B,
+# 1 KiB; across cores and on one core). The throughput tools' 4th argument picks the
+# pattern (see `local_thr` with no arguments); for PUB/SUB the publisher (remote_thr)
+# binds and the N subscribers (local_thr) connect.
+#
 #   scripts/compare.sh            full run (several minutes; run on a quiet machine)
 #   QUICK=1 scripts/compare.sh    counts divided by 20: a smoke run, not a measurement
 #
@@ -68,31 +74,41 @@ wait_listening() {
     return 1
 }
 
-# run_pair IMPL KIND ENDPOINT SIZE COUNT SERVER_CPU CLIENT_CPU -> prints the number.
-# KIND thr: server local_thr, client remote_thr; lat: server local_lat, client remote_lat.
+# run_pair IMPL KIND PATTERN ENDPOINT SIZE COUNT SERVER_CPU CLIENT_CPU -> prints the
+# number. KIND thr: server local_thr, client remote_thr, PATTERN push-pull,
+# dealer-router or pub-sub:N (the tools' 4th argument; push-pull is left out so
+# libzmq's 3-argument form is what runs); lat: server local_lat, client remote_lat,
+# PATTERN req-rep. The binding side starts first and the other once it listens: the
+# server, except for pub-sub, where the publisher (the client) binds.
 run_pair() {
-    local impl=$1 kind=$2 endpoint=$3 size=$4 count=$5 scpu=$6 ccpu=$7
+    local impl=$1 kind=$2 pattern=$3 endpoint=$4 size=$5 count=$6 scpu=$7 ccpu=$8
     local server client
     if [ "$impl" = libzmq ]; then
         server=$ZMQ/zmq_local_$kind client=$ZMQ/zmq_remote_$kind
     else
         server=$MONO/local_$kind client=$MONO/remote_$kind
     fi
+    local extra=()
+    case $pattern in push-pull | req-rep) ;; *) extra=("$pattern") ;; esac
+    local first=server firstcpu=$scpu second=client secondcpu=$ccpu
+    case $pattern in pub-sub*) first=client firstcpu=$ccpu second=server secondcpu=$scpu ;; esac
+    local firstbin secondbin
+    if [ $first = server ]; then firstbin=$server secondbin=$client; else firstbin=$client secondbin=$server; fi
     case $endpoint in ipc://*) rm -f "${endpoint#ipc://}" ;; esac
-    pin "$scpu" timeout $RUN_TIMEOUT "$server" "$endpoint" "$size" "$count" \
-        >"$WORK/server.out" 2>"$WORK/server.err" &
-    local spid=$!
+    pin "$firstcpu" timeout $RUN_TIMEOUT "$firstbin" "$endpoint" "$size" "$count" "${extra[@]}" \
+        >"$WORK/$first.out" 2>"$WORK/$first.err" &
+    local fpid=$!
     if ! wait_listening "$endpoint"; then
-        kill "$spid" 2>/dev/null || true
-        wait "$spid" 2>/dev/null || true
+        kill "$fpid" 2>/dev/null || true
+        wait "$fpid" 2>/dev/null || true
         return 1
     fi
-    local crc=0 src=0
-    pin "$ccpu" timeout $RUN_TIMEOUT "$client" "$endpoint" "$size" "$count" \
-        >"$WORK/client.out" 2>"$WORK/client.err" || crc=$?
-    wait "$spid" || src=$?
-    if [ $crc != 0 ] || [ $src != 0 ]; then
-        echo "FAILED: $impl $kind $endpoint $size $count (server rc $src, client rc $crc)" >&2
+    local src=0 frc=0
+    pin "$secondcpu" timeout $RUN_TIMEOUT "$secondbin" "$endpoint" "$size" "$count" "${extra[@]}" \
+        >"$WORK/$second.out" 2>"$WORK/$second.err" || src=$?
+    wait "$fpid" || frc=$?
+    if [ $src != 0 ] || [ $frc != 0 ]; then
+        echo "FAILED: $impl $kind $pattern $endpoint $size $count ($first rc $frc, $second rc $src)" >&2
         cat "$WORK/server.err" "$WORK/client.err" >&2
         return 1
     fi
@@ -103,11 +119,11 @@ run_pair() {
     fi
 }
 
-# run_case ID KIND TRANSPORT SIZE COUNT SERVER_CPU CLIENT_CPU
+# run_case ID KIND PATTERN TRANSPORT SIZE COUNT SERVER_CPU CLIENT_CPU
 run_case() {
-    local id=$1 kind=$2 transport=$3 size=$4 count=$(($5 / DIV)) scpu=$6 ccpu=$7
+    local id=$1 kind=$2 pattern=$3 transport=$4 size=$5 count=$(($6 / DIV)) scpu=$7 ccpu=$8
     local rep impl endpoint value
-    echo "== $id: $kind $transport ${size} B x $count (cpus $scpu/$ccpu) =="
+    echo "== $id: $kind $pattern $transport ${size} B x $count (cpus $scpu/$ccpu) =="
     for rep in $(seq 1 "$REPS"); do
         for impl in libzmq monocoque; do
             if [ "$transport" = tcp ]; then
@@ -116,7 +132,7 @@ run_case() {
                 endpoint=ipc:///tmp/monocoque-compare-$$-$PORT.ipc
             fi
             PORT=$((PORT + 1))
-            if value=$(run_pair "$impl" "$kind" "$endpoint" "$size" "$count" "$scpu" "$ccpu"); then
+            if value=$(run_pair "$impl" "$kind" "$pattern" "$endpoint" "$size" "$count" "$scpu" "$ccpu"); then
                 printf '%s\t%s\t%s\n' "$id" "$impl" "$value" >>"$RESULTS"
                 echo "  rep $rep $impl: $value"
             else
@@ -127,16 +143,28 @@ run_case() {
     done
 }
 
-#        id                     kind transport size count    server client
-run_case "thr tcp 64 B"         thr tcp 64    2000000 0 1
-run_case "thr tcp 1024 B"       thr tcp 1024  1000000 0 1
-run_case "thr tcp 65536 B"      thr tcp 65536 50000   0 1
-run_case "thr ipc 64 B"         thr ipc 64    2000000 0 1
-run_case "thr ipc 1024 B"       thr ipc 1024  1000000 0 1
-run_case "lat tcp 64 B cross"   lat tcp 64    20000   0 1
-run_case "lat tcp 1024 B cross" lat tcp 1024  20000   0 1
-run_case "lat tcp 64 B same"    lat tcp 64    20000   0 0
-run_case "lat tcp 1024 B same"  lat tcp 1024  20000   0 0
+# The id is "KIND PATTERN TRANSPORT SIZE B [cross|same]"; the report is built from it.
+# Counts keep each run around a second or less at the rates seen on a 2-core VM, and
+# the PUB/SUB ones moderate: with unlimited high-water marks whatever the subscribers
+# have not read yet is queued in the publisher.
+#        id                                      kind pattern       transport size count   server client
+run_case "thr push-pull tcp 64 B"                thr push-pull     tcp 64    2000000 0 1
+run_case "thr push-pull tcp 1024 B"              thr push-pull     tcp 1024  1000000 0 1
+run_case "thr push-pull tcp 65536 B"             thr push-pull     tcp 65536 50000   0 1
+run_case "thr push-pull ipc 64 B"                thr push-pull     ipc 64    2000000 0 1
+run_case "thr push-pull ipc 1024 B"              thr push-pull     ipc 1024  1000000 0 1
+for transport in tcp ipc; do
+    run_case "thr dealer-router $transport 64 B"   thr dealer-router $transport 64   2000000 0 1
+    run_case "thr dealer-router $transport 1024 B" thr dealer-router $transport 1024 1000000 0 1
+    run_case "thr pub-sub:1 $transport 64 B"       thr pub-sub:1     $transport 64   1000000 0 1
+    run_case "thr pub-sub:1 $transport 1024 B"     thr pub-sub:1     $transport 1024 300000  0 1
+    run_case "thr pub-sub:8 $transport 64 B"       thr pub-sub:8     $transport 64   300000  0 1
+    run_case "thr pub-sub:8 $transport 1024 B"     thr pub-sub:8     $transport 1024 100000  0 1
+done
+run_case "lat req-rep tcp 64 B cross"            lat req-rep       tcp 64    20000   0 1
+run_case "lat req-rep tcp 1024 B cross"          lat req-rep       tcp 1024  20000   0 1
+run_case "lat req-rep tcp 64 B same"             lat req-rep       tcp 64    20000   0 0
+run_case "lat req-rep tcp 1024 B same"           lat req-rep       tcp 1024  20000   0 0
 
 CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 [ -n "$CPU" ] || CPU=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1)
@@ -159,9 +187,26 @@ def median(values):
     ok = [float(v) for v in values if v != "FAIL"]
     return statistics.median(ok) if ok else None
 
+# pattern -> (title, unit in the column headers, ratio column, definition or None)
+better_up = "monocoque / libzmq (> 1 is better)"
+pub_sub_unit = "msg/s published, received by every subscriber"
+pub_sub_text = (
+    "An XPUB publisher (remote_thr) binds; local_thr's {n} SUB socket(s), all read on "
+    "one thread (monocoque: one compio runtime; libzmq: one context, non-blocking "
+    "receives and zmq_poll), connect and subscribe. The publisher starts once every "
+    "subscription has arrived; high-water marks are unlimited on both sides. "
+    "Throughput = messages published / time from the first message any subscriber "
+    "received until every subscriber had received all of them.")
 titles = {
-    "thr": ("PUSH/PULL throughput", "msg/s", "monocoque / libzmq (> 1 is better)"),
-    "lat": ("REQ/REP one-way latency", "us", "monocoque / libzmq (< 1 is better)"),
+    "push-pull": ("PUSH/PULL throughput", "msg/s", better_up, None),
+    "dealer-router": ("DEALER/ROUTER throughput", "msg/s", better_up,
+                      "DEALER (remote_thr) connects and sends; ROUTER (local_thr) binds "
+                      "and receives [routing id, payload]; payloads are counted."),
+    "pub-sub:1": ("PUB/SUB throughput, 1 subscriber", pub_sub_unit, better_up,
+                  pub_sub_text.format(n=1)),
+    "pub-sub:8": ("PUB/SUB throughput, 8 subscribers", pub_sub_unit, better_up,
+                  pub_sub_text.format(n=8)),
+    "req-rep": ("REQ/REP one-way latency", "us", "monocoque / libzmq (< 1 is better)", None),
 }
 quick = "$QUICK" == "1"
 lines = ["# monocoque vs libzmq", ""]
@@ -184,9 +229,10 @@ lines += [
     "| pinning | $PINNING |",
     "",
 ]
+explained = set()
 for case in order:
-    kind, transport, size, unit_b, *where = case.split()
-    title, unit, ratio_name = titles[kind]
+    kind, pattern, transport, size, unit_b, *where = case.split()
+    title, unit, ratio_name, definition = titles[pattern]
     heading = f"## {title}, {transport}, {size} B"
     if where:
         heading += ", same core" if where[0] == "same" else ", cross-core"
@@ -194,8 +240,12 @@ for case in order:
     fmt = (lambda v: f"{v:,.0f}") if kind == "thr" else (lambda v: f"{v:.3f}")
     show = lambda v: fmt(v) if v is not None else "failed"
     ratio = f"{mq / lz:.2f}" if lz and mq else "n/a"
-    lines += [heading, "",
-              f"| libzmq median ({unit}) | monocoque median ({unit}) | {ratio_name} |",
+    lines += [heading, ""]
+    # The definition once, under the first table of each pattern.
+    if definition and pattern not in explained:
+        explained.add(pattern)
+        lines += [definition, ""]
+    lines += [f"| libzmq median ({unit}) | monocoque median ({unit}) | {ratio_name} |",
               "| ---: | ---: | ---: |",
               f"| {show(lz)} | {show(mq)} | {ratio} |", "",
               "runs: libzmq " + ", ".join(runs[case]["libzmq"]) +

@@ -1,83 +1,138 @@
-//! monocoque against libzmq in one run: messages per second for PUSH/PULL (tcp, ipc;
-//! 64 B and 1 KiB), DEALER/ROUTER (tcp, 64 B), PUB/SUB with one subscriber (tcp, 64 B)
-//! and REQ/REP round trips (tcp, 64 B). Each group has a `libzmq` and a `monocoque`
-//! function, so criterion's report puts them side by side.
+//! monocoque against libzmq in one run. Each group has a `libzmq` and a `monocoque`
+//! function, so criterion's report puts them side by side:
 //!
-//! `cargo bench -p monocoque-benches` (a few minutes); the harnesses are in `src/lib.rs`.
+//! | groups | what | sizes (B) | transports |
+//! | --- | --- | --- | --- |
+//! | `push_pull_<transport>_<size>B` | messages/s, PUSH to PULL | 16, 64, 256, 1024, 8192, 65536 | tcp, ipc |
+//! | `dealer_router_<transport>_<size>B` | messages/s, DEALER to ROUTER | same | tcp, ipc |
+//! | `pub_sub_1sub_<transport>_<size>B` | messages/s published, 1 subscriber | same | tcp, ipc |
+//! | `pub_sub_8sub_<transport>_<size>B` | messages/s published, each received by all 8 subscribers | same | tcp, ipc |
+//! | `req_rep_<transport>_<size>B` | round trips/s | 64, 1024 | tcp, ipc |
+//!
+//! 104 benchmarks. Each sample moves about a second of traffic: an iteration is a
+//! small batch sized by bytes ([`batch`]), and flat sampling with a 10 s measurement
+//! time over 10 samples makes criterion run about a second's worth of iterations per
+//! sample (sized from its 1 s warm-up). About 11 s per benchmark, about 20 minutes in
+//! all:
+//!
+//! ```sh
+//! cargo bench -p monocoque-benches                      # everything
+//! cargo bench -p monocoque-benches -- pub_sub_8sub_tcp  # criterion's name filter (a regex)
+//! cargo bench -p monocoque-benches -- --test            # each benchmark once: a smoke check
+//! ```
+//!
+//! A harness (sockets, connections, subscriptions) is set up only when its benchmark
+//! runs, so a filtered run sets up only what it measures. The harnesses are in
+//! `src/lib.rs`.
 
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+    measurement::WallTime,
+};
 use monocoque_benches::{
     LibzmqOneWay, LibzmqReqRep, MonocoqueOneWay, MonocoqueReqRep, Pattern, Transport,
 };
 
-/// Messages moved per iteration of a one-way benchmark.
-const BATCH: u64 = 100_000;
-/// Round trips per iteration of the REQ/REP benchmark.
-const ROUND_TRIPS: u64 = 5_000;
+/// Message sizes of the one-way benchmarks.
+const SIZES: [usize; 6] = [16, 64, 256, 1024, 8192, 65536];
+/// Message sizes of the REQ/REP benchmarks.
+const REQ_REP_SIZES: [usize; 2] = [64, 1024];
+const TRANSPORTS: [Transport; 2] = [Transport::Tcp, Transport::Ipc];
 
-fn one_way(c: &mut Criterion, name: &str, pattern: Pattern, transport: Transport, size: usize) {
-    let mut group = c.benchmark_group(name);
-    group.throughput(Throughput::Elements(BATCH));
-    let mut libzmq = LibzmqOneWay::new(pattern, transport, size);
-    group.bench_function("libzmq", |b| {
-        b.iter_custom(|iters| libzmq.run(iters * BATCH))
-    });
-    drop(libzmq);
-    let monocoque = MonocoqueOneWay::new(pattern, transport, size);
-    group.bench_function("monocoque", |b| {
-        b.iter_custom(|iters| monocoque.run(iters * BATCH))
-    });
-    group.finish();
+/// Messages per iteration: about 256 KiB, at least 16 and at most 10,000 messages.
+/// Small enough for criterion's warm-up to size samples finely, large enough that a
+/// run's fixed cost (a sender thread or task) does not dominate an iteration.
+fn batch(size: usize) -> u64 {
+    (256 * 1024 / size.max(1)).clamp(16, 10_000) as u64
 }
 
-fn push_pull(c: &mut Criterion) {
-    for transport in [Transport::Tcp, Transport::Ipc] {
-        for size in [64, 1024] {
-            let name = format!(
-                "push_pull_{}_{size}B",
-                format!("{transport:?}").to_lowercase()
-            );
-            one_way(c, &name, Pattern::PushPull, transport, size);
+/// Round trips per iteration: round trips are slow, a few tens of microseconds.
+const ROUND_TRIPS: u64 = 100;
+
+fn transport_name(transport: Transport) -> &'static str {
+    match transport {
+        Transport::Tcp => "tcp",
+        Transport::Ipc => "ipc",
+    }
+}
+
+fn group<'a>(c: &'a mut Criterion, name: &str, elements: u64) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    // Every sample the same number of iterations, about measurement_time / 10.
+    group.sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(elements));
+    group
+}
+
+fn one_way(c: &mut Criterion, name: &str, pattern: Pattern) {
+    for transport in TRANSPORTS {
+        for size in SIZES {
+            let name = format!("{name}_{}_{size}B", transport_name(transport));
+            let batch = batch(size);
+            let mut group = group(c, &name, batch);
+            // Built on first use: criterion calls the closure only if the filter matches.
+            let mut libzmq = None;
+            group.bench_function("libzmq", |b| {
+                let harness =
+                    libzmq.get_or_insert_with(|| LibzmqOneWay::new(pattern, transport, size));
+                b.iter_custom(|iters| harness.run(iters * batch))
+            });
+            drop(libzmq);
+            let mut monocoque = None;
+            group.bench_function("monocoque", |b| {
+                let harness =
+                    monocoque.get_or_insert_with(|| MonocoqueOneWay::new(pattern, transport, size));
+                b.iter_custom(|iters| harness.run(iters * batch))
+            });
+            drop(monocoque);
+            group.finish();
         }
     }
 }
 
+fn push_pull(c: &mut Criterion) {
+    one_way(c, "push_pull", Pattern::PushPull);
+}
+
 fn dealer_router(c: &mut Criterion) {
-    one_way(
-        c,
-        "dealer_router_tcp_64B",
-        Pattern::DealerRouter,
-        Transport::Tcp,
-        64,
-    );
+    one_way(c, "dealer_router", Pattern::DealerRouter);
 }
 
 fn pub_sub(c: &mut Criterion) {
-    one_way(c, "pub_sub_tcp_64B", Pattern::PubSub, Transport::Tcp, 64);
+    one_way(c, "pub_sub_1sub", Pattern::PubSub(1));
+    one_way(c, "pub_sub_8sub", Pattern::PubSub(8));
 }
 
 fn req_rep(c: &mut Criterion) {
-    let mut group = c.benchmark_group("req_rep_tcp_64B");
-    group.throughput(Throughput::Elements(ROUND_TRIPS));
-    let mut libzmq = LibzmqReqRep::new(64);
-    group.bench_function("libzmq", |b| {
-        b.iter_custom(|iters| libzmq.run(iters * ROUND_TRIPS))
-    });
-    drop(libzmq);
-    let monocoque = MonocoqueReqRep::new(64);
-    group.bench_function("monocoque", |b| {
-        b.iter_custom(|iters| monocoque.run(iters * ROUND_TRIPS))
-    });
-    group.finish();
+    for transport in TRANSPORTS {
+        for size in REQ_REP_SIZES {
+            let name = format!("req_rep_{}_{size}B", transport_name(transport));
+            let mut group = group(c, &name, ROUND_TRIPS);
+            let mut libzmq = None;
+            group.bench_function("libzmq", |b| {
+                let harness = libzmq.get_or_insert_with(|| LibzmqReqRep::new(transport, size));
+                b.iter_custom(|iters| harness.run(iters * ROUND_TRIPS))
+            });
+            drop(libzmq);
+            let mut monocoque = None;
+            group.bench_function("monocoque", |b| {
+                let harness =
+                    monocoque.get_or_insert_with(|| MonocoqueReqRep::new(transport, size));
+                b.iter_custom(|iters| harness.run(iters * ROUND_TRIPS))
+            });
+            drop(monocoque);
+            group.finish();
+        }
+    }
 }
 
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(10))
 }
 
 criterion_group! {

@@ -8,8 +8,19 @@
 //!
 //! Each sender allocates every message and copies the payload into it (monocoque
 //! `Bytes::copy_from_slice`, libzmq `send(&[u8])`), so both do the same work per
-//! message. Connections are made, and for PUB/SUB the subscription established, before
-//! anything is timed. High-water marks are unlimited (0) so PUB never drops.
+//! message. Connections are made, and for PUB/SUB the subscriptions established, before
+//! anything is timed. PUB/SUB's high-water marks are unlimited (0) so PUB never
+//! drops; the other patterns keep the default (1000), so a sender that outruns its
+//! receiver waits instead of queuing without bound (with unlimited marks a second of
+//! 1 KiB PUSH/PULL traffic on libzmq queued about half a gigabyte).
+//!
+//! PUB/SUB with N subscribers: the publisher is an XPUB (its send path is PUB's) and
+//! each SUB subscribes to everything plus a marker topic `[0xff, i]` that is never
+//! published, sent after "" on the same connection; the harness is ready when the
+//! XPUB has reported N distinct markers. All N SUBs are read on one thread (monocoque:
+//! one task each on the harness's runtime; libzmq: the calling thread, draining each
+//! socket with non-blocking receives and `zmq::poll` when none has a message). A run
+//! of `count` messages ends when every subscriber has received all of them.
 
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -26,8 +37,9 @@ pub enum Pattern {
     PushPull,
     /// DEALER connects and sends, ROUTER binds and receives `[routing id, payload]`.
     DealerRouter,
-    /// PUB binds, one SUB subscribed to everything connects.
-    PubSub,
+    /// XPUB binds and sends, this many SUB sockets (1 to 255), subscribed to
+    /// everything, connect.
+    PubSub(usize),
 }
 
 impl Pattern {
@@ -35,7 +47,7 @@ impl Pattern {
         match self {
             Pattern::PushPull => (SocketType::Push, SocketType::Pull),
             Pattern::DealerRouter => (SocketType::Dealer, SocketType::Router),
-            Pattern::PubSub => (SocketType::Pub, SocketType::Sub),
+            Pattern::PubSub(_) => (SocketType::Xpub, SocketType::Sub),
         }
     }
 
@@ -43,13 +55,32 @@ impl Pattern {
         match self {
             Pattern::PushPull => (zmq::PUSH, zmq::PULL),
             Pattern::DealerRouter => (zmq::DEALER, zmq::ROUTER),
-            Pattern::PubSub => (zmq::PUB, zmq::SUB),
+            Pattern::PubSub(_) => (zmq::XPUB, zmq::SUB),
         }
     }
 
-    /// Which side binds: PUB binds and SUB connects, otherwise the receiver binds.
-    fn sender_binds(self) -> bool {
-        self == Pattern::PubSub
+    /// Number of receiving sockets.
+    fn receivers(self) -> usize {
+        match self {
+            Pattern::PubSub(n) => {
+                assert!((1..=255).contains(&n), "1 to 255 subscribers");
+                n
+            }
+            _ => 1,
+        }
+    }
+}
+
+/// The topic subscriber `index` adds after "", so the XPUB can tell when all are there.
+fn marker(index: usize) -> [u8; 2] {
+    [0xff, index as u8]
+}
+
+/// Whether an XPUB report is a new marker; `seen` remembers the ones reported.
+fn new_marker(report: &[u8], seen: &mut [bool; 256]) -> bool {
+    match *report {
+        [1, 0xff, index] => !std::mem::replace(&mut seen[usize::from(index)], true),
+        _ => false,
     }
 }
 
@@ -83,11 +114,11 @@ fn unlimited() -> SocketOptions {
     SocketOptions::default().sndhwm(0).rcvhwm(0)
 }
 
-/// A monocoque sender/receiver pair; [`run`](Self::run) moves messages one way.
+/// A monocoque sender and its receiver(s); [`run`](Self::run) moves messages one way.
 #[derive(Debug)]
 pub struct MonocoqueOneWay {
     // Sockets first: they are dropped inside the runtime, before it.
-    sockets: Option<(Rc<Socket>, Socket)>,
+    sockets: Option<(Rc<Socket>, Vec<Rc<Socket>>)>,
     size: usize,
     runtime: Runtime,
 }
@@ -96,37 +127,11 @@ impl MonocoqueOneWay {
     /// Connects a `pattern` pair over `transport` for messages of `size` bytes.
     pub fn new(pattern: Pattern, transport: Transport, size: usize) -> Self {
         let runtime = Runtime::new().expect("compio runtime");
-        let (tx_type, rx_type) = pattern.monocoque();
         let sockets = runtime.block_on(async {
-            let tx = Socket::with_options(tx_type, unlimited());
-            let rx = Socket::with_options(rx_type, unlimited());
-            if pattern == Pattern::PubSub {
-                rx.subscribe("").unwrap();
+            match pattern {
+                Pattern::PubSub(n) => Self::pub_sub(n, transport).await,
+                _ => Self::pair(pattern, transport, size).await,
             }
-            let endpoint = transport.bind_endpoint(false);
-            let (binder, connecter) = if pattern.sender_binds() {
-                (&tx, &rx)
-            } else {
-                (&rx, &tx)
-            };
-            let bound = binder.bind(&endpoint).await.unwrap();
-            connecter.connect(&bound).await.unwrap();
-            tx.wait_for_peers(|n| n == 1).await;
-            rx.wait_for_peers(|n| n == 1).await;
-            // Until a message gets through (for PUB/SUB: until the subscription has
-            // reached the publisher), then drain the extra probes.
-            loop {
-                tx.send(vec![0u8; size]).await.unwrap();
-                let wait = Duration::from_millis(20);
-                if compio::time::timeout(wait, rx.recv()).await.is_ok() {
-                    break;
-                }
-            }
-            while compio::time::timeout(Duration::from_millis(50), rx.recv())
-                .await
-                .is_ok()
-            {}
-            (Rc::new(tx), rx)
         });
         MonocoqueOneWay {
             sockets: Some(sockets),
@@ -135,11 +140,64 @@ impl MonocoqueOneWay {
         }
     }
 
-    /// Sends `count` messages and receives them; the time from the start of sending to
-    /// the last message received.
+    /// PUSH/PULL, DEALER/ROUTER: the receiver binds.
+    async fn pair(
+        pattern: Pattern,
+        transport: Transport,
+        size: usize,
+    ) -> (Rc<Socket>, Vec<Rc<Socket>>) {
+        let (tx_type, rx_type) = pattern.monocoque();
+        let tx = Socket::new(tx_type);
+        let rx = Socket::new(rx_type);
+        let bound = rx.bind(&transport.bind_endpoint(false)).await.unwrap();
+        tx.connect(&bound).await.unwrap();
+        tx.wait_for_peers(|n| n == 1).await;
+        rx.wait_for_peers(|n| n == 1).await;
+        // Until a message gets through, then drain the extra probes.
+        loop {
+            tx.send(vec![0u8; size]).await.unwrap();
+            let wait = Duration::from_millis(20);
+            if compio::time::timeout(wait, rx.recv()).await.is_ok() {
+                break;
+            }
+        }
+        while compio::time::timeout(Duration::from_millis(50), rx.recv())
+            .await
+            .is_ok()
+        {}
+        (Rc::new(tx), vec![Rc::new(rx)])
+    }
+
+    /// XPUB binds, `subscribers` SUBs connect; ready when every marker has arrived.
+    async fn pub_sub(subscribers: usize, transport: Transport) -> (Rc<Socket>, Vec<Rc<Socket>>) {
+        let xpub = Socket::with_options(SocketType::Xpub, unlimited());
+        let bound = xpub.bind(&transport.bind_endpoint(false)).await.unwrap();
+        let mut subs = Vec::new();
+        for index in 0..Pattern::PubSub(subscribers).receivers() {
+            let sub = Socket::with_options(SocketType::Sub, unlimited());
+            sub.subscribe("").unwrap();
+            sub.connect(&bound).await.unwrap();
+            // "" goes out on the handshake; the marker, queued after it, follows.
+            sub.wait_for_peers(|n| n == 1).await;
+            sub.subscribe(marker(index)).unwrap();
+            subs.push(Rc::new(sub));
+        }
+        let mut seen = [false; 256];
+        let mut missing = subscribers;
+        while missing > 0 {
+            if new_marker(&xpub.recv().await.unwrap()[0], &mut seen) {
+                missing -= 1;
+            }
+        }
+        (Rc::new(xpub), subs)
+    }
+
+    /// Sends `count` messages and receives them (every receiver all of them); the time
+    /// from the start of sending to the last message received.
     pub fn run(&self, count: u64) -> Duration {
-        let (tx, rx) = self.sockets.as_ref().unwrap();
+        let (tx, receivers) = self.sockets.as_ref().unwrap();
         let tx = tx.clone();
+        let receivers = receivers.clone();
         let size = self.size;
         self.runtime.block_on(async move {
             let template = vec![0u8; size];
@@ -149,13 +207,24 @@ impl MonocoqueOneWay {
                     tx.send(Bytes::copy_from_slice(&template)).await.unwrap();
                 }
             });
-            for _ in 0..count {
-                let message = rx.recv().await.unwrap();
-                assert_eq!(message.last().map(|f| f.len()), Some(size));
+            let receivers: Vec<_> = receivers
+                .into_iter()
+                .map(|rx| {
+                    compio::runtime::spawn(async move {
+                        for _ in 0..count {
+                            let message = rx.recv().await.unwrap();
+                            assert_eq!(message.last().map(|f| f.len()), Some(size));
+                        }
+                        Instant::now()
+                    })
+                })
+                .collect();
+            let mut last = start;
+            for receiver in receivers {
+                last = last.max(receiver.await.unwrap());
             }
-            let elapsed = start.elapsed();
             sender.await.unwrap();
-            elapsed
+            last - start
         })
     }
 }
@@ -168,10 +237,10 @@ impl Drop for MonocoqueOneWay {
     }
 }
 
-/// A libzmq sender/receiver pair; [`run`](Self::run) moves messages one way.
+/// A libzmq sender and its receiver(s); [`run`](Self::run) moves messages one way.
 pub struct LibzmqOneWay {
     tx: Option<zmq::Socket>,
-    rx: zmq::Socket,
+    receivers: Vec<zmq::Socket>,
     size: usize,
     _context: zmq::Context,
 }
@@ -181,6 +250,7 @@ impl std::fmt::Debug for LibzmqOneWay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LibzmqOneWay")
             .field("size", &self.size)
+            .field("receivers", &self.receivers.len())
             .finish()
     }
 }
@@ -190,45 +260,63 @@ impl LibzmqOneWay {
     pub fn new(pattern: Pattern, transport: Transport, size: usize) -> Self {
         let context = zmq::Context::new();
         let (tx_type, rx_type) = pattern.libzmq();
-        let tx = context.socket(tx_type).unwrap();
-        let rx = context.socket(rx_type).unwrap();
-        for socket in [&tx, &rx] {
-            socket.set_sndhwm(0).unwrap();
-            socket.set_rcvhwm(0).unwrap();
-        }
-        if pattern == Pattern::PubSub {
-            rx.set_subscribe(b"").unwrap();
-        }
-        let (binder, connecter) = if pattern.sender_binds() {
-            (&tx, &rx)
-        } else {
-            (&rx, &tx)
-        };
-        binder.bind(&transport.bind_endpoint(true)).unwrap();
-        let bound = binder.get_last_endpoint().unwrap().unwrap();
-        connecter.connect(&bound).unwrap();
-        // Until a message gets through, then drain the extra probes.
-        let mut message = zmq::Message::new();
-        rx.set_rcvtimeo(20).unwrap();
-        loop {
-            tx.send(vec![0u8; size], 0).unwrap();
-            if rx.recv(&mut message, 0).is_ok() {
-                break;
+        let new_socket = |socket_type| {
+            let socket = context.socket(socket_type).unwrap();
+            if let Pattern::PubSub(_) = pattern {
+                socket.set_sndhwm(0).unwrap();
+                socket.set_rcvhwm(0).unwrap();
             }
+            socket
+        };
+        let tx = new_socket(tx_type);
+        let receivers: Vec<zmq::Socket> = (0..pattern.receivers())
+            .map(|_| new_socket(rx_type))
+            .collect();
+        if let Pattern::PubSub(subscribers) = pattern {
+            tx.bind(&transport.bind_endpoint(true)).unwrap();
+            let bound = tx.get_last_endpoint().unwrap().unwrap();
+            for (index, sub) in receivers.iter().enumerate() {
+                // A new connection gets the subscriptions in trie order: "" first.
+                sub.set_subscribe(b"").unwrap();
+                sub.set_subscribe(&marker(index)).unwrap();
+                sub.connect(&bound).unwrap();
+            }
+            let mut seen = [false; 256];
+            let mut missing = subscribers;
+            while missing > 0 {
+                if new_marker(&tx.recv_bytes(0).unwrap(), &mut seen) {
+                    missing -= 1;
+                }
+            }
+        } else {
+            let rx = &receivers[0];
+            rx.bind(&transport.bind_endpoint(true)).unwrap();
+            tx.connect(&rx.get_last_endpoint().unwrap().unwrap())
+                .unwrap();
+            // Until a message gets through, then drain the extra probes.
+            let mut message = zmq::Message::new();
+            rx.set_rcvtimeo(20).unwrap();
+            loop {
+                tx.send(vec![0u8; size], 0).unwrap();
+                if rx.recv(&mut message, 0).is_ok() {
+                    break;
+                }
+            }
+            rx.set_rcvtimeo(50).unwrap();
+            while rx.recv(&mut message, 0).is_ok() {}
+            rx.set_rcvtimeo(-1).unwrap();
         }
-        rx.set_rcvtimeo(50).unwrap();
-        while rx.recv(&mut message, 0).is_ok() {}
-        rx.set_rcvtimeo(-1).unwrap();
         LibzmqOneWay {
             tx: Some(tx),
-            rx,
+            receivers,
             size,
             _context: context,
         }
     }
 
-    /// Sends `count` messages from a thread and receives them; the time from the start
-    /// of sending to the last message received.
+    /// Sends `count` messages from a thread and receives them on this one (every
+    /// receiver all of them); the time from the start of sending to the last message
+    /// received.
     pub fn run(&mut self, count: u64) -> Duration {
         let tx = self.tx.take().unwrap();
         let size = self.size;
@@ -240,16 +328,10 @@ impl LibzmqOneWay {
             }
             tx
         });
-        let mut message = zmq::Message::new();
-        for _ in 0..count {
-            // A ROUTER delivers the routing id first: read to the last frame.
-            loop {
-                self.rx.recv(&mut message, 0).unwrap();
-                if !message.get_more() {
-                    break;
-                }
-            }
-            assert_eq!(message.len(), size);
+        if let [rx] = &self.receivers[..] {
+            receive_all(rx, count, size);
+        } else {
+            receive_all_of_many(&self.receivers, count, size);
         }
         let elapsed = start.elapsed();
         self.tx = Some(sender.join().unwrap());
@@ -257,7 +339,57 @@ impl LibzmqOneWay {
     }
 }
 
-/// REQ/REP over tcp on monocoque: [`run`](Self::run) does round trips.
+/// Reads one libzmq message to its last frame (a ROUTER delivers the routing id
+/// first) and checks the size; `flags` 0 or `zmq::DONTWAIT`. False if none was there.
+fn receive_one(rx: &zmq::Socket, message: &mut zmq::Message, size: usize, flags: i32) -> bool {
+    match rx.recv(message, flags) {
+        Ok(()) => {}
+        Err(zmq::Error::EAGAIN) => return false,
+        Err(e) => panic!("recv: {e}"),
+    }
+    while message.get_more() {
+        rx.recv(message, 0).unwrap();
+    }
+    assert_eq!(message.len(), size);
+    true
+}
+
+/// Blocking receives of `count` messages from one socket.
+fn receive_all(rx: &zmq::Socket, count: u64, size: usize) {
+    let mut message = zmq::Message::new();
+    for _ in 0..count {
+        receive_one(rx, &mut message, size, 0);
+    }
+}
+
+/// `count` messages from each of `receivers`, on this thread: drains every socket
+/// with non-blocking receives, and waits in `zmq::poll` when none had a message.
+fn receive_all_of_many(receivers: &[zmq::Socket], count: u64, size: usize) {
+    let mut remaining = vec![count; receivers.len()];
+    let mut message = zmq::Message::new();
+    while remaining.iter().any(|&r| r > 0) {
+        let mut received = false;
+        for (rx, remaining) in receivers.iter().zip(remaining.iter_mut()) {
+            while *remaining > 0 && receive_one(rx, &mut message, size, zmq::DONTWAIT) {
+                *remaining -= 1;
+                received = true;
+            }
+        }
+        if !received {
+            let mut items: Vec<zmq::PollItem> = receivers
+                .iter()
+                .zip(&remaining)
+                .filter(|(_, remaining)| **remaining > 0)
+                .map(|(rx, _)| rx.as_poll_item(zmq::POLLIN))
+                .collect();
+            if !items.is_empty() {
+                zmq::poll(&mut items, -1).unwrap();
+            }
+        }
+    }
+}
+
+/// REQ/REP on monocoque: [`run`](Self::run) does round trips.
 #[derive(Debug)]
 pub struct MonocoqueReqRep {
     sockets: Option<(Socket, Rc<Socket>)>,
@@ -266,15 +398,12 @@ pub struct MonocoqueReqRep {
 }
 
 impl MonocoqueReqRep {
-    /// Connects a REQ to a REP over tcp, for messages of `size` bytes.
-    pub fn new(size: usize) -> Self {
+    /// Connects a REQ to a REP over `transport`, for messages of `size` bytes.
+    pub fn new(transport: Transport, size: usize) -> Self {
         let runtime = Runtime::new().expect("compio runtime");
         let sockets = runtime.block_on(async {
             let rep = Socket::new(SocketType::Rep);
-            let bound = rep
-                .bind(&Transport::Tcp.bind_endpoint(false))
-                .await
-                .unwrap();
+            let bound = rep.bind(&transport.bind_endpoint(false)).await.unwrap();
             let req = Socket::new(SocketType::Req);
             req.connect(&bound).await.unwrap();
             req.wait_for_peers(|n| n == 1).await;
@@ -322,7 +451,7 @@ impl Drop for MonocoqueReqRep {
     }
 }
 
-/// REQ/REP over tcp on libzmq: [`run`](Self::run) does round trips.
+/// REQ/REP on libzmq: [`run`](Self::run) does round trips.
 pub struct LibzmqReqRep {
     req: zmq::Socket,
     rep: Option<zmq::Socket>,
@@ -340,11 +469,11 @@ impl std::fmt::Debug for LibzmqReqRep {
 }
 
 impl LibzmqReqRep {
-    /// Connects a REQ to a REP over tcp, for messages of `size` bytes.
-    pub fn new(size: usize) -> Self {
+    /// Connects a REQ to a REP over `transport`, for messages of `size` bytes.
+    pub fn new(transport: Transport, size: usize) -> Self {
         let context = zmq::Context::new();
         let rep = context.socket(zmq::REP).unwrap();
-        rep.bind(&Transport::Tcp.bind_endpoint(true)).unwrap();
+        rep.bind(&transport.bind_endpoint(true)).unwrap();
         let bound = rep.get_last_endpoint().unwrap().unwrap();
         let req = context.socket(zmq::REQ).unwrap();
         req.connect(&bound).unwrap();
@@ -394,13 +523,25 @@ mod tests {
     /// Each harness moves a few messages, so the benchmarks cannot hang or miscount.
     #[test]
     fn harnesses_run() {
-        for pattern in [Pattern::PushPull, Pattern::DealerRouter, Pattern::PubSub] {
+        let patterns = [
+            Pattern::PushPull,
+            Pattern::DealerRouter,
+            Pattern::PubSub(1),
+            Pattern::PubSub(8),
+        ];
+        for pattern in patterns {
             for transport in [Transport::Tcp, Transport::Ipc] {
-                MonocoqueOneWay::new(pattern, transport, 64).run(500);
-                LibzmqOneWay::new(pattern, transport, 64).run(500);
+                let monocoque = MonocoqueOneWay::new(pattern, transport, 64);
+                monocoque.run(500);
+                monocoque.run(500);
+                let mut libzmq = LibzmqOneWay::new(pattern, transport, 64);
+                libzmq.run(500);
+                libzmq.run(500);
             }
         }
-        MonocoqueReqRep::new(64).run(50);
-        LibzmqReqRep::new(64).run(50);
+        for transport in [Transport::Tcp, Transport::Ipc] {
+            MonocoqueReqRep::new(transport, 64).run(50);
+            LibzmqReqRep::new(transport, 64).run(50);
+        }
     }
 }

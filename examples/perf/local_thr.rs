@@ -1,43 +1,126 @@
-//! `local_thr <bind-to> <message-size> <message-count>`: the receiving half of
-//! libzmq's throughput test on monocoque. A PULL binds, receives `message-count`
-//! messages of `message-size` bytes and prints the rate; the clock starts when the
-//! first message arrives, as libzmq's `local_thr` does. Pair it with `remote_thr`
-//! or with libzmq's (`zmq_remote_thr` in the `perf` crate).
+//! `local_thr <bind-to> <message-size> <message-count> [pattern]`: the receiving half
+//! of libzmq's throughput test on monocoque. Pair it with `remote_thr` or with
+//! libzmq's (`zmq_remote_thr` in the `perf` crate), given the same pattern.
+//!
+//! - `push-pull` (default, libzmq's test): a PULL binds, receives `message-count`
+//!   messages of `message-size` bytes and prints the rate; the clock starts when the
+//!   first message arrives, as libzmq's `local_thr` does.
+//! - `dealer-router`: the same with a ROUTER, which receives `[routing id, payload]`;
+//!   payloads are counted. After the last one (and the clock) it sends the DEALER an
+//!   empty acknowledgement, which `remote_thr` awaits before disconnecting: libzmq
+//!   4.3.4's ROUTER was seen losing the last ~1% of the messages over ipc when the
+//!   DEALER disconnected right after sending.
+//! - `pub-sub[:N]`: the endpoint is the publisher's, to connect to. N SUB sockets on
+//!   this one thread subscribe to everything plus a marker topic `[0xff, i]` that is
+//!   never published (so the XPUB publisher sees N distinct subscriptions and knows
+//!   every subscriber is there), then each receives all `message-count` messages.
+//!   The clock runs from the first message any subscriber receives until the last
+//!   subscriber has all of them; the rate is messages published per second.
+//!   High-water marks are unlimited (0), so nothing is dropped.
 
 #[path = "common.rs"]
 mod common;
 
-use std::time::Instant;
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
-use monocoque::{Message, PullSocket};
+use common::Pattern;
+use monocoque::{Bytes, Message, Socket, SocketOptions, SocketType};
 
-fn check(message: &Message, size: usize) {
-    if message.len() != 1 || message[0].len() != size {
+/// Exits unless `message` is `frames` frames, the last of `size` bytes.
+fn check(message: &Message, frames: usize, size: usize) {
+    if message.len() != frames || message.last().map(|f| f.len()) != Some(size) {
         common::fail(format!(
-            "message of {} frame(s), {} bytes; expected one frame of {size} bytes",
+            "message of {} frame(s), {} bytes; expected {frames} frame(s), the last of {size} bytes",
             message.len(),
             message.byte_len()
         ));
     }
 }
 
-#[compio::main]
-async fn main() {
-    let (bind_to, size, count) = common::parse_args("local_thr", "bind-to", "message-count");
-    let pull = PullSocket::new();
-    pull.bind(&bind_to)
+/// PUSH/PULL or DEALER/ROUTER: one socket binds and receives.
+async fn one_receiver(bind_to: &str, size: usize, count: u64, pattern: Pattern) -> Duration {
+    let (socket_type, frames) = match pattern {
+        Pattern::DealerRouter => (SocketType::Router, 2),
+        _ => (SocketType::Pull, 1),
+    };
+    let socket = Socket::new(socket_type);
+    socket
+        .bind(bind_to)
         .await
         .unwrap_or_else(|e| common::fail(e));
 
-    let first = pull.recv().await.unwrap_or_else(|e| common::fail(e));
-    check(&first, size);
+    let first = socket.recv().await.unwrap_or_else(|e| common::fail(e));
+    check(&first, frames, size);
     let start = Instant::now();
+    let mut last = first;
     for _ in 1..count {
-        let message = pull.recv().await.unwrap_or_else(|e| common::fail(e));
-        check(&message, size);
+        last = socket.recv().await.unwrap_or_else(|e| common::fail(e));
+        check(&last, frames, size);
     }
     let elapsed = start.elapsed();
+    if pattern == Pattern::DealerRouter {
+        let ack = [last[0].clone(), Bytes::new()];
+        socket.send(ack).await.unwrap_or_else(|e| common::fail(e));
+    }
+    socket.close().await;
+    elapsed
+}
 
+/// PUB/SUB: `subscribers` SUB sockets connect to the publisher at `connect_to`.
+async fn subscribers(connect_to: &str, size: usize, count: u64, subscribers: usize) -> Duration {
+    let options = SocketOptions::default().sndhwm(0).rcvhwm(0);
+    // The first message received by any subscriber starts the clock.
+    let start: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+    let mut tasks = Vec::with_capacity(subscribers);
+    for index in 0..subscribers {
+        let sub = Socket::with_options(SocketType::Sub, options.clone());
+        sub.subscribe("").unwrap_or_else(|e| common::fail(e));
+        sub.connect(connect_to)
+            .await
+            .unwrap_or_else(|e| common::fail(e));
+        let start = start.clone();
+        tasks.push(compio::runtime::spawn(async move {
+            // The marker goes out after "" (sent on the handshake): once the
+            // publisher sees it, this subscriber gets everything published.
+            sub.wait_for_peers(|n| n >= 1).await;
+            sub.subscribe([0xff, index as u8])
+                .unwrap_or_else(|e| common::fail(e));
+            let first = sub.recv().await.unwrap_or_else(|e| common::fail(e));
+            if start.get().is_none() {
+                start.set(Some(Instant::now()));
+            }
+            check(&first, 1, size);
+            for _ in 1..count {
+                let message = sub.recv().await.unwrap_or_else(|e| common::fail(e));
+                check(&message, 1, size);
+            }
+            let end = Instant::now();
+            sub.close().await;
+            end
+        }));
+    }
+    let mut last = None;
+    for task in tasks {
+        let end = task
+            .await
+            .unwrap_or_else(|_| common::fail("subscriber task panicked"));
+        last = last.max(Some(end));
+    }
+    let (start, last) = (start.get().unwrap(), last.unwrap());
+    last.duration_since(start)
+}
+
+#[compio::main]
+async fn main() {
+    let (endpoint, size, count, pattern) = common::parse_thr_args("local_thr", "bind-to");
+    let elapsed = match pattern {
+        Pattern::PubSub(n) => subscribers(&endpoint, size, count, n).await,
+        _ => one_receiver(&endpoint, size, count, pattern).await,
+    };
+    if let Some(line) = pattern.describe() {
+        println!("{line}");
+    }
     common::print_throughput(size, count, elapsed);
-    pull.close().await;
 }

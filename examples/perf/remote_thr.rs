@@ -1,7 +1,15 @@
-//! `remote_thr <connect-to> <message-size> <message-count>`: the sending half of
-//! libzmq's throughput test on monocoque. A PUSH connects and sends `message-count`
-//! messages of `message-size` bytes, then closes, which waits (default linger) until
-//! every queued message is written.
+//! `remote_thr <connect-to> <message-size> <message-count> [pattern]`: the sending
+//! half of libzmq's throughput test on monocoque, paired with `local_thr` (or libzmq's
+//! `zmq_local_thr`) given the same pattern.
+//!
+//! - `push-pull` (default, libzmq's test): a PUSH connects and sends `message-count`
+//!   messages of `message-size` bytes, then closes, which waits (default linger)
+//!   until every queued message is written.
+//! - `dealer-router`: the same with a DEALER, which then waits for `local_thr`'s
+//!   acknowledgement of the last message before disconnecting (see `local_thr`).
+//! - `pub-sub[:N]`: the endpoint is bound here. An XPUB (high-water mark unlimited,
+//!   so nothing is dropped) waits until N distinct marker subscriptions `[0xff, i]`
+//!   have arrived, one from each of `local_thr`'s subscribers, then publishes.
 //!
 //! Each message is a fresh allocation filled from a template, like libzmq's
 //! `remote_thr` (`zmq_msg_init_size` per message) and the `zmq` crate's
@@ -11,20 +19,62 @@
 mod common;
 
 use bytes::Bytes;
-use monocoque::PushSocket;
+use common::Pattern;
+use monocoque::{Socket, SocketOptions, SocketType};
+
+/// Binds an XPUB on `bind_to` and waits for `subscribers` distinct marker topics.
+async fn publisher(bind_to: &str, subscribers: usize) -> Socket {
+    let xpub = Socket::with_options(
+        SocketType::Xpub,
+        SocketOptions::default().sndhwm(0).rcvhwm(0),
+    );
+    xpub.bind(bind_to).await.unwrap_or_else(|e| common::fail(e));
+    let mut seen = [false; 256];
+    let mut missing = subscribers;
+    while missing > 0 {
+        let report = xpub.recv().await.unwrap_or_else(|e| common::fail(e));
+        // [1 (subscribe), 0xff, index]
+        let new_marker = match report[0][..] {
+            [1, 0xff, index] => !std::mem::replace(&mut seen[usize::from(index)], true),
+            _ => false,
+        };
+        if new_marker {
+            missing -= 1;
+        }
+    }
+    xpub
+}
 
 #[compio::main]
 async fn main() {
-    let (connect_to, size, count) = common::parse_args("remote_thr", "connect-to", "message-count");
-    let push = PushSocket::new();
-    push.connect(&connect_to)
-        .await
-        .unwrap_or_else(|e| common::fail(e));
+    let (endpoint, size, count, pattern) = common::parse_thr_args("remote_thr", "connect-to");
+    let socket = match pattern {
+        Pattern::PubSub(n) => publisher(&endpoint, n).await,
+        _ => {
+            let socket_type = if pattern == Pattern::DealerRouter {
+                SocketType::Dealer
+            } else {
+                SocketType::Push
+            };
+            let socket = Socket::new(socket_type);
+            socket
+                .connect(&endpoint)
+                .await
+                .unwrap_or_else(|e| common::fail(e));
+            socket
+        }
+    };
 
     let template = vec![0u8; size];
     for _ in 0..count {
         let payload = Bytes::copy_from_slice(&template);
-        push.send(payload).await.unwrap_or_else(|e| common::fail(e));
+        socket
+            .send(payload)
+            .await
+            .unwrap_or_else(|e| common::fail(e));
     }
-    push.close().await;
+    if pattern == Pattern::DealerRouter {
+        socket.recv().await.unwrap_or_else(|e| common::fail(e));
+    }
+    socket.close().await;
 }

@@ -11,23 +11,104 @@ use std::time::Duration;
 /// `<endpoint> <message-size> <count>`, or the usage message and exit code 1.
 /// `--version` prints the libzmq version and exits.
 pub fn parse_args(tool: &str, endpoint_role: &str, what: &str) -> (String, usize, u64) {
+    let args = args_or_version();
+    let parsed = match &args[..] {
+        [endpoint, size, count] => parse_common(endpoint, size, count),
+        _ => None,
+    };
+    parsed.unwrap_or_else(|| usage(tool, endpoint_role, what, ""))
+}
+
+fn args_or_version() -> Vec<String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() == 1 && args[0] == "--version" {
         let (major, minor, patch) = zmq::version();
         println!("libzmq {major}.{minor}.{patch}");
         std::process::exit(0);
     }
+    args
+}
+
+/// The socket pair a throughput tool uses (its optional 4th argument); the same
+/// names and meaning as monocoque's tools (`examples/perf/common.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    /// `push-pull` (the default, as libzmq's tools): PUSH connects, PULL binds.
+    PushPull,
+    /// `dealer-router`: DEALER connects and sends, ROUTER binds and receives
+    /// `[routing id, payload]`.
+    DealerRouter,
+    /// `pub-sub` or `pub-sub:N`: an XPUB binds (on `zmq_remote_thr`'s endpoint), N SUB
+    /// sockets (1 to 255) connect to it.
+    PubSub(usize),
+}
+
+impl Pattern {
+    fn parse(text: &str) -> Option<Pattern> {
+        match text {
+            "push-pull" => Some(Pattern::PushPull),
+            "dealer-router" => Some(Pattern::DealerRouter),
+            "pub-sub" => Some(Pattern::PubSub(1)),
+            _ => match text.strip_prefix("pub-sub:")?.parse() {
+                Ok(n @ 1..=255) => Some(Pattern::PubSub(n)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The line printed before the results, for a pattern other than the default.
+    pub fn describe(self) -> Option<String> {
+        match self {
+            Pattern::PushPull => None,
+            Pattern::DealerRouter => Some("pattern: dealer-router".to_string()),
+            Pattern::PubSub(n) => Some(format!("pattern: pub-sub, {n} subscriber(s)")),
+        }
+    }
+}
+
+/// The usage of the throughput tools' pattern argument.
+const PATTERN_USAGE: &str = "
+[pattern]: push-pull (default), dealer-router, or pub-sub[:N] with N subscribers
+(1 to 255, default 1). For pub-sub the publisher (zmq_remote_thr, an XPUB) binds the
+endpoint and zmq_local_thr's N SUB sockets connect to it; the publisher starts when
+every subscriber's subscription has arrived, and zmq_local_thr times from the first
+message any subscriber receives until every subscriber has received all
+<message-count> messages.";
+
+/// The throughput tools' arguments: `<endpoint> <message-size> <message-count>
+/// [pattern]`; without `pattern`, libzmq's three arguments and PUSH/PULL.
+/// `--version` prints the libzmq version and exits.
+pub fn parse_thr_args(tool: &str, endpoint_role: &str) -> (String, usize, u64, Pattern) {
+    let args = args_or_version();
     let parsed = match &args[..] {
-        [endpoint, size, count] => match (size.parse(), count.parse()) {
-            (Ok(size), Ok(count)) if count > 0 => Some((endpoint.clone(), size, count)),
-            _ => None,
-        },
+        [endpoint, size, count] => {
+            parse_common(endpoint, size, count).map(|(e, s, c)| (e, s, c, Pattern::PushPull))
+        }
+        [endpoint, size, count, pattern] => parse_common(endpoint, size, count)
+            .zip(Pattern::parse(pattern))
+            .map(|((e, s, c), p)| (e, s, c, p)),
         _ => None,
     };
-    parsed.unwrap_or_else(|| {
-        eprintln!("usage: {tool} <{endpoint_role}> <message-size> <{what}>");
-        std::process::exit(1);
-    })
+    parsed.unwrap_or_else(|| usage(tool, endpoint_role, "message-count", PATTERN_USAGE))
+}
+
+fn parse_common(endpoint: &str, size: &str, count: &str) -> Option<(String, usize, u64)> {
+    match (size.parse(), count.parse()) {
+        (Ok(size), Ok(count)) if count > 0 => Some((endpoint.to_string(), size, count)),
+        _ => None,
+    }
+}
+
+fn usage(tool: &str, endpoint_role: &str, what: &str, more: &str) -> ! {
+    let pattern = if more.is_empty() { "" } else { " [pattern]" };
+    eprintln!("usage: {tool} <{endpoint_role}> <message-size> <{what}>{pattern}{more}");
+    std::process::exit(1);
+}
+
+/// Sets both high-water marks to 0 (unlimited), as the PUB/SUB tests do on both sides.
+pub fn unlimited(socket: &zmq::Socket) {
+    check(socket.set_sndhwm(0), "zmq_setsockopt(ZMQ_SNDHWM)");
+    check(socket.set_rcvhwm(0), "zmq_setsockopt(ZMQ_RCVHWM)");
 }
 
 /// What libzmq's `local_thr` prints; `elapsed` runs from the first message received

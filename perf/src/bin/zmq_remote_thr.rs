@@ -1,25 +1,72 @@
-//! `zmq_remote_thr <connect-to> <message-size> <message-count>`: libzmq's
-//! `remote_thr` on libzmq through the `zmq` crate. A PUSH connects and sends the
-//! messages, each a fresh `zmq_msg_init_size` message as in libzmq's tool (filled from
-//! a template, as monocoque's `remote_thr` does, so both pay the same copy); the
+//! `zmq_remote_thr <connect-to> <message-size> <message-count> [pattern]`: libzmq's
+//! `remote_thr` on libzmq through the `zmq` crate, paired with `zmq_local_thr` (or
+//! monocoque's `local_thr`) given the same pattern.
+//!
+//! - `push-pull` (default, libzmq's test): a PUSH connects and sends the messages.
+//! - `dealer-router`: the same with a DEALER, which then waits for `zmq_local_thr`'s
+//!   acknowledgement of the last message before disconnecting (see `zmq_local_thr`).
+//! - `pub-sub[:N]`: the endpoint is bound here. An XPUB (high-water marks unlimited,
+//!   so nothing is dropped) waits until N distinct marker subscriptions `[0xff, i]`
+//!   have arrived, one from each of `zmq_local_thr`'s subscribers, then publishes.
+//!   Without ZMQ_XPUB_VERBOSE libzmq reports each topic once, which is why every
+//!   subscriber has its own marker.
+//!
+//! Each message is a fresh `zmq_msg_init_size` message as in libzmq's tool (filled
+//! from a template, as monocoque's `remote_thr` does, so both pay the same copy); the
 //! context is terminated with the default (infinite) linger, so every message is
 //! written before the process exits.
 
-use monocoque_perf::{check, parse_args};
+use monocoque_perf::{Pattern, check, parse_thr_args, unlimited};
+
+/// Binds an XPUB on `bind_to` and waits for `subscribers` distinct marker topics.
+fn publisher(context: &zmq::Context, bind_to: &str, subscribers: usize) -> zmq::Socket {
+    let xpub = check(context.socket(zmq::XPUB), "zmq_socket");
+    unlimited(&xpub);
+    check(xpub.bind(bind_to), "zmq_bind");
+    let mut seen = [false; 256];
+    let mut missing = subscribers;
+    let mut report = zmq::Message::new();
+    while missing > 0 {
+        check(xpub.recv(&mut report, 0), "zmq_recvmsg");
+        // [1 (subscribe), 0xff, index]
+        let new_marker = match report[..] {
+            [1, 0xff, index] => !std::mem::replace(&mut seen[usize::from(index)], true),
+            _ => false,
+        };
+        if new_marker {
+            missing -= 1;
+        }
+    }
+    xpub
+}
 
 fn main() {
-    let (connect_to, size, count) = parse_args("zmq_remote_thr", "connect-to", "message-count");
+    let (endpoint, size, count, pattern) = parse_thr_args("zmq_remote_thr", "connect-to");
     let context = zmq::Context::new();
-    let push = check(context.socket(zmq::PUSH), "zmq_socket");
-    check(push.connect(&connect_to), "zmq_connect");
+    let socket = match pattern {
+        Pattern::PubSub(n) => publisher(&context, &endpoint, n),
+        _ => {
+            let socket_type = if pattern == Pattern::DealerRouter {
+                zmq::DEALER
+            } else {
+                zmq::PUSH
+            };
+            let socket = check(context.socket(socket_type), "zmq_socket");
+            check(socket.connect(&endpoint), "zmq_connect");
+            socket
+        }
+    };
 
     let template = vec![0u8; size];
     for _ in 0..count {
         // `send(&[u8])` is zmq_msg_init_size + memcpy + zmq_msg_send.
-        check(push.send(&template[..], 0), "zmq_sendmsg");
+        check(socket.send(&template[..], 0), "zmq_sendmsg");
+    }
+    if pattern == Pattern::DealerRouter {
+        check(socket.recv_bytes(0), "zmq_recvmsg");
     }
     // Close the socket, then terminate the context: zmq_ctx_term waits for the
     // queued messages (ZMQ_LINGER is -1 by default).
-    drop(push);
+    drop(socket);
     drop(context);
 }
