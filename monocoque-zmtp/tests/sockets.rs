@@ -716,3 +716,25 @@ async fn incompatible_inproc_peers_are_not_linked() {
     within("compatible peer", a.wait_for_peers(|n| n == 1)).await;
     assert_eq!(b.peer_count(), 0);
 }
+
+/// After `close` returns, the address is free again, as after libzmq's `zmq_close`:
+/// a restarted server binds the same port (or socket path) at once.
+#[compio::test]
+async fn close_frees_the_bound_address_for_the_next_bind() {
+    for endpoint in &endpoints()[1..] {
+        let mut bound = endpoint.clone();
+        for round in 0..3 {
+            let pull = PullSocket::new();
+            bound = pull
+                .bind(&bound)
+                .await
+                .unwrap_or_else(|e| panic!("round {round}: bind {bound}: {e}"));
+            let push = PushSocket::new();
+            push.connect(&bound).await.unwrap();
+            push.send("ping").await.unwrap();
+            assert_eq!(text(&within("ping", pull.recv()).await.unwrap(), 0), "ping");
+            push.close().await;
+            pull.close().await;
+        }
+    }
+}

@@ -48,19 +48,13 @@ pub(crate) async fn bind(
                 },
                 port: local.port(),
             };
-            compio::runtime::spawn(accept_loop(shared.clone(), stop, TcpAcceptor(listener)))
-                .detach();
+            spawn_accept_loop(shared, stop, TcpAcceptor(listener));
             Ok(bound)
         }
         Endpoint::Ipc(path) => {
             remove_stale_socket(path);
             let listener = UnixListener::bind(path).await?;
-            compio::runtime::spawn(accept_loop(
-                shared.clone(),
-                stop,
-                UnixAcceptor(listener, path.clone()),
-            ))
-            .detach();
+            spawn_accept_loop(shared, stop, UnixAcceptor(listener, path.clone()));
             Ok(endpoint.clone())
         }
         Endpoint::Inproc(name) => {
@@ -83,7 +77,10 @@ fn remove_stale_socket(path: &PathBuf) {
 trait Acceptor {
     type Stream: 'static;
     async fn accept(&self) -> io::Result<Self::Stream>;
-    fn cleanup(&self) {}
+    /// Closes the listening socket and waits until it is closed: with io_uring a
+    /// descriptor dropped with an operation in flight is closed later, and a port
+    /// still listening then makes the next process's `bind` fail (EADDRINUSE).
+    async fn close(self);
 }
 
 struct TcpAcceptor(TcpListener);
@@ -94,6 +91,9 @@ impl Acceptor for TcpAcceptor {
         let _ = stream.set_nodelay(true);
         Ok(stream)
     }
+    async fn close(self) {
+        let _ = self.0.close().await;
+    }
 }
 
 struct UnixAcceptor(UnixListener, PathBuf);
@@ -102,17 +102,35 @@ impl Acceptor for UnixAcceptor {
     async fn accept(&self) -> io::Result<UnixStream> {
         Ok(self.0.accept().await?.0)
     }
-    fn cleanup(&self) {
+    async fn close(self) {
         let _ = std::fs::remove_file(&self.1);
+        let _ = self.0.close().await;
     }
 }
 
-async fn accept_loop<A: Acceptor>(shared: Rc<Shared>, stop: Rc<Stop>, acceptor: A)
+/// Runs an endpoint's accept loop, counted in [`Shared::listeners`] until its
+/// listening socket is closed (`Socket::close` waits for that).
+fn spawn_accept_loop<A: Acceptor + 'static>(shared: &Rc<Shared>, stop: Rc<Stop>, acceptor: A)
+where
+    for<'a> &'a A::Stream: AsyncRead + AsyncWrite,
+{
+    shared.listeners.set(shared.listeners.get() + 1);
+    let shared = shared.clone();
+    compio::runtime::spawn(async move {
+        accept_loop(&shared, &stop, &acceptor).await;
+        acceptor.close().await;
+        shared.listeners.set(shared.listeners.get() - 1);
+        shared.listener_closed.notify();
+    })
+    .detach();
+}
+
+async fn accept_loop<A: Acceptor>(shared: &Rc<Shared>, stop: &Rc<Stop>, acceptor: &A)
 where
     for<'a> &'a A::Stream: AsyncRead + AsyncWrite,
 {
     loop {
-        match or_stop(&stop, acceptor.accept()).await {
+        match or_stop(stop, acceptor.accept()).await {
             None => break,
             Some(Ok(stream)) => {
                 let (id, link) = shared.core.borrow_mut().add_peer(false);
@@ -123,7 +141,7 @@ where
                 // Out of descriptors or a connection reset before accept: wait a little
                 // instead of spinning, then keep serving.
                 tracing::warn!(error = %err, "accept failed");
-                if or_stop(&stop, compio::time::sleep(Duration::from_millis(100)))
+                if or_stop(stop, compio::time::sleep(Duration::from_millis(100)))
                     .await
                     .is_none()
                 {
@@ -132,7 +150,6 @@ where
             }
         }
     }
-    acceptor.cleanup();
 }
 
 async fn serve<S: 'static>(

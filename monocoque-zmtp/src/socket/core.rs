@@ -135,6 +135,10 @@ pub(crate) struct Shared {
     pub(crate) peers_changed: Notify,
     /// Stops every task of the socket.
     pub(crate) shutdown: Stop,
+    /// Listening sockets still open (their accept loops close them on stop).
+    pub(crate) listeners: std::cell::Cell<usize>,
+    /// Notified when a listening socket was closed.
+    pub(crate) listener_closed: Notify,
 }
 
 impl Shared {
@@ -148,6 +152,8 @@ impl Shared {
             flushed: Notify::default(),
             peers_changed: Notify::default(),
             shutdown: Stop::default(),
+            listeners: std::cell::Cell::new(0),
+            listener_closed: Notify::default(),
         })
     }
 }

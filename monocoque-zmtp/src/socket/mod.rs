@@ -301,18 +301,32 @@ impl Socket {
                 () = futures::FutureExt::fuse(timer) => break,
             }
         }
+        // Stop everything, then wait until the listening sockets are really closed,
+        // so the process may exit and another bind the same address at once.
+        self.stop_all();
+        loop {
+            let closed = self.shared.listener_closed.listen();
+            if self.shared.listeners.get() == 0 {
+                break;
+            }
+            closed.await;
+        }
         drop(self);
     }
-}
 
-impl Drop for Socket {
-    fn drop(&mut self) {
+    fn stop_all(&self) {
         self.shared.shutdown.stop();
         for entry in self.endpoints.borrow_mut().drain(..) {
             entry.stop.stop();
         }
         self.shared.recv_ready.notify();
         self.shared.send_ready.notify();
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.stop_all();
     }
 }
 
