@@ -6,11 +6,11 @@ use smallvec::SmallVec;
 use crate::proto::frame::{header_len, put_header};
 
 /// Frames a [`Message`] holds inline before it spills to the heap.
-pub const INLINE_FRAMES: usize = 3;
+pub const INLINE_FRAMES: usize = 2;
 
 /// A multipart message: one or more frames, each a [`Bytes`].
 ///
-/// Messages of up to three frames keep their frames inline (no allocation for the frame
+/// Messages of up to two frames keep their frames inline (no allocation for the frame
 /// list); frame payloads are `Bytes`, so cloning a message or fanning it out to many
 /// peers never copies the payload.
 ///

@@ -271,6 +271,12 @@ impl Session {
                 max,
             });
         }
+        // A one-frame message (the common case) is built in place, not through
+        // `partial`, so its bytes are written once.
+        if !frame.more && self.partial.is_empty() && !self.is_publisher() {
+            self.partial_len = 0;
+            return Ok(Some(Event::Message(Message::from(frame.body))));
+        }
         self.partial.push(frame.body);
         if frame.more {
             return Ok(None);
@@ -289,10 +295,12 @@ impl Session {
 
     /// RFC 29 for ZMTP 3.0: a publisher reads a subscriber's one-frame message starting
     /// with 0x01 as a subscription and with 0x00 as a cancellation.
+    fn is_publisher(&self) -> bool {
+        matches!(self.config.socket_type, SocketType::Pub | SocketType::Xpub)
+    }
+
     fn subscription_message(&self) -> Option<Event> {
-        if matches!(self.config.socket_type, SocketType::Pub | SocketType::Xpub)
-            && self.partial.len() == 1
-        {
+        if self.is_publisher() && self.partial.len() == 1 {
             let body = &self.partial[0];
             match body.first() {
                 Some(1) => return Some(Event::Subscribe(body.slice(1..))),
