@@ -45,6 +45,15 @@ impl Message {
 
     /// Inserts a frame at the front (as ROUTER does with the routing id).
     pub fn push_front(&mut self, frame: impl Into<Bytes>) {
+        // The common case (a ROUTER prefixing a one-frame body) without the general
+        // shift, which is a `memmove` call.
+        if self.frames.len() == 1
+            && let Some(body) = self.frames.pop()
+        {
+            self.frames.push(frame.into());
+            self.frames.push(body);
+            return;
+        }
         self.frames.insert(0, frame.into());
     }
 
@@ -230,6 +239,13 @@ mod tests {
         assert_eq!(m.len(), 1);
         assert_eq!(m.byte_len(), 4);
         assert!(Message::new().pop_front().is_none());
+        let mut envelope: Message = ["", "body"].into_iter().collect();
+        envelope.push_front("id");
+        let frames: Vec<&[u8]> = envelope.iter().map(|f| &f[..]).collect();
+        assert_eq!(frames, [&b"id"[..], b"", b"body"]);
+        let mut empty = Message::new();
+        empty.push_front("only");
+        assert_eq!(empty.len(), 1);
     }
 
     #[test]

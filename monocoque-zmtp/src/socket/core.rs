@@ -601,10 +601,11 @@ impl Core {
                 self.push_out(id, message);
             }
             Pub | Xpub => {
-                let topic = message.first().cloned().unwrap_or_default();
                 let mut matching = std::mem::take(&mut self.matching);
                 matching.clear();
-                self.dist.matching_peers(&topic, &mut matching);
+                // Borrowed, not cloned: cloning a `Bytes` made from a `Vec` allocates.
+                let topic = message.first().map_or(&[][..], |f| &f[..]);
+                self.dist.matching_peers(topic, &mut matching);
                 if let [id] = matching[..] {
                     if self.has_room(id) {
                         self.push_out(id, message);
