@@ -9,7 +9,7 @@ use monocoque_zmtp::proto::command::Command;
 use monocoque_zmtp::proto::error::{ErrorKind, ProtocolError};
 use monocoque_zmtp::proto::greeting::{Greeting, MechanismName};
 use monocoque_zmtp::proto::message::Message;
-use monocoque_zmtp::proto::session::{Event, Session, SessionConfig};
+use monocoque_zmtp::proto::session::{Event, Session, SessionConfig, ZERO_COPY_MIN};
 use monocoque_zmtp::proto::socket_type::SocketType;
 
 /// Moves bytes between two sessions until neither has anything to write.
@@ -614,4 +614,60 @@ fn arbitrary_garbage_never_panics() {
         s.handle_input(stream.freeze(), now);
         while s.poll_event().is_some() {}
     }
+}
+
+/// A large frame is written from the sender's own buffer (by reference, in a chunk
+/// of a vectored write) and arrives intact, in order with small frames around it.
+#[test]
+fn large_frames_are_sent_by_reference_and_arrive_intact() {
+    let now = Instant::now();
+    let (mut a, mut b) = pair(
+        SessionConfig::new(SocketType::Dealer),
+        SessionConfig::new(SocketType::Dealer),
+        now,
+    );
+    events(&mut a);
+    events(&mut b);
+    let big = Bytes::from((0..ZERO_COPY_MIN * 8).map(|i| i as u8).collect::<Vec<u8>>());
+    let message: Message = [
+        Bytes::from_static(b"head"),
+        big.clone(),
+        Bytes::from_static(b"tail"),
+    ]
+    .into_iter()
+    .collect();
+    a.send_message(&"before".into()).unwrap();
+    a.send_message(&message).unwrap();
+    a.send_message(&"after".into()).unwrap();
+    assert!(a.has_chunks());
+    let pending = a.pending_transmit();
+    let mut chunks = Vec::new();
+    assert_eq!(a.poll_transmit_chunks(&mut chunks), pending);
+    assert_eq!(a.pending_transmit(), 0);
+    assert_eq!(chunks.iter().map(Bytes::len).sum::<usize>(), pending);
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c.as_ptr() == big.as_ptr() && c.len() == big.len()),
+        "the payload is the sender's buffer, not a copy"
+    );
+    for chunk in chunks {
+        b.handle_input(chunk, now);
+    }
+    assert_eq!(
+        events(&mut b),
+        [
+            Event::Message("before".into()),
+            Event::Message(message.clone()),
+            Event::Message("after".into()),
+        ]
+    );
+
+    // A driver that writes one buffer gets the same bytes, copied.
+    a.send_message(&message).unwrap();
+    let mut flat = BytesMut::new();
+    a.poll_transmit(&mut flat);
+    let mut expected = BytesMut::new();
+    message.encode(&mut expected);
+    assert_eq!(flat, expected);
 }

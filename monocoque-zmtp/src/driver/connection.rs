@@ -11,7 +11,7 @@ use std::pin::pin;
 use std::rc::Rc;
 use std::time::Instant;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use compio::buf::BufResult;
 use compio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use futures::FutureExt;
@@ -55,12 +55,28 @@ where
     reader.read(region).await
 }
 
-async fn write_all<S>(stream: &S, buf: BytesMut) -> BufResult<(), BytesMut>
+/// What one write carries: encoded bytes in one buffer (reused write after write), or
+/// chunks including large payloads by reference (a vectored write, no copy).
+enum Transmit {
+    Flat(BytesMut),
+    Chunks(Vec<Bytes>),
+}
+
+async fn write_all<S>(stream: &S, transmit: Transmit) -> BufResult<(), Transmit>
 where
     for<'a> &'a S: AsyncWrite,
 {
     let mut writer = stream;
-    writer.write_all(buf).await
+    match transmit {
+        Transmit::Flat(buf) => {
+            let BufResult(result, buf) = writer.write_all(buf).await;
+            BufResult(result, Transmit::Flat(buf))
+        }
+        Transmit::Chunks(chunks) => {
+            let BufResult(result, chunks) = writer.write_vectored_all(chunks).await;
+            BufResult(result, Transmit::Chunks(chunks))
+        }
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -93,6 +109,7 @@ where
     let mut arena = IoArena::new(INITIAL_READ_PAGE.min(page_size));
     let batch = options.buffers.write_batch_size.max(1);
     let mut spare: Option<BytesMut> = Some(BytesMut::with_capacity(batch));
+    let mut spare_chunks: Option<Vec<Bytes>> = None;
     let mut reading = pin!(Fuse::terminated());
     let mut writing = pin!(Fuse::terminated());
     let mut ops: Vec<SubscriptionOp> = Vec::new();
@@ -133,10 +150,18 @@ where
         }
 
         if writing.is_terminated() && session.pending_transmit() > 0 {
-            let mut buf = spare.take().unwrap_or_default();
-            buf.clear();
-            session.poll_transmit(&mut buf);
-            writing.set(write_all(&stream, buf).fuse());
+            let transmit = if session.has_chunks() {
+                let mut chunks = spare_chunks.take().unwrap_or_default();
+                chunks.clear();
+                session.poll_transmit_chunks(&mut chunks);
+                Transmit::Chunks(chunks)
+            } else {
+                let mut buf = spare.take().unwrap_or_default();
+                buf.clear();
+                session.poll_transmit(&mut buf);
+                Transmit::Flat(buf)
+            };
+            writing.set(write_all(&stream, transmit).fuse());
         }
 
         let idle = writing.is_terminated() && session.pending_transmit() == 0;
@@ -205,8 +230,15 @@ where
                 }
                 Err(err) => closing = Some(End::Io(err)),
             },
-            BufResult(result, buf) = writing => match result {
-                Ok(()) => spare = Some(buf),
+            BufResult(result, transmit) = writing => match result {
+                Ok(()) => match transmit {
+                    Transmit::Flat(buf) => spare = Some(buf),
+                    // Drop the payload references now, keep the vector.
+                    Transmit::Chunks(mut chunks) => {
+                        chunks.clear();
+                        spare_chunks = Some(chunks);
+                    }
+                },
                 Err(err) => closing = Some(End::Io(err)),
             },
             () = timer => session.handle_timeout(Instant::now()),

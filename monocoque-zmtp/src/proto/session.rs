@@ -31,6 +31,10 @@ use crate::proto::handshake::{Handshake, LocalIdentity, PeerInfo};
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
 
+/// Frames of at least this many bytes are not copied into the output buffer: they
+/// are queued by reference and written with a vectored write.
+pub const ZERO_COPY_MIN: usize = 8 * 1024;
+
 /// Per-connection protocol options (libzmq's names in brackets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionConfig {
@@ -129,6 +133,10 @@ pub struct Session {
     partial: Message,
     partial_len: u64,
     out: BytesMut,
+    /// Output that goes before `out`: encoded bytes and large payloads queued by
+    /// reference (see [`ZERO_COPY_MIN`]).
+    chunks: VecDeque<Bytes>,
+    chunks_len: usize,
     events: VecDeque<Event>,
     /// The peer's whole greeting arrived: from then on it can read an ERROR command.
     greeted: bool,
@@ -162,6 +170,8 @@ impl Session {
             partial: Message::new(),
             partial_len: 0,
             out,
+            chunks: VecDeque::new(),
+            chunks_len: 0,
             events: VecDeque::new(),
             greeted: false,
             next_ping: None,
@@ -349,18 +359,45 @@ impl Session {
         if message.is_empty() {
             return Err(ProtocolError::EmptyMessage);
         }
-        message.encode(&mut self.out);
+        if message.iter().all(|frame| frame.len() < ZERO_COPY_MIN) {
+            message.encode(&mut self.out);
+            return Ok(());
+        }
+        let last = message.len() - 1;
+        for (i, frame) in message.iter().enumerate() {
+            crate::proto::frame::put_header(&mut self.out, i < last, false, frame.len());
+            if frame.len() >= ZERO_COPY_MIN {
+                self.push_chunk(frame.clone());
+            } else {
+                self.out.extend_from_slice(frame);
+            }
+        }
         Ok(())
+    }
+
+    /// Queues `chunk` by reference after everything encoded so far.
+    fn push_chunk(&mut self, chunk: Bytes) {
+        if !self.out.is_empty() {
+            let encoded = self.out.split().freeze();
+            self.chunks_len += encoded.len();
+            self.chunks.push_back(encoded);
+        }
+        self.chunks_len += chunk.len();
+        self.chunks.push_back(chunk);
     }
 
     /// Queues a message already encoded by [`Message::to_wire`] (one encoding shared
     /// by many sessions, as a publisher does).
-    pub fn send_encoded(&mut self, wire: &[u8]) -> Result<(), ProtocolError> {
+    pub fn send_encoded(&mut self, wire: &Bytes) -> Result<(), ProtocolError> {
         self.check_sendable()?;
         if wire.is_empty() {
             return Err(ProtocolError::EmptyMessage);
         }
-        self.out.extend_from_slice(wire);
+        if wire.len() >= ZERO_COPY_MIN {
+            self.push_chunk(wire.clone());
+        } else {
+            self.out.extend_from_slice(wire);
+        }
         Ok(())
     }
 
@@ -427,7 +464,14 @@ impl Session {
     /// When `buf` is empty the session's buffer is swapped in without copying, so a
     /// driver that passes the same buffer back and forth never copies twice.
     pub fn poll_transmit(&mut self, buf: &mut BytesMut) -> usize {
-        let n = self.out.len();
+        let n = self.pending_transmit();
+        if !self.chunks.is_empty() {
+            buf.reserve(n);
+            for chunk in self.chunks.drain(..) {
+                buf.extend_from_slice(&chunk);
+            }
+            self.chunks_len = 0;
+        }
         if buf.is_empty() {
             std::mem::swap(buf, &mut self.out);
         } else {
@@ -437,9 +481,28 @@ impl Session {
         n
     }
 
+    /// Moves the bytes waiting to be written into `chunks`, without copying large
+    /// payloads (frames of [`ZERO_COPY_MIN`] bytes or more are queued by reference),
+    /// for a vectored write. Returns how many bytes.
+    pub fn poll_transmit_chunks(&mut self, chunks: &mut Vec<Bytes>) -> usize {
+        let n = self.pending_transmit();
+        chunks.extend(self.chunks.drain(..));
+        self.chunks_len = 0;
+        if !self.out.is_empty() {
+            chunks.push(self.out.split().freeze());
+        }
+        n
+    }
+
+    /// Whether large payloads wait by reference: [`poll_transmit_chunks`]
+    /// (Self::poll_transmit_chunks) writes them without a copy.
+    pub fn has_chunks(&self) -> bool {
+        !self.chunks.is_empty()
+    }
+
     /// Bytes waiting in [`poll_transmit`](Self::poll_transmit).
     pub fn pending_transmit(&self) -> usize {
-        self.out.len()
+        self.chunks_len + self.out.len()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
