@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::PeerId;
+use super::{PeerId, PeerIdMap};
 use crate::proto::error::ProtocolError;
 
 /// Longest Identity a peer may announce.
@@ -42,7 +42,7 @@ pub const DEFAULT_SEED: u32 = 1;
 /// ```
 #[derive(Debug, Clone)]
 pub struct RoutingTable {
-    by_peer: HashMap<PeerId, Bytes>,
+    by_peer: PeerIdMap<Bytes>,
     by_id: HashMap<Bytes, PeerId>,
     next_generated: u32,
 }
@@ -62,7 +62,7 @@ impl RoutingTable {
     /// An empty table generating ids from `seed` (libzmq uses a random seed).
     pub fn with_seed(seed: u32) -> Self {
         RoutingTable {
-            by_peer: HashMap::new(),
+            by_peer: PeerIdMap::default(),
             by_id: HashMap::new(),
             next_generated: seed,
         }
