@@ -153,6 +153,7 @@ run_case "thr push-pull tcp 1024 B"              thr push-pull     tcp 1024  100
 run_case "thr push-pull tcp 65536 B"             thr push-pull     tcp 65536 50000   0 1
 run_case "thr push-pull ipc 64 B"                thr push-pull     ipc 64    2000000 0 1
 run_case "thr push-pull ipc 1024 B"              thr push-pull     ipc 1024  1000000 0 1
+run_case "thr push-pull ipc 65536 B"             thr push-pull     ipc 65536 50000   0 1
 for transport in tcp ipc; do
     run_case "thr dealer-router $transport 64 B"   thr dealer-router $transport 64   2000000 0 1
     run_case "thr dealer-router $transport 1024 B" thr dealer-router $transport 1024 1000000 0 1
