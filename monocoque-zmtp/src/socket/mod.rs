@@ -78,7 +78,7 @@ pub struct Socket {
 /// Sends that may complete without waiting before `send` lets other tasks run once:
 /// PUB, XPUB and ROUTER never wait, and a loop of them would otherwise starve the
 /// connection tasks that write the messages out.
-const SEND_BUDGET: u32 = 64;
+const SEND_BUDGET: u32 = 256;
 
 impl Socket {
     /// A socket of `socket_type` with libzmq's default options.
