@@ -299,7 +299,10 @@ async fn many_peers(count: usize, alone: bool) {
         // Released when they leave: what stays (allocator caches, the peer table's
         // slots) is under 2 KiB per peer that came and went.
         let kept = after.saturating_sub(before) / count as u64;
-        assert!(kept < 2 * 1024, "{kept} bytes per departed peer still resident");
+        assert!(
+            kept < 2 * 1024,
+            "{kept} bytes per departed peer still resident"
+        );
     }
     assert!(
         fds_after <= fds_before + 4,
