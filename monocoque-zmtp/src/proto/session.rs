@@ -494,8 +494,8 @@ impl Session {
         n
     }
 
-    /// Whether large payloads wait by reference: [`poll_transmit_chunks`]
-    /// (Self::poll_transmit_chunks) writes them without a copy.
+    /// Whether large payloads wait by reference:
+    /// [`poll_transmit_chunks`](Self::poll_transmit_chunks) writes them without a copy.
     pub fn has_chunks(&self) -> bool {
         !self.chunks.is_empty()
     }
