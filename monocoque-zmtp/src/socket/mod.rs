@@ -72,13 +72,19 @@ pub struct Socket {
     shared: Rc<Shared>,
     endpoints: RefCell<Vec<EndpointEntry>>,
     /// Sends completed since the last yield to the runtime.
-    sends_without_yield: std::cell::Cell<u32>,
+    /// Payload plus [`SEND_OVERHEAD`] per message queued since `send` last yielded.
+    sent_since_yield: std::cell::Cell<usize>,
 }
 
-/// Sends that may complete without waiting before `send` lets other tasks run once:
-/// PUB, XPUB and ROUTER never wait, and a loop of them would otherwise starve the
-/// connection tasks that write the messages out.
-const SEND_BUDGET: u32 = 256;
+/// What a send costs against the yield budget besides its payload bytes.
+///
+/// `send` lets other tasks run once it has queued about one write batch
+/// (`BufferConfig::write_batch_size`) since it last did: PUB, XPUB and ROUTER never
+/// wait, and a loop of them would otherwise starve the connection tasks that write
+/// the messages out. Counting bytes, not messages, keeps each yield to about one
+/// write: 64 B messages yield every ~200 sends (few, large writes), 1 KiB ones every
+/// ~50 (a connection writing one batch per turn keeps up).
+const SEND_OVERHEAD: usize = 256;
 
 impl Socket {
     /// A socket of `socket_type` with libzmq's default options.
@@ -91,7 +97,7 @@ impl Socket {
         Socket {
             shared: Shared::new(socket_type, options),
             endpoints: RefCell::new(Vec::new()),
-            sends_without_yield: std::cell::Cell::new(0),
+            sent_since_yield: std::cell::Cell::new(0),
         }
     }
 
@@ -180,12 +186,12 @@ impl Socket {
         let mut message = message.into();
         // Yield before queuing (never after), so a send dropped during the yield has
         // queued nothing.
-        let sent = self.sends_without_yield.get() + 1;
-        if sent >= SEND_BUDGET {
-            self.sends_without_yield.set(0);
+        let sent = self.sent_since_yield.get() + message.byte_len() + SEND_OVERHEAD;
+        if sent >= self.shared.options.buffers.write_batch_size {
+            self.sent_since_yield.set(0);
             crate::driver::notify::YieldNow::default().await;
         } else {
-            self.sends_without_yield.set(sent);
+            self.sent_since_yield.set(sent);
         }
         loop {
             if self.shared.shutdown.is_stopped() {
@@ -196,7 +202,7 @@ impl Socket {
                 SendOutcome::Done => return Ok(()),
                 SendOutcome::WouldBlock(back) => message = back,
             }
-            self.sends_without_yield.set(0);
+            self.sent_since_yield.set(0);
             ready.await;
         }
     }
