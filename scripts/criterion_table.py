@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Writes docs/criterion.md from the results of `cargo bench -p monocoque-benches`.
+
+Reads criterion's saved estimates (target/criterion/<group>/{libzmq,monocoque}/new/),
+turns each median time per iteration into messages (or round trips) per second with
+the group's declared throughput, and prints one table row per group with the ratio.
+
+    cargo bench -p monocoque-benches
+    python3 scripts/criterion_table.py [criterion-dir] > docs/criterion.md
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+
+def rate(directory):
+    """Elements per second at the median, or None if the benchmark did not run."""
+    try:
+        with open(os.path.join(directory, "new", "benchmark.json")) as f:
+            elements = json.load(f)["throughput"]["Elements"]
+        with open(os.path.join(directory, "new", "estimates.json")) as f:
+            median_ns = json.load(f)["median"]["point_estimate"]
+    except (OSError, KeyError, ValueError):
+        return None
+    return elements / (median_ns * 1e-9)
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else default_dir()
+    rows = []
+    for group in sorted(os.listdir(root)):
+        libzmq = rate(os.path.join(root, group, "libzmq"))
+        mono = rate(os.path.join(root, group, "monocoque"))
+        if libzmq and mono:
+            rows.append((group, libzmq, mono))
+    print("# criterion: monocoque and libzmq side by side\n")
+    print("Written by `scripts/criterion_table.py` from `cargo bench -p monocoque-benches`")
+    print("(`benches/`): sender and receiver in one process, libzmq through the `zmq`")
+    print("crate (its sender on a thread of its own), monocoque on one compio runtime")
+    print("thread. Each sample moves about a second of traffic; the figure is criterion's")
+    print("median per iteration turned into messages per second (REQ/REP: round trips")
+    print("per second). Unpinned: `scripts/compare.sh` (docs/benchmarks.md) is the")
+    print("measurement with processes pinned per core.\n")
+    print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+          f"kernel {platform.release()}; {rustc()}\n")
+    print("| benchmark | libzmq (/s) | monocoque (/s) | monocoque / libzmq |")
+    print("| --- | ---: | ---: | ---: |")
+    for group, libzmq, mono in rows:
+        print(f"| {group} | {libzmq:,.0f} | {mono:,.0f} | {mono / libzmq:.2f} |")
+
+
+def default_dir():
+    meta = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+        capture_output=True, text=True, check=True)
+    return os.path.join(json.loads(meta.stdout)["target_directory"], "criterion")
+
+
+def rustc():
+    try:
+        return subprocess.run(["rustc", "--version"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "rustc unknown"
+
+
+if __name__ == "__main__":
+    main()
