@@ -219,6 +219,8 @@ lines += [
     "\`remote_lat\`'s elapsed / (2 x round trips). Each value is the median of $REPS runs",
     "of a pair of processes (monocoque: \`examples/perf\`, libzmq: the \`perf\` crate's",
     "\`zmq_*\` binaries through the \`zmq\` crate); senders allocate and copy every message.",
+    "The criterion benches (both sides in one process, 16 B to 64 KiB) are in",
+    "docs/criterion.md; notes and profiles in docs/performance.md.",
     "",
     "| | |",
     "| --- | --- |",
