@@ -1,14 +1,24 @@
 //! Argument parsing and output shared by the perf tools, in libzmq's conventions
 //! (`perf/local_thr.cpp` and friends): same arguments, same lines printed.
-//! Each tool uses only part of it.
+//! Each tool uses only part of it. The libzmq counterparts in the `perf` crate
+//! (`zmq_local_thr`, ...) include this file too, so both sides parse and print alike.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
 /// `<endpoint> <message-size> <count>`, or a usage message naming `tool` and `what`.
 pub fn parse_args(tool: &str, endpoint_role: &str, what: &str) -> (String, usize, u64) {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let parsed = match &args[..] {
+    parse_args_from(&command_line(), tool, endpoint_role, what)
+}
+
+/// [`parse_args`] on given arguments (the program name left out).
+pub fn parse_args_from(
+    args: &[String],
+    tool: &str,
+    endpoint_role: &str,
+    what: &str,
+) -> (String, usize, u64) {
+    let parsed = match args {
         [endpoint, size, count] => parse_common(endpoint, size, count),
         _ => None,
     };
@@ -51,19 +61,37 @@ impl Pattern {
     }
 }
 
-/// The usage of the throughput tools' pattern argument.
-const PATTERN_USAGE: &str = "
+/// The usage of the throughput tools' pattern argument; `tool` gives the names'
+/// prefix (`zmq_` for the libzmq tools).
+fn pattern_usage(tool: &str) -> String {
+    let prefix = ["local_thr", "remote_thr"]
+        .iter()
+        .find_map(|name| tool.strip_suffix(name))
+        .unwrap_or("");
+    format!(
+        "
 [pattern]: push-pull (default), dealer-router, or pub-sub[:N] with N subscribers
-(1 to 255, default 1). For pub-sub the publisher (remote_thr, an XPUB) binds the
-endpoint and local_thr's N SUB sockets connect to it; the publisher starts when every
-subscriber's subscription has arrived, and local_thr times from the first message any
-subscriber receives until every subscriber has received all <message-count> messages.";
+(1 to 255, default 1). For pub-sub the publisher ({prefix}remote_thr, an XPUB) binds the
+endpoint and {prefix}local_thr's N SUB sockets connect to it; the publisher starts when
+every subscriber's subscription has arrived, and {prefix}local_thr times from the first
+message any subscriber receives until every subscriber has received all
+<message-count> messages."
+    )
+}
 
 /// The throughput tools' arguments: `<endpoint> <message-size> <message-count>
 /// [pattern]`; without `pattern`, libzmq's three arguments and PUSH/PULL.
 pub fn parse_thr_args(tool: &str, endpoint_role: &str) -> (String, usize, u64, Pattern) {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let parsed = match &args[..] {
+    parse_thr_args_from(&command_line(), tool, endpoint_role)
+}
+
+/// [`parse_thr_args`] on given arguments (the program name left out).
+pub fn parse_thr_args_from(
+    args: &[String],
+    tool: &str,
+    endpoint_role: &str,
+) -> (String, usize, u64, Pattern) {
+    let parsed = match args {
         [endpoint, size, count] => {
             parse_common(endpoint, size, count).map(|(e, s, c)| (e, s, c, Pattern::PushPull))
         }
@@ -72,7 +100,11 @@ pub fn parse_thr_args(tool: &str, endpoint_role: &str) -> (String, usize, u64, P
             .map(|((e, s, c), p)| (e, s, c, p)),
         _ => None,
     };
-    parsed.unwrap_or_else(|| usage(tool, endpoint_role, "message-count", PATTERN_USAGE))
+    parsed.unwrap_or_else(|| usage(tool, endpoint_role, "message-count", &pattern_usage(tool)))
+}
+
+fn command_line() -> Vec<String> {
+    std::env::args().skip(1).collect()
 }
 
 fn parse_common(endpoint: &str, size: &str, count: &str) -> Option<(String, usize, u64)> {

@@ -21,7 +21,9 @@ use monocoque_zmtp::proto::command::Command;
 use monocoque_zmtp::proto::error::{CommandField, ProtocolError};
 use monocoque_zmtp::proto::greeting::{Greeting, MechanismName};
 use monocoque_zmtp::proto::socket_type::SocketType;
-use monocoque_zmtp::socket::{PubSocket, PullSocket, PushSocket, RouterSocket, SubSocket};
+use monocoque_zmtp::socket::{
+    PubSocket, PullSocket, PushSocket, RouterSocket, Socket, SocketStats, SubSocket,
+};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -113,6 +115,16 @@ fn heap_failures() {
         "the heap did not return to its baseline:\n{}",
         failures.join("\n")
     );
+}
+
+/// Waits until `socket`'s counters show the bad peer gone (`done`), before the heap is
+/// measured again.
+async fn disconnect_seen(socket: &Socket, done: impl Fn(SocketStats) -> bool) {
+    within(
+        "disconnect seen",
+        socket.wait_for_peers(|_| done(socket.stats())),
+    )
+    .await;
 }
 
 async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
@@ -223,12 +235,7 @@ impl Fixture {
         )
         .await;
         drop(sent);
-        within(
-            "disconnect seen",
-            self.pull
-                .wait_for_peers(|_| self.pull.stats().protocol_errors > before),
-        )
-        .await;
+        disconnect_seen(self.pull.as_socket(), |s| s.protocol_errors > before).await;
         let grown = live_heap() - baseline;
         assert_eq!(self.pull.stats().protocol_errors, before + 1);
         let error = self
@@ -358,12 +365,7 @@ async fn version_3_2() {
     .await;
     assert_eq!(&m.unwrap()[0][..], b"from");
     drop(got);
-    within(
-        "disconnect seen",
-        f.pull
-            .wait_for_peers(|_| f.pull.stats().disconnects > disconnects),
-    )
-    .await;
+    disconnect_seen(f.pull.as_socket(), |s| s.disconnects > disconnects).await;
     heap_back("ZMTP 3.2 peer", live_heap() - baseline);
     assert_eq!(f.pull.stats().protocol_errors, 0);
     f.good_traffic().await;
@@ -384,12 +386,7 @@ async fn truncated() {
         let baseline = live_heap();
         let got = within("peer gone", raw_peer(&f.endpoint, bytes.clone(), true)).await;
         drop(got);
-        within(
-            "disconnect seen",
-            f.pull
-                .wait_for_peers(|_| f.pull.stats().disconnects > before),
-        )
-        .await;
+        disconnect_seen(f.pull.as_socket(), |s| s.disconnects > before).await;
         heap_back("truncated peer", live_heap() - baseline);
         // Nothing of the partial message is delivered: the next message is the
         // good peer's.
@@ -444,11 +441,7 @@ async fn subscription_flood() {
     let baseline = live_heap();
     let got = within("flooder done", raw_peer(&endpoint, bytes.clone(), true)).await;
     drop(got);
-    within(
-        "disconnect seen",
-        publisher.wait_for_peers(|_| publisher.stats().disconnects > disconnects),
-    )
-    .await;
+    disconnect_seen(publisher.as_socket(), |s| s.disconnects > disconnects).await;
     // Every subscription was cancelled and the flooder is gone: whatever the trie
     // and the per-peer topic sets grew to must be freed.
     heap_back("subscription flood", live_heap() - baseline);
@@ -486,11 +479,7 @@ async fn duplicate_identity() {
     )
     .await;
     drop(got);
-    within(
-        "disconnect seen",
-        router.wait_for_peers(|_| router.stats().protocol_errors > 0),
-    )
-    .await;
+    disconnect_seen(router.as_socket(), |s| s.protocol_errors > 0).await;
     heap_back("duplicate routing id", live_heap() - baseline);
     assert_eq!(router.stats().protocol_errors, 1);
     exchange("still yours").await;

@@ -6,17 +6,24 @@
 //! Every binary also accepts `--version` alone and prints the libzmq version it was
 //! built with.
 
-use std::time::Duration;
+// The arguments, the pattern option and the printed lines are monocoque's tools' own,
+// from one file, so the two sides cannot drift apart.
+#[path = "../../examples/perf/common.rs"]
+mod common;
+
+pub use common::{Pattern, print_latency, print_throughput};
 
 /// `<endpoint> <message-size> <count>`, or the usage message and exit code 1.
 /// `--version` prints the libzmq version and exits.
 pub fn parse_args(tool: &str, endpoint_role: &str, what: &str) -> (String, usize, u64) {
-    let args = args_or_version();
-    let parsed = match &args[..] {
-        [endpoint, size, count] => parse_common(endpoint, size, count),
-        _ => None,
-    };
-    parsed.unwrap_or_else(|| usage(tool, endpoint_role, what, ""))
+    common::parse_args_from(&args_or_version(), tool, endpoint_role, what)
+}
+
+/// The throughput tools' arguments: `<endpoint> <message-size> <message-count>
+/// [pattern]`; without `pattern`, libzmq's three arguments and PUSH/PULL.
+/// `--version` prints the libzmq version and exits.
+pub fn parse_thr_args(tool: &str, endpoint_role: &str) -> (String, usize, u64, Pattern) {
+    common::parse_thr_args_from(&args_or_version(), tool, endpoint_role)
 }
 
 fn args_or_version() -> Vec<String> {
@@ -29,106 +36,10 @@ fn args_or_version() -> Vec<String> {
     args
 }
 
-/// The socket pair a throughput tool uses (its optional 4th argument); the same
-/// names and meaning as monocoque's tools (`examples/perf/common.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pattern {
-    /// `push-pull` (the default, as libzmq's tools): PUSH connects, PULL binds.
-    PushPull,
-    /// `dealer-router`: DEALER connects and sends, ROUTER binds and receives
-    /// `[routing id, payload]`.
-    DealerRouter,
-    /// `pub-sub` or `pub-sub:N`: an XPUB binds (on `zmq_remote_thr`'s endpoint), N SUB
-    /// sockets (1 to 255) connect to it.
-    PubSub(usize),
-}
-
-impl Pattern {
-    fn parse(text: &str) -> Option<Pattern> {
-        match text {
-            "push-pull" => Some(Pattern::PushPull),
-            "dealer-router" => Some(Pattern::DealerRouter),
-            "pub-sub" => Some(Pattern::PubSub(1)),
-            _ => match text.strip_prefix("pub-sub:")?.parse() {
-                Ok(n @ 1..=255) => Some(Pattern::PubSub(n)),
-                _ => None,
-            },
-        }
-    }
-
-    /// The line printed before the results, for a pattern other than the default.
-    pub fn describe(self) -> Option<String> {
-        match self {
-            Pattern::PushPull => None,
-            Pattern::DealerRouter => Some("pattern: dealer-router".to_string()),
-            Pattern::PubSub(n) => Some(format!("pattern: pub-sub, {n} subscriber(s)")),
-        }
-    }
-}
-
-/// The usage of the throughput tools' pattern argument.
-const PATTERN_USAGE: &str = "
-[pattern]: push-pull (default), dealer-router, or pub-sub[:N] with N subscribers
-(1 to 255, default 1). For pub-sub the publisher (zmq_remote_thr, an XPUB) binds the
-endpoint and zmq_local_thr's N SUB sockets connect to it; the publisher starts when
-every subscriber's subscription has arrived, and zmq_local_thr times from the first
-message any subscriber receives until every subscriber has received all
-<message-count> messages.";
-
-/// The throughput tools' arguments: `<endpoint> <message-size> <message-count>
-/// [pattern]`; without `pattern`, libzmq's three arguments and PUSH/PULL.
-/// `--version` prints the libzmq version and exits.
-pub fn parse_thr_args(tool: &str, endpoint_role: &str) -> (String, usize, u64, Pattern) {
-    let args = args_or_version();
-    let parsed = match &args[..] {
-        [endpoint, size, count] => {
-            parse_common(endpoint, size, count).map(|(e, s, c)| (e, s, c, Pattern::PushPull))
-        }
-        [endpoint, size, count, pattern] => parse_common(endpoint, size, count)
-            .zip(Pattern::parse(pattern))
-            .map(|((e, s, c), p)| (e, s, c, p)),
-        _ => None,
-    };
-    parsed.unwrap_or_else(|| usage(tool, endpoint_role, "message-count", PATTERN_USAGE))
-}
-
-fn parse_common(endpoint: &str, size: &str, count: &str) -> Option<(String, usize, u64)> {
-    match (size.parse(), count.parse()) {
-        (Ok(size), Ok(count)) if count > 0 => Some((endpoint.to_string(), size, count)),
-        _ => None,
-    }
-}
-
-fn usage(tool: &str, endpoint_role: &str, what: &str, more: &str) -> ! {
-    let pattern = if more.is_empty() { "" } else { " [pattern]" };
-    eprintln!("usage: {tool} <{endpoint_role}> <message-size> <{what}>{pattern}{more}");
-    std::process::exit(1);
-}
-
 /// Sets both high-water marks to 0 (unlimited), as the PUB/SUB tests do on both sides.
 pub fn unlimited(socket: &zmq::Socket) {
     check(socket.set_sndhwm(0), "zmq_setsockopt(ZMQ_SNDHWM)");
     check(socket.set_rcvhwm(0), "zmq_setsockopt(ZMQ_RCVHWM)");
-}
-
-/// What libzmq's `local_thr` prints; `elapsed` runs from the first message received
-/// to the last, and the rate is `count / elapsed`, as libzmq computes it.
-pub fn print_throughput(size: usize, count: u64, elapsed: Duration) {
-    let micros = (elapsed.as_micros() as f64).max(1.0);
-    let throughput = count as f64 / micros * 1e6;
-    let megabits = throughput * size as f64 * 8.0 / 1e6;
-    println!("message size: {size} [B]");
-    println!("message count: {count}");
-    println!("mean throughput: {} [msg/s]", throughput as u64);
-    println!("mean throughput: {megabits:.3} [Mb/s]");
-}
-
-/// What libzmq's `remote_lat` prints: one-way latency, `elapsed / (2 * roundtrips)`.
-pub fn print_latency(size: usize, roundtrips: u64, elapsed: Duration) {
-    let latency = elapsed.as_micros() as f64 / (roundtrips as f64 * 2.0);
-    println!("message size: {size} [B]");
-    println!("roundtrip count: {roundtrips}");
-    println!("average latency: {latency:.3} [us]");
 }
 
 /// Unwraps a libzmq result or exits with the error and what was being done.
