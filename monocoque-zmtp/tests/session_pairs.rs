@@ -9,7 +9,9 @@ use monocoque_zmtp::proto::command::Command;
 use monocoque_zmtp::proto::error::{ErrorKind, ProtocolError};
 use monocoque_zmtp::proto::greeting::{Greeting, MechanismName};
 use monocoque_zmtp::proto::message::Message;
-use monocoque_zmtp::proto::session::{Event, Session, SessionConfig, ZERO_COPY_MIN};
+use monocoque_zmtp::proto::session::{
+    Event, MAX_CHUNKS_PER_WRITE, Session, SessionConfig, ZERO_COPY_MIN,
+};
 use monocoque_zmtp::proto::socket_type::SocketType;
 
 /// Moves bytes between two sessions until neither has anything to write.
@@ -670,4 +672,46 @@ fn large_frames_are_sent_by_reference_and_arrive_intact() {
     let mut expected = BytesMut::new();
     message.encode(&mut expected);
     assert_eq!(flat, expected);
+}
+
+/// A message of more large frames than one vectored write may carry (Linux takes at
+/// most 1,024 buffers) is handed out over several writes, in order and complete.
+#[test]
+fn a_message_of_many_large_frames_spans_several_writes() {
+    let now = Instant::now();
+    let (mut a, mut b) = pair(
+        SessionConfig::new(SocketType::Dealer),
+        SessionConfig::new(SocketType::Dealer),
+        now,
+    );
+    events(&mut a);
+    events(&mut b);
+    let frames = MAX_CHUNKS_PER_WRITE * 2;
+    let message: Message = (0..frames)
+        .map(|i| Bytes::from(vec![i as u8; ZERO_COPY_MIN]))
+        .collect();
+    a.send_message(&message).unwrap();
+    a.send_message(&"after".into()).unwrap();
+    let mut writes = 0;
+    while a.pending_transmit() > 0 {
+        let pending = a.pending_transmit();
+        let mut chunks = Vec::new();
+        let n = a.poll_transmit_chunks(&mut chunks);
+        assert!(
+            chunks.len() <= MAX_CHUNKS_PER_WRITE + 1,
+            "{} buffers",
+            chunks.len()
+        );
+        assert_eq!(chunks.iter().map(Bytes::len).sum::<usize>(), n);
+        assert_eq!(a.pending_transmit(), pending - n);
+        for chunk in chunks {
+            b.handle_input(chunk, now);
+        }
+        writes += 1;
+    }
+    assert!(writes >= 4, "{writes} writes");
+    assert_eq!(
+        events(&mut b),
+        [Event::Message(message), Event::Message("after".into())]
+    );
 }

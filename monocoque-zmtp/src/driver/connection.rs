@@ -4,7 +4,8 @@
 //! the session's events go to the socket's [`Core`](crate::socket::core::Core); the
 //! peer's queued messages are encoded into one write buffer, so everything sent while
 //! a write is in flight goes out together in the next write (batching without a
-//! `flush`). Timers come from [`Session::poll_timeout`].
+//! `flush`). Frames of `ZERO_COPY_MIN` bytes or more are not copied: they go by
+//! reference in a vectored write. Timers come from [`Session::poll_timeout`].
 
 use std::io;
 use std::pin::pin;
@@ -297,8 +298,11 @@ fn handle_event(
             shared.send_ready.notify();
             shared.peers_changed.notify();
         }
+        // Messages normally reach the core in batches (the loop in `run`); one handed
+        // here is delivered the same way.
         Event::Message(message) => {
-            if shared.core.borrow_mut().deliver(id, message) {
+            let mut once = Some(message);
+            if shared.core.borrow_mut().deliver_all(id, || once.take()) {
                 shared.recv_ready.notify();
             }
         }

@@ -35,6 +35,11 @@ use crate::proto::socket_type::SocketType;
 /// are queued by reference and written with a vectored write.
 pub const ZERO_COPY_MIN: usize = 8 * 1024;
 
+/// Most chunks [`Session::poll_transmit_chunks`] hands out at once: one vectored write
+/// may carry at most 1,024 buffers on Linux (`IOV_MAX`), and a message of many large
+/// frames must not make its write fail.
+pub const MAX_CHUNKS_PER_WRITE: usize = 512;
+
 /// Per-connection protocol options (libzmq's names in brackets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionConfig {
@@ -205,6 +210,10 @@ impl Session {
     }
 
     /// Feeds bytes read from the connection. Any bytes count as liveness.
+    ///
+    /// During the handshake the input is processed at once. After it, input is
+    /// decoded by [`poll_event`](Self::poll_event): a protocol error, a PING's PONG or
+    /// [`is_closed`](Self::is_closed) becoming true show only once events are polled.
     pub fn handle_input(&mut self, data: Bytes, now: Instant) {
         if self.is_closed() {
             return;
@@ -461,8 +470,11 @@ impl Session {
 
     /// Moves the bytes waiting to be written into `buf` and returns how many.
     ///
-    /// When `buf` is empty the session's buffer is swapped in without copying, so a
-    /// driver that passes the same buffer back and forth never copies twice.
+    /// When `buf` is empty and no large payload waits by reference, the session's
+    /// buffer is swapped in without copying, so a driver that passes the same buffer
+    /// back and forth never copies twice. Payloads queued by reference are copied
+    /// into `buf`: [`poll_transmit_chunks`](Self::poll_transmit_chunks) is the
+    /// zero-copy path.
     pub fn poll_transmit(&mut self, buf: &mut BytesMut) -> usize {
         let n = self.pending_transmit();
         if !self.chunks.is_empty() {
@@ -484,11 +496,20 @@ impl Session {
     /// Moves the bytes waiting to be written into `chunks`, without copying large
     /// payloads (frames of [`ZERO_COPY_MIN`] bytes or more are queued by reference),
     /// for a vectored write. Returns how many bytes.
+    ///
+    /// At most [`MAX_CHUNKS_PER_WRITE`] chunks are handed out; the rest wait for the
+    /// next call.
     pub fn poll_transmit_chunks(&mut self, chunks: &mut Vec<Bytes>) -> usize {
-        let n = self.pending_transmit();
-        chunks.extend(self.chunks.drain(..));
-        self.chunks_len = 0;
-        if !self.out.is_empty() {
+        let take = self.chunks.len().min(MAX_CHUNKS_PER_WRITE);
+        let mut n = 0;
+        for chunk in self.chunks.drain(..take) {
+            n += chunk.len();
+            chunks.push(chunk);
+        }
+        self.chunks_len -= n;
+        // Encoded bytes after the last chunk go too, once every chunk before them has.
+        if self.chunks.is_empty() && !self.out.is_empty() {
+            n += self.out.len();
             chunks.push(self.out.split().freeze());
         }
         n

@@ -4,7 +4,7 @@
 //! Where a message goes: `send` → [`Core::try_send`] picks a peer by the socket type's
 //! rule and pushes onto that peer's `out` queue → the peer's connection task
 //! (`driver::connection`) encodes it. Where a message comes from: the connection task
-//! decodes it → [`Core::deliver`] pushes onto the peer's `inbound` queue → `recv` →
+//! decodes it → [`Core::deliver_all`] pushes onto the peer's `inbound` queue → `recv` →
 //! [`Core::try_recv`] fair-queues over peers and applies the type's receive rule.
 
 use std::cell::OnceCell;
@@ -22,6 +22,7 @@ use crate::proto::message::Message;
 use crate::proto::pattern::{
     Distributor, PeerId, RepState, ReqState, RoundRobin, RoutingTable, Subscriptions,
 };
+use crate::proto::session::ZERO_COPY_MIN;
 use crate::proto::socket_type::SocketType;
 use crate::socket::peer_table::PeerTable;
 
@@ -69,11 +70,16 @@ impl Outgoing {
     }
 
     /// The ZMTP encoding of a fanned-out message, made on first use and shared;
-    /// `None` for a message that is encoded where it is written.
+    /// `None` for a message that is encoded where it is written: one for a single
+    /// peer, or one with a frame of `ZERO_COPY_MIN` bytes or more, which the session
+    /// sends by reference (a shared encoding would copy it).
     pub(crate) fn shared_wire(&self) -> Option<&Bytes> {
         match self {
             Outgoing::Single(_) => None,
-            Outgoing::Fanout(fanout) => Some(fanout.wire.get_or_init(|| fanout.message.to_wire())),
+            Outgoing::Fanout(fanout) => {
+                let large = fanout.message.iter().any(|f| f.len() >= ZERO_COPY_MIN);
+                (!large).then(|| fanout.wire.get_or_init(|| fanout.message.to_wire()))
+            }
         }
     }
 }
@@ -94,6 +100,15 @@ pub(crate) struct Peer {
     pub(crate) flushed: bool,
     /// The connection is gone; the pipe stays only until its inbound queue is read.
     departed: bool,
+}
+
+impl Peer {
+    /// Queues a message for the peer's connection and wakes it.
+    fn enqueue(&mut self, message: Outgoing) {
+        self.out.push_back(message);
+        self.flushed = false;
+        self.link.notify();
+    }
 }
 
 /// Counters a user can read to see what went wrong with peers.
@@ -391,6 +406,7 @@ impl Core {
     }
 
     /// Queues a message that arrived from `peer`. Returns whether it was queued.
+    #[cfg(test)]
     pub(crate) fn deliver(&mut self, id: PeerId, message: Message) -> bool {
         let mut once = Some(message);
         self.deliver_all(id, || once.take())
@@ -511,9 +527,7 @@ impl Core {
     fn push_out(&mut self, id: PeerId, message: Message) -> bool {
         match self.peers.get_mut(&id) {
             Some(peer) => {
-                peer.out.push_back(Outgoing::Single(message));
-                peer.flushed = false;
-                peer.link.notify();
+                peer.enqueue(Outgoing::Single(message));
                 true
             }
             None => false,
@@ -539,9 +553,7 @@ impl Core {
                 let mut unsent = Some(message);
                 self.out_order.next_with(|id| {
                     let peer = peers.get_mut(&id).filter(|p| below(p.out.len(), hwm))?;
-                    peer.out.push_back(Outgoing::Single(unsent.take()?));
-                    peer.flushed = false;
-                    peer.link.notify();
+                    peer.enqueue(Outgoing::Single(unsent.take()?));
                     Some(())
                 });
                 if let Some(message) = unsent {
@@ -606,26 +618,28 @@ impl Core {
                 // Borrowed, not cloned: cloning a `Bytes` made from a `Vec` allocates.
                 let topic = message.first().map_or(&[][..], |f| &f[..]);
                 self.dist.matching_peers(topic, &mut matching);
-                if let [id] = matching[..] {
-                    if self.has_room(id) {
-                        self.push_out(id, message);
-                    } else {
-                        self.stats.dropped += 1;
+                match matching[..] {
+                    [] => {}
+                    [id] => {
+                        if self.has_room(id) {
+                            self.push_out(id, message);
+                        } else {
+                            self.stats.dropped += 1;
+                        }
                     }
-                } else {
-                    // Several subscribers share one message and one encoding.
-                    let fanout = Rc::new(Fanout {
-                        message,
-                        wire: OnceCell::new(),
-                    });
-                    for id in &matching {
-                        match self.peers.get_mut(id) {
-                            Some(peer) if below(peer.out.len(), self.sndhwm) => {
-                                peer.out.push_back(Outgoing::Fanout(fanout.clone()));
-                                peer.flushed = false;
-                                peer.link.notify();
+                    _ => {
+                        // Several subscribers share one message and one encoding.
+                        let fanout = Rc::new(Fanout {
+                            message,
+                            wire: OnceCell::new(),
+                        });
+                        for id in &matching {
+                            match self.peers.get_mut(id) {
+                                Some(peer) if below(peer.out.len(), self.sndhwm) => {
+                                    peer.enqueue(Outgoing::Fanout(fanout.clone()));
+                                }
+                                _ => self.stats.dropped += 1,
                             }
-                            _ => self.stats.dropped += 1,
                         }
                     }
                 }
@@ -898,6 +912,20 @@ mod tests {
             wires.iter().all(|w| w.as_ptr() == wires[0].as_ptr()),
             "one encoding shared by all"
         );
+
+        // A large frame is not copied into a shared encoding: each connection sends
+        // the message's own buffer by reference.
+        let big = Bytes::from(vec![7u8; ZERO_COPY_MIN]);
+        assert!(matches!(
+            c.try_send(Message::from(big.clone())),
+            Ok(SendOutcome::Done)
+        ));
+        for &id in &subscribers {
+            c.take_outgoing(id, usize::MAX, |m| {
+                assert!(m.shared_wire().is_none());
+                assert_eq!(m.message()[0].as_ptr(), big.as_ptr());
+            });
+        }
     }
 
     #[test]

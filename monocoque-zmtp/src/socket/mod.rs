@@ -71,7 +71,6 @@ struct EndpointEntry {
 pub struct Socket {
     shared: Rc<Shared>,
     endpoints: RefCell<Vec<EndpointEntry>>,
-    /// Sends completed since the last yield to the runtime.
     /// Payload plus [`SEND_OVERHEAD`] per message queued since `send` last yielded.
     sent_since_yield: std::cell::Cell<usize>,
 }
@@ -284,7 +283,10 @@ impl Socket {
     }
 
     /// Closes the socket, first waiting up to `linger` for queued messages to be
-    /// written (until they are, with the default `linger` of `None`).
+    /// written (until they are, with the default `linger` of `None`), then until its
+    /// listening sockets are closed, so that the address is free when this returns
+    /// (with io_uring a listener is closed asynchronously; that takes a turn of the
+    /// runtime, not a timeout). Await it on the runtime the socket was bound on.
     pub async fn close(self) {
         let deadline = self
             .shared

@@ -33,15 +33,17 @@ pub use subscriptions::Subscriptions;
 
 /// The key a socket assigns to each of its connections.
 ///
-/// Ids are chosen by the socket (typically a counter) and are never reused while the
-/// connection lives; they are unrelated to ZMTP routing ids, which [`RoutingTable`]
-/// maps to and from them.
+/// Ids are chosen by the socket, never by a peer, and are never reused while the
+/// connection lives (monocoque's sockets put a table slot in the low 32 bits and the
+/// slot's generation in the high 32); they are unrelated to ZMTP routing ids, which
+/// [`RoutingTable`] maps to and from them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PeerId(pub u64);
 
 impl std::fmt::Display for PeerId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "peer#{}", self.0)
+        // Slot and generation, when the id is one of monocoque's sockets' own.
+        write!(f, "peer#{}.{}", self.0 & u64::from(u32::MAX), self.0 >> 32)
     }
 }
 
@@ -75,7 +77,12 @@ mod tests {
 
     #[test]
     fn peer_id_displays_and_orders() {
-        assert_eq!(PeerId(7).to_string(), "peer#7");
+        assert_eq!(PeerId(7).to_string(), "peer#7.0");
+        assert_eq!(
+            PeerId((2 << 32) | 7).to_string(),
+            "peer#7.2",
+            "slot 7, generation 2"
+        );
         assert!(PeerId(1) < PeerId(2));
     }
 }
