@@ -618,11 +618,8 @@ fn arbitrary_garbage_never_panics() {
     }
 }
 
-/// A large frame is written from the sender's own buffer (by reference, in a chunk
-/// of a vectored write) and arrives intact, in order with small frames around it.
-#[test]
-fn large_frames_are_sent_by_reference_and_arrive_intact() {
-    let now = Instant::now();
+/// Two DEALER sessions with the handshake done and its events drained.
+fn active_dealers(now: Instant) -> (Session, Session) {
     let (mut a, mut b) = pair(
         SessionConfig::new(SocketType::Dealer),
         SessionConfig::new(SocketType::Dealer),
@@ -630,6 +627,15 @@ fn large_frames_are_sent_by_reference_and_arrive_intact() {
     );
     events(&mut a);
     events(&mut b);
+    (a, b)
+}
+
+/// A large frame is written from the sender's own buffer (by reference, in a chunk
+/// of a vectored write) and arrives intact, in order with small frames around it.
+#[test]
+fn large_frames_are_sent_by_reference_and_arrive_intact() {
+    let now = Instant::now();
+    let (mut a, mut b) = active_dealers(now);
     let big = Bytes::from((0..ZERO_COPY_MIN * 8).map(|i| i as u8).collect::<Vec<u8>>());
     let message: Message = [
         Bytes::from_static(b"head"),
@@ -679,13 +685,7 @@ fn large_frames_are_sent_by_reference_and_arrive_intact() {
 #[test]
 fn a_message_of_many_large_frames_spans_several_writes() {
     let now = Instant::now();
-    let (mut a, mut b) = pair(
-        SessionConfig::new(SocketType::Dealer),
-        SessionConfig::new(SocketType::Dealer),
-        now,
-    );
-    events(&mut a);
-    events(&mut b);
+    let (mut a, mut b) = active_dealers(now);
     let frames = MAX_CHUNKS_PER_WRITE * 2;
     let message: Message = (0..frames)
         .map(|i| Bytes::from(vec![i as u8; ZERO_COPY_MIN]))
