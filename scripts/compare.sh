@@ -14,10 +14,25 @@
 #
 #   scripts/compare.sh            full run (several minutes; run on a quiet machine)
 #   QUICK=1 scripts/compare.sh    counts divided by 20: a smoke run, not a measurement
+#   BASE_REV=<rev> scripts/compare.sh
+#                                 also runs monocoque as built at git revision <rev>
+#                                 ("base"), to show a change made nothing worse
+#
+# With BASE_REV, <rev>'s perf examples are built (release) in a git worktree,
+# BASE_WORKTREE (default /tmp/monocoque-base-<short sha>), with their own target
+# directory, BASE_TARGET_DIR (default /tmp/monocoque-base-target); both are reused by
+# later runs, so only the first one builds. libzmq's tools still come from this tree
+# only. Each repetition of a case then runs libzmq, base and monocoque in turn, and the
+# report adds, per case, base's median, the ratios base/libzmq, monocoque/libzmq and
+# monocoque/base, each implementation's spread (its runs' min..max as % of its
+# median) and a summary of monocoque vs base over all cases. Without BASE_REV the
+# report is as before. Give a commit hash rather than a moving name (HEAD, a branch):
+# the worktree is named after the commit it resolves to at the time.
 #
 # Environment: QUICK=1, REPS (default 5), BASE_PORT (default 15555), OUT (default
-# docs/benchmarks.md), CARGO_TARGET_DIR (honoured). Needs Rust, gcc/g++ and python3;
-# without taskset the processes run unpinned and the report says so.
+# docs/benchmarks.md), CARGO_TARGET_DIR (honoured, for this tree), BASE_REV,
+# BASE_WORKTREE, BASE_TARGET_DIR. Needs Rust, gcc/g++, git and python3; without
+# taskset the processes run unpinned and the report says so.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -29,6 +44,20 @@ QUICK=${QUICK:-0}
 DIV=1
 [ "$QUICK" = 1 ] && DIV=20
 RUN_TIMEOUT=60
+BASE_REV=${BASE_REV:-}
+IMPLS=(libzmq monocoque)
+BASE_SHA='' BASE_SHORT='' BASE_SUBJECT=''
+if [ -n "$BASE_REV" ]; then
+    if ! BASE_SHA=$(git rev-parse --verify --quiet "$BASE_REV^{commit}"); then
+        echo "BASE_REV=$BASE_REV is not a commit of $ROOT" >&2
+        exit 2
+    fi
+    BASE_SHORT=$(git rev-parse --short "$BASE_SHA")
+    BASE_SUBJECT=$(git log -1 --format=%s "$BASE_SHA")
+    BASE_TREE=${BASE_WORKTREE:-/tmp/monocoque-base-$BASE_SHORT}
+    BASE_TARGET=${BASE_TARGET_DIR:-/tmp/monocoque-base-target}
+    IMPLS=(libzmq base monocoque)
+fi
 
 echo "== building (release) =="
 cargo build --release -p monocoque-examples \
@@ -38,6 +67,30 @@ TARGET=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 MONO=$TARGET/release/examples
 ZMQ=$TARGET/release
+
+# The base: only monocoque's examples, in a worktree of BASE_SHA with a target
+# directory of its own (never this tree's: neither is rebuilt for the other). The
+# worktree is reused only if it is still a clean checkout of exactly that commit.
+if [ -n "$BASE_REV" ]; then
+    echo "== building base $BASE_SHORT (release) in $BASE_TREE, target $BASE_TARGET =="
+    if [ -e "$BASE_TREE" ]; then
+        if [ "$(git -C "$BASE_TREE" rev-parse HEAD 2>/dev/null)" != "$BASE_SHA" ]; then
+            echo "$BASE_TREE exists but is not a checkout of $BASE_SHA: remove it" \
+                "(git worktree remove --force $BASE_TREE) or set BASE_WORKTREE" >&2
+            exit 2
+        fi
+        if [ -n "$(git -C "$BASE_TREE" status --porcelain --untracked-files=no)" ]; then
+            echo "$BASE_TREE has local changes: it would not be $BASE_SHA" >&2
+            exit 2
+        fi
+    else
+        # -f: also when a deleted worktree of that path is still registered.
+        git worktree add -f --detach "$BASE_TREE" "$BASE_SHA"
+    fi
+    (cd "$BASE_TREE" && CARGO_TARGET_DIR=$BASE_TARGET cargo build --release \
+        -p monocoque-examples \
+        --example local_thr --example remote_thr --example local_lat --example remote_lat)
+fi
 
 PINNING="receiver/server on core 0, sender/client on core 1 (same-core latency: both on core 0)"
 if command -v taskset >/dev/null 2>&1 && taskset -c 0,1 true 2>/dev/null; then
@@ -52,6 +105,13 @@ WORK=$(mktemp -d /tmp/monocoque-compare.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
+# Copies, so that another run building a different BASE_REV into the shared target
+# directory cannot change the base binaries under this one.
+if [ -n "$BASE_REV" ]; then
+    BASE_BIN=$WORK/base
+    mkdir "$BASE_BIN"
+    cp "$BASE_TARGET"/release/examples/{local_thr,remote_thr,local_lat,remote_lat} "$BASE_BIN"/
+fi
 
 # Waits (up to 10 s) until the server side of $1 is listening, so the client's first
 # connect succeeds and is not delayed by a reconnect interval.
@@ -83,11 +143,11 @@ wait_listening() {
 run_pair() {
     local impl=$1 kind=$2 pattern=$3 endpoint=$4 size=$5 count=$6 scpu=$7 ccpu=$8
     local server client
-    if [ "$impl" = libzmq ]; then
-        server=$ZMQ/zmq_local_$kind client=$ZMQ/zmq_remote_$kind
-    else
-        server=$MONO/local_$kind client=$MONO/remote_$kind
-    fi
+    case $impl in
+    libzmq) server=$ZMQ/zmq_local_$kind client=$ZMQ/zmq_remote_$kind ;;
+    base) server=$BASE_BIN/local_$kind client=$BASE_BIN/remote_$kind ;;
+    *) server=$MONO/local_$kind client=$MONO/remote_$kind ;;
+    esac
     local extra=()
     case $pattern in push-pull | req-rep) ;; *) extra=("$pattern") ;; esac
     local first=server firstcpu=$scpu second=client secondcpu=$ccpu
@@ -125,7 +185,7 @@ run_case() {
     local rep impl endpoint value
     echo "== $id: $kind $pattern $transport ${size} B x $count (cpus $scpu/$ccpu) =="
     for rep in $(seq 1 "$REPS"); do
-        for impl in libzmq monocoque; do
+        for impl in "${IMPLS[@]}"; do
             if [ "$transport" = tcp ]; then
                 endpoint=tcp://127.0.0.1:$PORT
             else
@@ -172,15 +232,18 @@ CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 LIBZMQ=$("$ZMQ/zmq_local_thr" --version)
 
 mkdir -p "$(dirname "$OUT")"
-python3 - "$RESULTS" "$OUT" <<PY
-import statistics, sys
+IMPLS="${IMPLS[*]}" BASE_SHA="$BASE_SHA" BASE_SHORT="$BASE_SHORT" BASE_SUBJECT="$BASE_SUBJECT" \
+    python3 - "$RESULTS" "$OUT" <<PY
+import math, os, statistics, sys
 results, out = sys.argv[1], sys.argv[2]
+impls = os.environ["IMPLS"].split()
+base = "base" in impls
 runs = {}
 order = []
 for line in open(results):
     case, impl, value = line.rstrip("\n").split("\t")
     if case not in runs:
-        runs[case] = {"libzmq": [], "monocoque": []}
+        runs[case] = {i: [] for i in impls}
         order.append(case)
     runs[case][impl].append(value)
 
@@ -210,7 +273,8 @@ titles = {
     "req-rep": ("REQ/REP one-way latency", "us", "monocoque / libzmq (< 1 is better)", None),
 }
 quick = "$QUICK" == "1"
-lines = ["# monocoque vs libzmq", ""]
+base_name = "base " + os.environ["BASE_SHORT"] if base else ""
+lines = ["# monocoque vs libzmq" + (f", and vs {base_name}" if base else ""), ""]
 if quick:
     lines += ["**QUICK=1 smoke run (counts / 20): these numbers are not measurements.**", ""]
 lines += [
@@ -222,6 +286,22 @@ lines += [
     "The criterion benches (both sides in one process, 16 B to 64 KiB) are in",
     "docs/criterion.md; notes and profiles in docs/performance.md.",
     "",
+]
+if base:
+    reps = int("$REPS")
+    lines += [
+        f"**{base_name}** is monocoque's \`examples/perf\` as of commit {base_name[5:]}, built",
+        "from a git worktree of that commit; within each repetition libzmq, base and",
+        "monocoque (this tree) run in that order. Per case, the ratio columns divide the",
+        "row's median by libzmq's and by base's; the spread is the row's lowest and",
+        "highest run relative to its median (for latency the lowest is the best). The",
+        "first table sums up monocoque vs base; \"ranges\" says whether the two sets of",
+        "runs overlap (each run of one better than every run of the other, or not). With",
+        f"{reps} run{'s' if reps != 1 else ''} each and no real difference, they fail to",
+        f"overlap by chance {200 / math.comb(2 * reps, reps):.1f}% of the time.",
+        "",
+    ]
+lines += [
     "| | |",
     "| --- | --- |",
     "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |",
@@ -230,8 +310,32 @@ lines += [
     "| rustc | $(rustc --version) |",
     "| libzmq | ${LIBZMQ#libzmq } (zeromq-src, built by zmq-sys) |",
     "| pinning | $PINNING |",
-    "",
 ]
+if base:
+    lines += [f"| base | {os.environ['BASE_SHA']} ({os.environ['BASE_SUBJECT']}) |"]
+lines += [""]
+
+def ok_values(values):
+    return [float(v) for v in values if v != "FAIL"]
+
+def spread(values, med):
+    ok = ok_values(values)
+    if not ok or not med:
+        return "n/a"
+    return f"{(min(ok) / med - 1) * 100:+.1f}% .. {(max(ok) / med - 1) * 100:+.1f}%"
+
+def ranges(base_values, mono_values, higher_is_better):
+    b, m = ok_values(base_values), ok_values(mono_values)
+    if not b or not m:
+        return "n/a"
+    if min(m) > max(b):
+        return "monocoque better, no overlap" if higher_is_better else "monocoque WORSE, no overlap"
+    if max(m) < min(b):
+        return "monocoque WORSE, no overlap" if higher_is_better else "monocoque better, no overlap"
+    return "overlap"
+
+summary = []
+body = []
 explained = set()
 for case in order:
     kind, pattern, transport, size, unit_b, *where = case.split()
@@ -243,16 +347,37 @@ for case in order:
     fmt = (lambda v: f"{v:,.0f}") if kind == "thr" else (lambda v: f"{v:.3f}")
     show = lambda v: fmt(v) if v is not None else "failed"
     ratio = f"{mq / lz:.2f}" if lz and mq else "n/a"
-    lines += [heading, ""]
+    body += [heading, ""]
     # The definition once, under the first table of each pattern.
     if definition and pattern not in explained:
         explained.add(pattern)
-        lines += [definition, ""]
-    lines += [f"| libzmq median ({unit}) | monocoque median ({unit}) | {ratio_name} |",
-              "| ---: | ---: | ---: |",
-              f"| {show(lz)} | {show(mq)} | {ratio} |", "",
-              "runs: libzmq " + ", ".join(runs[case]["libzmq"]) +
-              "; monocoque " + ", ".join(runs[case]["monocoque"]), ""]
+        body += [definition, ""]
+    if not base:
+        body += [f"| libzmq median ({unit}) | monocoque median ({unit}) | {ratio_name} |",
+                 "| ---: | ---: | ---: |",
+                 f"| {show(lz)} | {show(mq)} | {ratio} |", "",
+                 "runs: libzmq " + ", ".join(runs[case]["libzmq"]) +
+                 "; monocoque " + ", ".join(runs[case]["monocoque"]), ""]
+        continue
+    bs = median(runs[case]["base"])
+    better = "> 1 is better" if kind == "thr" else "< 1 is better"
+    div = lambda a, b: f"{a / b:.2f}" if a and b else "n/a"
+    sp = {i: spread(runs[case][i], median(runs[case][i])) for i in impls}
+    body += [f"| | median ({unit}) | spread of runs vs median | / libzmq ({better}) "
+             f"| / base ({better}) |",
+             "| --- | ---: | ---: | ---: | ---: |",
+             f"| libzmq | {show(lz)} | {sp['libzmq']} | | |",
+             f"| {base_name} | {show(bs)} | {sp['base']} | {div(bs, lz)} | |",
+             f"| monocoque | {show(mq)} | {sp['monocoque']} | {div(mq, lz)} | {div(mq, bs)} |",
+             "",
+             "runs: " + "; ".join(i + " " + ", ".join(runs[case][i]) for i in impls), ""]
+    summary += [f"| {heading[3:]} | {div(mq, bs)} | {better[:3]} | {sp['base']} "
+                f"| {sp['monocoque']} | {ranges(runs[case]['base'], runs[case]['monocoque'], kind == 'thr')} |"]
+if base:
+    lines += [f"## monocoque vs {base_name}", "",
+              "| case | monocoque / base | better if | base spread | monocoque spread | ranges |",
+              "| --- | ---: | :---: | ---: | ---: | --- |"] + summary + [""]
+lines += body
 open(out, "w").write("\n".join(lines))
 PY
 echo
