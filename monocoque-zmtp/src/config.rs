@@ -15,6 +15,7 @@ use crate::proto::socket_type::SocketType;
 /// assert_eq!(config.read_page_size, 256 * 1024);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BufferConfig {
     /// Size of the arena pages reads land in (64 KiB by default).
     pub read_page_size: usize,
@@ -61,6 +62,7 @@ impl BufferConfig {
 /// assert_eq!(options.rcvhwm, 1000);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SocketOptions {
     /// `ZMQ_SNDHWM`: messages queued per peer for sending (1000; 0 means no limit).
     pub sndhwm: usize,
@@ -92,7 +94,8 @@ pub struct SocketOptions {
     /// `ZMQ_IMMEDIATE`: queue messages only for completed connections (off: messages
     /// queue for a connecting peer too, as in libzmq).
     pub immediate: bool,
-    /// `ZMQ_CONFLATE` is not supported; IO buffer sizes are set here instead.
+    /// The sizes of the connection's read pages and write batches (not a libzmq
+    /// option).
     pub buffers: BufferConfig,
 }
 
@@ -164,7 +167,7 @@ impl SocketOptions {
     }
 
     /// The per-connection protocol configuration these options imply.
-    pub fn session_config(&self, socket_type: SocketType) -> SessionConfig {
+    pub(crate) fn session_config(&self, socket_type: SocketType) -> SessionConfig {
         SessionConfig {
             socket_type,
             routing_id: self.routing_id.clone(),

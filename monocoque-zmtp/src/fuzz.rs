@@ -1,6 +1,7 @@
-//! Fuzz entry points, kept in the library (as rustls does) so that
-//! `tests/fuzz_corpus.rs` calls them and they never rot. The cargo-fuzz project in
-//! `monocoque-zmtp/fuzz/` has one one-line target per function.
+//! Fuzz entry points, kept in the library (as rustls does) so that the unit tests in
+//! `fuzz/corpus.rs` replay every corpus through them and they never rot. Built for
+//! tests and with the `fuzz` feature, which the cargo-fuzz project in
+//! `monocoque-zmtp/fuzz/` turns on; it has one one-line target per function.
 //!
 //! Every function takes arbitrary bytes and must never panic. The assertions inside
 //! check properties that hold for *any* input: round trips, agreement between a whole
@@ -27,6 +28,8 @@ use crate::proto::message::Message;
 use crate::proto::session::{Event, Session, SessionConfig};
 use crate::proto::socket_type::SocketType;
 
+#[cfg(test)]
+mod corpus;
 mod pattern;
 
 pub use pattern::pattern_ops;

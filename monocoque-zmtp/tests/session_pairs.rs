@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use monocoque_zmtp::proto::command::Command;
-use monocoque_zmtp::proto::error::{ErrorKind, ProtocolError};
+use monocoque_zmtp::proto::error::{Fault, ProtocolError};
 use monocoque_zmtp::proto::greeting::{Greeting, MechanismName};
 use monocoque_zmtp::proto::message::Message;
 use monocoque_zmtp::proto::session::{
@@ -111,10 +111,7 @@ fn identity_is_carried_and_checked() {
     // Locally, a leading zero byte or more than 255 bytes is refused up front.
     let mut bad = SessionConfig::new(SocketType::Dealer);
     bad.routing_id = Some(Bytes::from_static(b"\0generated"));
-    assert_eq!(
-        Session::new(bad, now).unwrap_err().kind(),
-        ErrorKind::Misuse
-    );
+    assert_eq!(Session::new(bad, now).unwrap_err().fault(), Fault::Misuse);
     let mut long = SessionConfig::new(SocketType::Dealer);
     long.routing_id = Some(Bytes::from(vec![b'x'; 256]));
     assert!(Session::new(long, now).is_err());
@@ -397,7 +394,7 @@ fn oversized_declared_sizes() {
     for size in [1025, 1 << 63, u64::MAX] {
         let err = feed_after_handshake(SocketType::Pull, SocketType::Push, &long_header(0, size));
         assert_eq!(err, ProtocolError::MessageTooLarge { size, max: 1024 });
-        assert_eq!(err.kind(), ErrorKind::Malformed);
+        assert_eq!(err.fault(), Fault::Malformed);
     }
     // The limit applies to the whole message, not just one frame.
     let mut parts = BytesMut::new();
@@ -510,7 +507,7 @@ fn legacy_and_wrong_mechanism_greetings() {
     );
     let err = closed_with(&mut s);
     assert_eq!(err, ProtocolError::UnsupportedVersion { version: "2.0" });
-    assert_eq!(err.kind(), ErrorKind::Incompatible);
+    assert_eq!(err.fault(), Fault::Incompatible);
 
     // ZMTP 1.0: a short identity frame followed by a message.
     let mut s = Session::new(SessionConfig::new(SocketType::Rep), now).unwrap();
@@ -566,7 +563,7 @@ fn a_failed_handshake_tells_the_peer_why() {
     // that read the other's ERROR first may report either, both are closed.
     assert!(a.is_closed() && b.is_closed());
     let err = closed_with(&mut a);
-    assert_eq!(err.kind(), ErrorKind::Incompatible, "{err}");
+    assert_eq!(err.fault(), Fault::Incompatible, "{err}");
 }
 
 #[test]

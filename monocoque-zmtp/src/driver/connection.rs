@@ -1,31 +1,34 @@
-//! One connection's task: where bytes enter and leave.
+//! One connection: where bytes enter and leave.
 //!
 //! Reads land in [`IoArena`] pages and go to the [`Session`] as `Bytes` without a copy;
-//! the session's events go to the socket's [`Core`](crate::socket::core::Core); the
-//! peer's queued messages are encoded into one write buffer, so everything sent while
-//! a write is in flight goes out together in the next write (batching without a
-//! `flush`). Frames of `ZERO_COPY_MIN` bytes or more are not copied: they go by
+//! the session's events go to the socket's engine through the connection's [`Port`];
+//! the peer's queued messages are encoded into one write buffer, so everything sent
+//! while a write is in flight goes out together in the next write (batching without
+//! a `flush`). Frames of `ZERO_COPY_MIN` bytes or more are not copied: they go by
 //! reference in a vectored write. Timers come from [`Session::poll_timeout`].
+//!
+//! A connection is in one of three phases: running; closing (the peer is gone or
+//! broke the protocol, and an ERROR command may still be written); lingering (closed
+//! locally, queued messages may still be written for `ZMQ_LINGER`).
 
 use std::io;
 use std::pin::pin;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use compio::buf::BufResult;
 use compio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use futures::FutureExt;
-use futures::future::Fuse;
-use futures::future::FusedFuture;
+use futures::future::{Fuse, FusedFuture};
 use monocoque_core::{IoArena, ReadRegion};
 
-use crate::driver::notify::{Notify, Stop};
+use super::sleep_until;
+use crate::engine::notify::Stop;
+use crate::engine::peers::SubscriptionOp;
+use crate::engine::port::{Ending, Outbound, Port};
 use crate::proto::error::ProtocolError;
-use crate::proto::pattern::PeerId;
 use crate::proto::session::{Event, Session};
-use crate::proto::socket_type::SocketType;
-use crate::socket::core::{Shared, SubscriptionOp};
 
 /// Size of a connection's first read page: enough for any handshake, small enough that
 /// thousands of idle connections cost little memory.
@@ -33,11 +36,11 @@ const INITIAL_READ_PAGE: usize = 4096;
 
 /// How long a connection closing for a protocol error waits to write its ERROR
 /// command (a peer that stopped reading cannot hold the connection open).
-const ERROR_FLUSH_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+const ERROR_FLUSH_TIME: Duration = Duration::from_secs(1);
 
 /// Why a connection ended.
 #[derive(Debug)]
-pub(crate) enum End {
+pub(crate) enum Disconnect {
     /// The peer closed the connection.
     PeerClosed,
     /// The connection failed.
@@ -48,12 +51,31 @@ pub(crate) enum End {
     Stopped,
 }
 
-async fn read_some<S>(stream: &S, region: ReadRegion) -> BufResult<usize, ReadRegion>
-where
-    for<'a> &'a S: AsyncRead,
-{
-    let mut reader = stream;
-    reader.read(region).await
+impl Disconnect {
+    fn ending(&self) -> Ending {
+        match self {
+            Disconnect::PeerClosed | Disconnect::Io(_) => Ending::Lost,
+            Disconnect::Protocol(err) => Ending::Failed(err.clone()),
+            Disconnect::Stopped => Ending::Stopped,
+        }
+    }
+}
+
+/// Where a connection is in its life.
+#[derive(Debug)]
+enum Phase {
+    Running,
+    /// Ending for `why` once what is buffered is written (a protocol error's ERROR
+    /// command), or at `deadline`; at once when the stream itself failed.
+    Closing {
+        why: Disconnect,
+        deadline: Instant,
+    },
+    /// Closed locally: queued messages may be written until `deadline` (`None`:
+    /// until they are).
+    Lingering {
+        deadline: Option<Instant>,
+    },
 }
 
 /// What one write carries: encoded bytes in one buffer (reused write after write), or
@@ -61,6 +83,14 @@ where
 enum Transmit {
     Flat(BytesMut),
     Chunks(Vec<Bytes>),
+}
+
+async fn read_some<S>(stream: &S, region: ReadRegion) -> BufResult<usize, ReadRegion>
+where
+    for<'a> &'a S: AsyncRead,
+{
+    let mut reader = stream;
+    reader.read(region).await
 }
 
 async fn write_all<S>(stream: &S, transmit: Transmit) -> BufResult<(), Transmit>
@@ -80,243 +110,283 @@ where
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => compio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Runs one connection until it ends. The caller tells the core the peer is gone.
-pub(crate) async fn run<S>(
-    stream: S,
-    shared: Rc<Shared>,
-    id: PeerId,
-    link: Rc<Notify>,
-    stop: Rc<Stop>,
-) -> End
+/// Serves one connection on `stream` until it ends, then tells the engine.
+pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>)
 where
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
-    let options = &shared.options;
-    let mut session = match Session::new(options.session_config(shared.socket_type), Instant::now())
-    {
-        Ok(session) => session,
-        Err(err) => return End::Protocol(err),
+    let (port, why) = match Connection::new(port, stop) {
+        Ok(mut connection) => {
+            let why = connection.run(&stream).await;
+            (connection.port, why)
+        }
+        Err(failed) => failed,
     };
-    // An idle connection only ever reads its peer's handshake: start with a small page
-    // and move to full-size pages once a read fills a whole region (traffic).
-    let page_size = options.buffers.read_page_size;
-    let mut arena = IoArena::new(INITIAL_READ_PAGE.min(page_size));
-    let batch = options.buffers.write_batch_size.max(1);
-    let mut spare: Option<BytesMut> = Some(BytesMut::with_capacity(batch));
-    let mut spare_chunks: Option<Vec<Bytes>> = None;
-    let mut reading = pin!(Fuse::terminated());
-    let mut writing = pin!(Fuse::terminated());
-    let mut ops: Vec<SubscriptionOp> = Vec::new();
-    // Set when the connection must end once the pending bytes are written.
-    let mut closing: Option<End> = None;
-    let mut linger_deadline: Option<Instant> = None;
-    // A peer that broke the protocol gets a moment to read our ERROR, not forever.
-    let mut close_deadline: Option<Instant> = None;
-    let mut lingering = false;
-    let mut was_flushed = true;
+    match &why {
+        Disconnect::Protocol(err) => tracing::warn!(
+            peer = %port.id(), error = %err, fault = ?err.fault(),
+            "peer disconnected for a protocol error"
+        ),
+        Disconnect::Io(err) => tracing::debug!(peer = %port.id(), error = %err, "connection lost"),
+        Disconnect::PeerClosed | Disconnect::Stopped => {}
+    }
+    port.finish(&why.ending());
+}
 
-    loop {
-        let woken = link.listen();
+/// One connection's state, apart from its stream.
+struct Connection {
+    port: Port,
+    session: Session,
+    arena: IoArena,
+    /// Read page size once traffic flows.
+    page_size: usize,
+    /// Bytes of queued messages encoded per write.
+    batch: usize,
+    spare: Option<BytesMut>,
+    spare_chunks: Option<Vec<Bytes>>,
+    phase: Phase,
+    stop: Rc<Stop>,
+}
 
-        // Queued messages go into the session, up to one batch.
-        if session.is_active() && closing.is_none() {
-            let room = batch.saturating_sub(session.pending_transmit());
-            if room > 0 {
-                let mut core = shared.core.borrow_mut();
-                core.take_subscription_ops(id, &mut ops);
-                for op in ops.drain(..) {
-                    let _ = match op {
-                        SubscriptionOp::Subscribe(topic) => session.subscribe(&topic),
-                        SubscriptionOp::Cancel(topic) => session.cancel(&topic),
-                    };
-                }
-                let taken = core.take_outgoing(id, room, |outgoing| {
-                    let _ = match outgoing.shared_wire() {
-                        Some(wire) => session.send_encoded(wire),
-                        None => session.send_message(outgoing.message()),
-                    };
-                });
-                drop(core);
-                if taken > 0 {
-                    shared.send_ready.notify();
-                }
+impl Connection {
+    fn new(port: Port, stop: Rc<Stop>) -> Result<Connection, (Port, Disconnect)> {
+        let engine = port.engine();
+        let config = engine.options.session_config(engine.socket_type);
+        let buffers = engine.options.buffers;
+        let session = match Session::new(config, Instant::now()) {
+            Ok(session) => session,
+            Err(err) => return Err((port, Disconnect::Protocol(err))),
+        };
+        let batch = buffers.write_batch_size.max(1);
+        Ok(Connection {
+            port,
+            session,
+            // An idle connection only ever reads its peer's handshake: start with a
+            // small page and move to full-size pages once a read fills a region.
+            arena: IoArena::new(INITIAL_READ_PAGE.min(buffers.read_page_size)),
+            page_size: buffers.read_page_size,
+            batch,
+            spare: Some(BytesMut::with_capacity(batch)),
+            spare_chunks: None,
+            phase: Phase::Running,
+            stop,
+        })
+    }
+
+    /// The connection's loop: queue, write, check the phase, read, wait for one
+    /// event, hand what was decoded to the engine.
+    async fn run<S>(&mut self, stream: &S) -> Disconnect
+    where
+        for<'a> &'a S: AsyncRead + AsyncWrite,
+    {
+        let mut reading = pin!(Fuse::terminated());
+        let mut writing = pin!(Fuse::terminated());
+        let (wake, stop) = (self.port.wake(), self.stop.clone());
+        loop {
+            let woken = wake.listen();
+            self.fill();
+            if writing.is_terminated()
+                && let Some(transmit) = self.next_transmit()
+            {
+                writing.set(write_all(stream, transmit).fuse());
             }
+            let idle = writing.is_terminated() && self.session.pending_transmit() == 0;
+            if let Some(why) = self.advance(idle) {
+                return why;
+            }
+            if reading.is_terminated() && self.wants_read() {
+                reading.set(read_some(stream, self.arena.region()).fuse());
+            }
+            let mut timer = pin!(sleep_until(self.deadline()).fuse());
+            let mut woken = pin!(woken.fuse());
+            let lingering = matches!(self.phase, Phase::Lingering { .. });
+            let mut stopped = pin!(stop_unless(&stop, lingering).fuse());
+            futures::select_biased! {
+                BufResult(result, region) = reading => self.on_read(result, region),
+                BufResult(result, transmit) = writing => self.on_written(result, transmit),
+                () = timer => self.session.handle_timeout(Instant::now()),
+                () = woken => {}
+                () = stopped => {}
+            }
+            self.drain_events();
         }
+    }
 
-        if writing.is_terminated() && session.pending_transmit() > 0 {
-            let transmit = if session.has_chunks() {
-                let mut chunks = spare_chunks.take().unwrap_or_default();
-                chunks.clear();
-                session.poll_transmit_chunks(&mut chunks);
-                Transmit::Chunks(chunks)
-            } else {
-                let mut buf = spare.take().unwrap_or_default();
-                buf.clear();
-                session.poll_transmit(&mut buf);
-                Transmit::Flat(buf)
+    /// Encodes queued subscription changes and messages into the session, up to one
+    /// write batch.
+    fn fill(&mut self) {
+        if !self.session.is_active() || matches!(self.phase, Phase::Closing { .. }) {
+            return;
+        }
+        let room = self.batch.saturating_sub(self.session.pending_transmit());
+        if room == 0 {
+            return;
+        }
+        let session = &mut self.session;
+        self.port.take_outgoing(room, |item| {
+            // Errors mean the session closed; its Closed event ends the connection.
+            let _ = match item {
+                Outbound::Subscription(SubscriptionOp::Subscribe(topic)) => {
+                    session.subscribe(&topic)
+                }
+                Outbound::Subscription(SubscriptionOp::Cancel(topic)) => session.cancel(&topic),
+                Outbound::Message(outgoing) => match outgoing.shared_wire() {
+                    Some(wire) => session.send_encoded(wire),
+                    None => session.send_message(outgoing.message()),
+                },
             };
-            writing.set(write_all(&stream, transmit).fuse());
-        }
+        });
+    }
 
-        let idle = writing.is_terminated() && session.pending_transmit() == 0;
-        let flushed = idle && !shared.core.borrow().has_outgoing(id);
-        if flushed != was_flushed {
-            shared.core.borrow_mut().set_flushed(id, flushed);
-            if flushed {
-                shared.flushed.notify();
-            }
-            was_flushed = flushed;
+    /// The session's pending bytes as one write, if there are any.
+    fn next_transmit(&mut self) -> Option<Transmit> {
+        if self.session.pending_transmit() == 0 {
+            return None;
         }
+        Some(if self.session.has_chunks() {
+            let mut chunks = self.spare_chunks.take().unwrap_or_default();
+            chunks.clear();
+            self.session.poll_transmit_chunks(&mut chunks);
+            Transmit::Chunks(chunks)
+        } else {
+            let mut buf = self.spare.take().unwrap_or_default();
+            buf.clear();
+            self.session.poll_transmit(&mut buf);
+            Transmit::Flat(buf)
+        })
+    }
 
-        if let Some(end) = closing.take() {
-            let now = Instant::now();
-            let deadline = *close_deadline.get_or_insert(now + ERROR_FLUSH_TIME);
-            if idle || now >= deadline || matches!(end, End::PeerClosed | End::Io(_)) {
-                return end;
-            }
-            closing = Some(end);
-        }
-        if stop.is_stopped() && !lingering {
-            // ZMQ_LINGER: queued messages may still be written for this long.
-            lingering = true;
-            linger_deadline = options.linger.map(|linger| Instant::now() + linger);
-        }
-        if lingering {
-            let past_deadline = linger_deadline.is_some_and(|at| Instant::now() >= at);
-            if flushed || past_deadline || !session.is_active() {
-                return End::Stopped;
-            }
-        }
-
-        if reading.is_terminated()
-            && closing.is_none()
-            && !stop.is_stopped()
-            && shared.core.borrow().can_read(id)
+    /// Moves through the phases; returns why the connection ends, when it does.
+    /// `idle`: nothing is being written or waits to be.
+    fn advance(&mut self, idle: bool) -> Option<Disconnect> {
+        let flushed = self.port.note_idle(idle);
+        if self.closing_done(idle)
+            && let Phase::Closing { why, .. } = std::mem::replace(&mut self.phase, Phase::Running)
         {
-            reading.set(read_some(&stream, arena.region()).fuse());
+            return Some(why);
         }
+        if matches!(self.phase, Phase::Running) && self.stop.is_stopped() {
+            let linger = self.port.engine().options.linger;
+            let deadline = linger.map(|linger| Instant::now() + linger);
+            self.phase = Phase::Lingering { deadline };
+        }
+        if let Phase::Lingering { deadline } = self.phase {
+            let past_deadline = deadline.is_some_and(|at| Instant::now() >= at);
+            if flushed || past_deadline || !self.session.is_active() {
+                return Some(Disconnect::Stopped);
+            }
+        }
+        None
+    }
 
-        let deadline = [session.poll_timeout(), linger_deadline, close_deadline]
+    /// Whether a closing connection may end now: its bytes are written, its stream
+    /// failed (nothing more can be written), or its time is up.
+    fn closing_done(&self, idle: bool) -> bool {
+        match &self.phase {
+            Phase::Closing { why, deadline } => {
+                idle || matches!(why, Disconnect::PeerClosed | Disconnect::Io(_))
+                    || Instant::now() >= *deadline
+            }
+            _ => false,
+        }
+    }
+
+    fn wants_read(&self) -> bool {
+        matches!(self.phase, Phase::Running) && !self.stop.is_stopped() && self.port.can_read()
+    }
+
+    /// The earliest of the session's timers and the phase's deadline.
+    fn deadline(&self) -> Option<Instant> {
+        let phase = match self.phase {
+            Phase::Closing { deadline, .. } => Some(deadline),
+            Phase::Lingering { deadline } => deadline,
+            Phase::Running => None,
+        };
+        [self.session.poll_timeout(), phase]
             .into_iter()
             .flatten()
-            .min();
-        let mut timer = pin!(sleep_until(deadline).fuse());
-        let mut woken = pin!(woken.fuse());
-        let mut stopped = pin!(
-            async {
-                if lingering {
-                    std::future::pending::<()>().await;
+            .min()
+    }
+
+    fn close(&mut self, why: Disconnect) {
+        let deadline = Instant::now() + ERROR_FLUSH_TIME;
+        self.phase = Phase::Closing { why, deadline };
+    }
+
+    fn on_read(&mut self, result: io::Result<usize>, region: ReadRegion) {
+        match result {
+            Ok(0) => self.close(Disconnect::PeerClosed),
+            Ok(n) => {
+                let filled = n >= region.capacity();
+                let bytes = self.arena.freeze(region);
+                self.session.handle_input(bytes, Instant::now());
+                if filled && self.arena.page_size() < self.page_size {
+                    self.arena = IoArena::new(self.page_size);
                 }
-                stop.wait().await;
             }
-            .fuse()
-        );
-
-        futures::select_biased! {
-            BufResult(result, region) = reading => match result {
-                Ok(0) => closing = Some(End::PeerClosed),
-                Ok(n) => {
-                    let filled = n >= region.capacity();
-                    session.handle_input(arena.freeze(region), Instant::now());
-                    if filled && arena.page_size() < page_size {
-                        arena = IoArena::new(page_size);
-                    }
-                }
-                Err(err) => closing = Some(End::Io(err)),
-            },
-            BufResult(result, transmit) = writing => match result {
-                Ok(()) => match transmit {
-                    Transmit::Flat(buf) => spare = Some(buf),
-                    // Drop the payload references now, keep the vector.
-                    Transmit::Chunks(mut chunks) => {
-                        chunks.clear();
-                        spare_chunks = Some(chunks);
-                    }
-                },
-                Err(err) => closing = Some(End::Io(err)),
-            },
-            () = timer => session.handle_timeout(Instant::now()),
-            () = woken => {}
-            () = stopped => {}
+            Err(err) => self.close(Disconnect::Io(err)),
         }
+    }
 
-        // Messages go to the peer's queue in one batch (one core borrow, one lookup,
-        // one wake-up); any other event is handled on its own between batches.
+    fn on_written(&mut self, result: io::Result<()>, transmit: Transmit) {
+        if let Err(err) = result {
+            self.close(Disconnect::Io(err));
+            return;
+        }
+        match transmit {
+            Transmit::Flat(buf) => self.spare = Some(buf),
+            // Drop the payload references now, keep the vector.
+            Transmit::Chunks(mut chunks) => {
+                chunks.clear();
+                self.spare_chunks = Some(chunks);
+            }
+        }
+    }
+
+    /// Hands decoded messages to the engine in batches (one borrow, one lookup, one
+    /// wake-up each); any other event is handled on its own between batches.
+    fn drain_events(&mut self) {
         loop {
             let mut other = None;
-            let delivered =
-                shared
-                    .core
-                    .borrow_mut()
-                    .deliver_all(id, || match session.poll_event()? {
-                        Event::Message(message) => Some(message),
-                        event => {
-                            other = Some(event);
-                            None
-                        }
-                    });
-            if delivered {
-                shared.recv_ready.notify();
-            }
+            let session = &mut self.session;
+            self.port.deliver(|| match session.poll_event()? {
+                Event::Message(message) => Some(message),
+                event => {
+                    other = Some(event);
+                    None
+                }
+            });
             match other {
-                Some(event) => handle_event(&shared, id, &mut session, event, &mut closing),
+                Some(event) => self.handle_event(event),
                 None => break,
             }
         }
     }
-}
 
-#[inline]
-fn handle_event(
-    shared: &Shared,
-    id: PeerId,
-    session: &mut Session,
-    event: Event,
-    closing: &mut Option<End>,
-) {
-    match event {
-        Event::HandshakeComplete(info) => {
-            let mut core = shared.core.borrow_mut();
-            if let Err(err) = core.peer_ready(id, info) {
-                session.close();
-                *closing = Some(End::Protocol(err));
-                return;
-            }
-            if matches!(shared.socket_type, SocketType::Sub | SocketType::Xsub) {
-                for topic in core.subscription_topics() {
-                    let _ = session.subscribe(&topic);
+    fn handle_event(&mut self, event: Event) {
+        match event {
+            Event::HandshakeComplete(info) => {
+                if let Err(err) = self.port.handshake_complete(info) {
+                    self.session.close();
+                    self.close(Disconnect::Protocol(err));
                 }
             }
-            drop(core);
-            shared.send_ready.notify();
-            shared.peers_changed.notify();
-        }
-        // Messages normally reach the core in batches (the loop in `run`); one handed
-        // here is delivered the same way.
-        Event::Message(message) => {
-            let mut once = Some(message);
-            if shared.core.borrow_mut().deliver_all(id, || once.take()) {
-                shared.recv_ready.notify();
+            // Messages normally reach the engine in batches (`drain_events`).
+            Event::Message(message) => {
+                let mut once = Some(message);
+                self.port.deliver(|| once.take());
             }
+            Event::Subscribe(topic) => self.port.subscription(&topic, true),
+            Event::Cancel(topic) => self.port.subscription(&topic, false),
+            Event::Closed(err) => self.close(Disconnect::Protocol(err)),
         }
-        Event::Subscribe(topic) => subscription(shared, id, &topic, true),
-        Event::Cancel(topic) => subscription(shared, id, &topic, false),
-        Event::Closed(err) => *closing = Some(End::Protocol(err)),
     }
 }
 
-fn subscription(shared: &Shared, id: PeerId, topic: &[u8], on: bool) {
-    let mut core = shared.core.borrow_mut();
-    if let Some(report) = core.peer_subscribed(id, topic, on) {
-        core.deliver_subscription(report);
-        drop(core);
-        shared.recv_ready.notify();
+/// Resolves when `stop` fires, unless `lingering` (then the stop already happened).
+async fn stop_unless(stop: &Stop, lingering: bool) {
+    if lingering {
+        std::future::pending::<()>().await;
     }
+    stop.wait().await;
 }

@@ -12,7 +12,10 @@ use std::rc::{Rc, Weak};
 
 use futures::FutureExt;
 
-use crate::driver::notify::{Notify, Stop};
+use crate::engine::Engine;
+use crate::engine::notify::{Notify, Stop};
+use crate::engine::peers::SubscriptionOp;
+use crate::engine::port::{Ending, Port};
 use crate::error::Error;
 use crate::proto::command::Metadata;
 use crate::proto::error::ProtocolError;
@@ -20,11 +23,9 @@ use crate::proto::greeting::OUR_VERSION;
 use crate::proto::handshake::PeerInfo;
 use crate::proto::message::Message;
 use crate::proto::pattern::PeerId;
-use crate::proto::socket_type::SocketType;
-use crate::socket::core::{Shared, SubscriptionOp};
 
 struct Binding {
-    shared: Weak<Shared>,
+    engine: Weak<Engine>,
     stop: Weak<Stop>,
 }
 
@@ -39,13 +40,13 @@ thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
 }
 
-/// Registers `name` for `shared`.
-pub(crate) fn bind(shared: &Rc<Shared>, name: &str, stop: &Rc<Stop>) -> Result<(), Error> {
+/// Registers `name` for `engine`.
+pub(crate) fn bind(engine: &Rc<Engine>, name: &str, stop: &Rc<Stop>) -> Result<(), Error> {
     REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         if let Some(existing) = r.names.get(name)
             && existing.stop.upgrade().is_some_and(|s| !s.is_stopped())
-            && existing.shared.strong_count() > 0
+            && existing.engine.strong_count() > 0
         {
             return Err(Error::Io(std::io::Error::new(
                 std::io::ErrorKind::AddrInUse,
@@ -55,7 +56,7 @@ pub(crate) fn bind(shared: &Rc<Shared>, name: &str, stop: &Rc<Stop>) -> Result<(
         r.names.insert(
             name.to_string(),
             Binding {
-                shared: Rc::downgrade(shared),
+                engine: Rc::downgrade(engine),
                 stop: Rc::downgrade(stop),
             },
         );
@@ -64,27 +65,27 @@ pub(crate) fn bind(shared: &Rc<Shared>, name: &str, stop: &Rc<Stop>) -> Result<(
     })
 }
 
-fn lookup(name: &str) -> Option<(Rc<Shared>, Rc<Stop>)> {
+fn lookup(name: &str) -> Option<(Rc<Engine>, Rc<Stop>)> {
     REGISTRY.with(|r| {
         let r = r.borrow();
         let b = r.names.get(name)?;
         let stop = b.stop.upgrade().filter(|s| !s.is_stopped())?;
-        Some((b.shared.upgrade()?, stop))
+        Some((b.engine.upgrade()?, stop))
     })
 }
 
 /// Connects to `name` in the background: waits until it is bound (libzmq allows
-/// connecting first), links the two sockets, and relinks after a rebind.
+/// connecting first), joins the two sockets, and joins again after a rebind.
 pub(crate) fn spawn_connecter(
-    shared: &Rc<Shared>,
+    engine: &Rc<Engine>,
     name: String,
     stop: Rc<Stop>,
-    pipe: Option<PeerId>,
+    peer: Option<PeerId>,
 ) {
-    compio::runtime::spawn(connect_loop(shared.clone(), name, stop, pipe)).detach();
+    compio::runtime::spawn(connect_loop(engine.clone(), name, stop, peer)).detach();
 }
 
-async fn connect_loop(shared: Rc<Shared>, name: String, stop: Rc<Stop>, pipe: Option<PeerId>) {
+async fn connect_loop(engine: Rc<Engine>, name: String, stop: Rc<Stop>, peer: Option<PeerId>) {
     let bound = REGISTRY.with(|r| r.borrow().bound.clone());
     while !stop.is_stopped() {
         let listener = bound.listen();
@@ -95,7 +96,7 @@ async fn connect_loop(shared: Rc<Shared>, name: String, stop: Rc<Stop>, pipe: Op
             }
         };
         let listener = bound.listen();
-        if !link(&shared, pipe, &stop, &remote, &remote_stop).await {
+        if !join(&engine, peer, &stop, &remote, &remote_stop).await {
             // Incompatible: try again only when the name is bound anew.
             futures::select_biased! {
                 () = stop.wait().fuse() => break,
@@ -104,89 +105,61 @@ async fn connect_loop(shared: Rc<Shared>, name: String, stop: Rc<Stop>, pipe: Op
         }
         // Otherwise the binder went away: look the name up again.
     }
-    if let Some(id) = pipe {
-        shared.remove_pipe(id);
+    if let Some(id) = peer {
+        engine.remove_connecting_peer(id);
     }
 }
 
-fn peer_info(shared: &Shared) -> PeerInfo {
+/// What an inproc peer learns of the other side, as a handshake would tell it.
+fn peer_info(engine: &Engine) -> PeerInfo {
     let mut metadata = Metadata::new();
-    let _ = metadata.insert("Socket-Type", shared.socket_type.as_str());
+    let _ = metadata.insert("Socket-Type", engine.socket_type.as_str());
     PeerInfo {
-        socket_type: shared.socket_type,
-        routing_id: shared.options.routing_id.clone(),
+        socket_type: engine.socket_type,
+        routing_id: engine.options.routing_id.clone(),
         metadata,
         version: OUR_VERSION,
     }
 }
 
-/// One end of an inproc link.
-struct End<'a> {
-    shared: &'a Rc<Shared>,
-    id: PeerId,
-    link: Rc<Notify>,
-}
-
-fn attach(end: &End<'_>, remote: &Shared) -> Result<(), ProtocolError> {
+/// Completes `port`'s side of the join with a peer of `remote`.
+fn attach(port: &Port, remote: &Engine) -> Result<(), ProtocolError> {
     let theirs = remote.socket_type;
-    let ours = end.shared.socket_type;
+    let ours = port.engine().socket_type;
     if !ours.is_compatible(theirs) {
         return Err(ProtocolError::IncompatibleSocketType { ours, theirs });
     }
-    end.shared
-        .core
-        .borrow_mut()
-        .peer_ready(end.id, peer_info(remote))?;
-    if matches!(ours, SocketType::Sub | SocketType::Xsub) {
-        let topics = end.shared.core.borrow().subscription_topics();
-        let mut core = end.shared.core.borrow_mut();
-        for topic in topics {
-            core.queue_subscription(end.id, SubscriptionOp::Subscribe(topic.into()));
-        }
-    }
-    end.shared.send_ready.notify();
-    end.shared.peers_changed.notify();
-    Ok(())
+    port.handshake_complete(peer_info(remote))
 }
 
-async fn link(
-    local: &Rc<Shared>,
-    pipe: Option<PeerId>,
+/// Joins the two sockets until either stops. Returns whether they were compatible.
+async fn join(
+    local: &Rc<Engine>,
+    peer: Option<PeerId>,
     local_stop: &Rc<Stop>,
-    remote: &Rc<Shared>,
+    remote: &Rc<Engine>,
     remote_stop: &Rc<Stop>,
 ) -> bool {
-    let Some((local_id, local_link)) = local.pipe_for(pipe) else {
+    let (Some(a), Some(b)) = (local.port(peer), remote.port(None)) else {
         return false;
     };
-    let (remote_id, remote_link) = remote.core.borrow_mut().add_peer(false);
-    let a = End {
-        shared: local,
-        id: local_id,
-        link: local_link,
-    };
-    let b = End {
-        shared: remote,
-        id: remote_id,
-        link: remote_link,
-    };
-    let linked = attach(&a, remote).is_ok() && attach(&b, local).is_ok();
-    if linked {
+    let joined = attach(&a, remote).is_ok() && attach(&b, local).is_ok();
+    if joined {
         pump(&a, &b, local_stop, remote_stop).await;
     }
-    for end in [&a, &b] {
-        end.shared.peer_disconnected(end.id);
-    }
-    linked
+    a.finish(&Ending::Stopped);
+    b.finish(&Ending::Stopped);
+    joined
 }
 
 /// Moves messages and subscriptions both ways until either side stops.
-async fn pump(a: &End<'_>, b: &End<'_>, a_stop: &Stop, b_stop: &Stop) {
+async fn pump(a: &Port, b: &Port, a_stop: &Stop, b_stop: &Stop) {
     let mut messages = Vec::new();
     let mut ops = Vec::new();
+    let (a_wake, b_wake) = (a.wake(), b.wake());
     loop {
-        let woken_a = a.link.listen();
-        let woken_b = b.link.listen();
+        let woken_a = a_wake.listen();
+        let woken_b = b_wake.listen();
         if a_stop.is_stopped() || b_stop.is_stopped() {
             return;
         }
@@ -202,50 +175,35 @@ async fn pump(a: &End<'_>, b: &End<'_>, a_stop: &Stop, b_stop: &Stop) {
     }
 }
 
+/// Moves what `from` queued into `to`'s inbound queue, as far as its room allows.
 fn move_messages(
-    from: &End<'_>,
-    to: &End<'_>,
+    from: &Port,
+    to: &Port,
     messages: &mut Vec<Message>,
     ops: &mut Vec<SubscriptionOp>,
 ) {
     let mut moved = false;
     loop {
-        let room = to.shared.core.borrow().inbound_room(to.id);
+        let room = to.inbound_room();
         if room == 0 {
             break;
         }
-        from.shared
-            .core
-            .borrow_mut()
-            .take_messages(from.id, room, messages, ops);
+        from.take_messages(room, messages, ops);
         for op in ops.drain(..) {
-            let (topic, on) = match op {
-                SubscriptionOp::Subscribe(t) => (t, true),
-                SubscriptionOp::Cancel(t) => (t, false),
-            };
-            let mut core = to.shared.core.borrow_mut();
-            if let Some(report) = core.peer_subscribed(to.id, &topic, on) {
-                core.deliver_subscription(report);
-                moved = true;
+            match op {
+                SubscriptionOp::Subscribe(topic) => to.subscription(&topic, true),
+                SubscriptionOp::Cancel(topic) => to.subscription(&topic, false),
             }
         }
         if messages.is_empty() {
             break;
         }
         let mut drained = messages.drain(..);
-        to.shared
-            .core
-            .borrow_mut()
-            .deliver_all(to.id, || drained.next());
+        to.deliver(|| drained.next());
         moved = true;
     }
     if moved {
-        from.shared.send_ready.notify();
-        to.shared.recv_ready.notify();
+        from.notify_sent();
     }
-    let flushed = !from.shared.core.borrow().has_outgoing(from.id);
-    from.shared.core.borrow_mut().set_flushed(from.id, flushed);
-    if flushed {
-        from.shared.flushed.notify();
-    }
+    from.note_idle(true);
 }

@@ -1,7 +1,17 @@
 //! The only code that touches compio: accept, connect and reconnect, read → decode,
-//! encode → write, timers.
+//! encode → write, timers. A connection reaches its socket's engine through a
+//! [`Port`](crate::engine::port::Port) and nothing else.
 
 pub(crate) mod connection;
 pub(crate) mod inproc;
-pub(crate) mod notify;
 pub(crate) mod transport;
+
+use std::time::Instant;
+
+/// Sleeps until `deadline`; forever without one.
+pub(crate) async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => compio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

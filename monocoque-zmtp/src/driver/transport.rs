@@ -1,5 +1,5 @@
 //! Listeners and connecters for `tcp://` and `ipc://`: accept loops, connect with
-//! reconnect and back-off. Each connection runs [`connection::run`].
+//! reconnect and back-off. Each connection runs [`connection::serve`].
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,12 +11,12 @@ use compio::io::{AsyncRead, AsyncWrite};
 use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use futures::FutureExt;
 
-use crate::driver::connection::{self, End};
-use crate::driver::notify::Stop;
+use super::connection;
 use crate::endpoint::Endpoint;
+use crate::engine::Engine;
+use crate::engine::notify::Stop;
 use crate::error::Error;
 use crate::proto::pattern::PeerId;
-use crate::socket::core::Shared;
 
 /// Runs `fut` unless `stop` fires first.
 async fn or_stop<T>(stop: &Stop, fut: impl Future<Output = T>) -> Option<T> {
@@ -33,7 +33,7 @@ fn resolve_bind_host(host: &str) -> &str {
 /// Binds `endpoint` and spawns its accept loop. Returns the endpoint actually bound
 /// (an ephemeral port filled in).
 pub(crate) async fn bind(
-    shared: &Rc<Shared>,
+    engine: &Rc<Engine>,
     endpoint: &Endpoint,
     stop: Rc<Stop>,
 ) -> Result<Endpoint, Error> {
@@ -48,17 +48,17 @@ pub(crate) async fn bind(
                 },
                 port: local.port(),
             };
-            spawn_accept_loop(shared, stop, TcpAcceptor(listener));
+            spawn_accept_loop(engine, stop, TcpAcceptor(listener));
             Ok(bound)
         }
         Endpoint::Ipc(path) => {
             remove_stale_socket(path);
             let listener = UnixListener::bind(path).await?;
-            spawn_accept_loop(shared, stop, UnixAcceptor(listener, path.clone()));
+            spawn_accept_loop(engine, stop, UnixAcceptor(listener, path.clone()));
             Ok(endpoint.clone())
         }
         Endpoint::Inproc(name) => {
-            crate::driver::inproc::bind(shared, name, &stop)?;
+            super::inproc::bind(engine, name, &stop)?;
             Ok(endpoint.clone())
         }
     }
@@ -108,24 +108,23 @@ impl Acceptor for UnixAcceptor {
     }
 }
 
-/// Runs an endpoint's accept loop, counted in [`Shared::listeners`] until its
+/// Runs an endpoint's accept loop, counted in the engine's open listeners until its
 /// listening socket is closed (`Socket::close` waits for that).
-fn spawn_accept_loop<A: Acceptor + 'static>(shared: &Rc<Shared>, stop: Rc<Stop>, acceptor: A)
+fn spawn_accept_loop<A: Acceptor + 'static>(engine: &Rc<Engine>, stop: Rc<Stop>, acceptor: A)
 where
     for<'a> &'a A::Stream: AsyncRead + AsyncWrite,
 {
-    shared.listeners.set(shared.listeners.get() + 1);
-    let shared = shared.clone();
+    engine.listener_opened();
+    let engine = engine.clone();
     compio::runtime::spawn(async move {
-        accept_loop(&shared, &stop, &acceptor).await;
+        accept_loop(&engine, &stop, &acceptor).await;
         acceptor.close().await;
-        shared.listeners.set(shared.listeners.get() - 1);
-        shared.listener_closed.notify();
+        engine.listener_closed();
     })
     .detach();
 }
 
-async fn accept_loop<A: Acceptor>(shared: &Rc<Shared>, stop: &Rc<Stop>, acceptor: &A)
+async fn accept_loop<A: Acceptor>(engine: &Rc<Engine>, stop: &Rc<Stop>, acceptor: &A)
 where
     for<'a> &'a A::Stream: AsyncRead + AsyncWrite,
 {
@@ -133,9 +132,10 @@ where
         match or_stop(stop, acceptor.accept()).await {
             None => break,
             Some(Ok(stream)) => {
-                let (id, link) = shared.core.borrow_mut().add_peer(false);
-                let task = serve(shared.clone(), stream, id, link, stop.clone());
-                compio::runtime::spawn(task).detach();
+                if let Some(port) = engine.port(None) {
+                    let task = connection::serve(stream, port, stop.clone());
+                    compio::runtime::spawn(task).detach();
+                }
             }
             Some(Err(err)) => {
                 // Out of descriptors or a connection reset before accept: wait a little
@@ -152,59 +152,28 @@ where
     }
 }
 
-async fn serve<S: 'static>(
-    shared: Rc<Shared>,
-    stream: S,
-    id: PeerId,
-    link: Rc<crate::driver::notify::Notify>,
-    stop: Rc<Stop>,
-) where
-    for<'a> &'a S: AsyncRead + AsyncWrite,
-{
-    let end = connection::run(stream, shared.clone(), id, link, stop).await;
-    finish(&shared, id, &end);
-}
-
-fn finish(shared: &Shared, id: PeerId, end: &End) {
-    let mut core = shared.core.borrow_mut();
-    match end {
-        End::Protocol(err) => {
-            core.record_protocol_error(err.clone());
-            tracing::warn!(peer = %id, error = %err, kind = ?err.kind(), "peer disconnected for a protocol error");
-        }
-        End::Io(err) => {
-            core.stats.disconnects += 1;
-            tracing::debug!(peer = %id, error = %err, "connection lost");
-        }
-        End::PeerClosed => core.stats.disconnects += 1,
-        End::Stopped => {}
-    }
-    drop(core);
-    shared.peer_disconnected(id);
-}
-
 /// Connects to `endpoint` in the background, reconnecting after `reconnect_ivl` (with
 /// doubling back-off up to `reconnect_ivl_max`) whenever the connection fails or ends.
 pub(crate) fn spawn_connecter(
-    shared: &Rc<Shared>,
+    engine: &Rc<Engine>,
     endpoint: Endpoint,
     stop: Rc<Stop>,
-    pipe: Option<PeerId>,
+    peer: Option<PeerId>,
 ) {
     if let Endpoint::Inproc(name) = endpoint {
-        crate::driver::inproc::spawn_connecter(shared, name, stop, pipe);
+        super::inproc::spawn_connecter(engine, name, stop, peer);
         return;
     }
-    compio::runtime::spawn(connect_loop(shared.clone(), endpoint, stop, pipe)).detach();
+    compio::runtime::spawn(connect_loop(engine.clone(), endpoint, stop, peer)).detach();
 }
 
 async fn connect_loop(
-    shared: Rc<Shared>,
+    engine: Rc<Engine>,
     endpoint: Endpoint,
     stop: Rc<Stop>,
-    pipe: Option<PeerId>,
+    peer: Option<PeerId>,
 ) {
-    let base = shared.options.reconnect_ivl;
+    let base = engine.options.reconnect_ivl;
     let mut ivl = base;
     while !stop.is_stopped() {
         let connected = match &endpoint {
@@ -214,10 +183,10 @@ async fn connect_loop(
                     let _ = stream.set_nodelay(true);
                     Ok(stream)
                 };
-                connect_and_run(&shared, &stop, pipe, connect).await
+                connect_and_run(&engine, &stop, peer, connect).await
             }
             Endpoint::Ipc(path) => {
-                connect_and_run(&shared, &stop, pipe, UnixStream::connect(path)).await
+                connect_and_run(&engine, &stop, peer, UnixStream::connect(path)).await
             }
             Endpoint::Inproc(_) => None,
         };
@@ -230,21 +199,21 @@ async fn connect_loop(
         if or_stop(&stop, compio::time::sleep(ivl)).await.is_none() {
             break;
         }
-        if !connected && let Some(max) = shared.options.reconnect_ivl_max {
+        if !connected && let Some(max) = engine.options.reconnect_ivl_max {
             ivl = (ivl * 2).min(max.max(base));
         }
     }
-    if let Some(id) = pipe {
-        shared.remove_pipe(id);
+    if let Some(id) = peer {
+        engine.remove_connecting_peer(id);
     }
 }
 
 /// Connects (unless stopped first) and runs the connection to its end. Returns `None`
 /// when stopped, else whether a connection was made.
 async fn connect_and_run<S: 'static>(
-    shared: &Rc<Shared>,
+    engine: &Rc<Engine>,
     stop: &Rc<Stop>,
-    pipe: Option<PeerId>,
+    peer: Option<PeerId>,
     connect: impl Future<Output = io::Result<S>>,
 ) -> Option<bool>
 where
@@ -252,24 +221,11 @@ where
 {
     match or_stop(stop, connect).await? {
         Ok(stream) => {
-            run_connected(shared, stream, pipe, stop).await;
+            if let Some(port) = engine.port(peer) {
+                connection::serve(stream, port, stop.clone()).await;
+            }
             Some(true)
         }
         Err(_) => Some(false),
     }
-}
-
-async fn run_connected<S: 'static>(
-    shared: &Rc<Shared>,
-    stream: S,
-    pipe: Option<PeerId>,
-    stop: &Rc<Stop>,
-) where
-    for<'a> &'a S: AsyncRead + AsyncWrite,
-{
-    let Some((id, link)) = shared.pipe_for(pipe) else {
-        return;
-    };
-    let end = connection::run(stream, shared.clone(), id, link, stop.clone()).await;
-    finish(shared, id, &end);
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bytes::Bytes;
 
-use crate::proto::error::ProtocolError;
+use crate::proto::error::{ProtocolError, StateError};
 use crate::proto::message::Message;
 use crate::proto::pattern::{
     Distributor, PeerId, RepState, ReqState, RoundRobin, RoutingTable, Subscriptions,
@@ -403,7 +403,10 @@ impl ReqCheck {
     fn start(&mut self, peer: PeerId, frames: Vec<Bytes>) {
         let got = self.real.start_request(peer, Message::from(frames.clone()));
         match (self.asked, frames.is_empty()) {
-            (Some(_), _) => assert!(matches!(got, Err(ProtocolError::InvalidOption(_)))),
+            (Some(_), _) => assert!(matches!(
+                got,
+                Err(ProtocolError::InvalidState(StateError::RequestPending))
+            )),
             (None, true) => assert_eq!(got, Err(ProtocolError::EmptyMessage)),
             (None, false) => {
                 let mut wire = vec![Bytes::new()];
@@ -464,7 +467,10 @@ impl RepCheck {
     fn reply(&mut self, frames: Vec<Bytes>) {
         let got = self.real.reply(Message::from(frames.clone()));
         match (&self.serving, frames.is_empty()) {
-            (None, _) => assert!(matches!(got, Err(ProtocolError::InvalidOption(_)))),
+            (None, _) => assert!(matches!(
+                got,
+                Err(ProtocolError::InvalidState(StateError::NothingToReply))
+            )),
             (Some(_), true) => assert_eq!(got, Err(ProtocolError::EmptyMessage)),
             (Some(_), false) => {
                 let Some((peer, mut wire)) = self.serving.take() else {
@@ -532,7 +538,7 @@ impl RoutingCheck {
         let announced = announced.filter(|id| !id.is_empty());
         if self.model.contains_key(&peer) {
             assert!(
-                matches!(got, Err(ProtocolError::InvalidOption(_))),
+                matches!(got, Err(ProtocolError::AlreadyAttached)),
                 "{got:?}"
             );
         } else if let Some(id) = announced {

@@ -1,16 +1,18 @@
 //! Errors of the protocol core.
 //!
 //! One enum, [`ProtocolError`], for everything the sans-IO core can reject. Each variant
-//! says *who* was wrong, as rustls does: [`ErrorKind::Malformed`] input that breaks the
-//! wire format, a peer that [`ErrorKind::Misbehaved`] within a well-formed stream, an
-//! [`ErrorKind::Incompatible`] peer, or the caller [`ErrorKind::Misuse`]-ing the API.
+//! says *who* was wrong, as rustls does: [`Fault::Malformed`] input that breaks the
+//! wire format, a peer that [`Fault::Misbehaved`] within a well-formed stream, an
+//! [`Fault::Incompatible`] peer, or the caller [`Fault::Misuse`]-ing the API. The
+//! socket layer's error adds [`Fault::Io`].
 
 use crate::proto::greeting::MechanismName;
 use crate::proto::socket_type::SocketType;
 
-/// Who was at fault for a [`ProtocolError`].
+/// Who was at fault for an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
+#[non_exhaustive]
+pub enum Fault {
     /// The bytes break the ZMTP wire format.
     Malformed,
     /// The bytes are well formed but the peer broke the protocol's rules.
@@ -19,10 +21,31 @@ pub enum ErrorKind {
     Incompatible,
     /// The local caller used the API wrongly.
     Misuse,
+    /// The operating system refused or lost a connection (socket layer only).
+    Io,
+}
+
+/// A call the socket's state does not allow now (libzmq's `EFSM`): caller misuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// REQ: a request is still waiting for its reply.
+    #[error("REQ must receive the reply before sending another request")]
+    RequestPending,
+    /// REQ: no request was sent, so there is no reply to receive.
+    #[error("REQ must send a request before receiving")]
+    NoRequest,
+    /// REP: the reply to the last request was not sent yet.
+    #[error("REP must send the reply before receiving the next request")]
+    ReplyOwed,
+    /// REP: no request was received, so there is nothing to reply to.
+    #[error("REP must receive a request before sending a reply")]
+    NothingToReply,
 }
 
 /// Which part of a command was malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CommandField {
     /// The command-name length byte or the name itself.
     Name,
@@ -146,6 +169,9 @@ pub enum ProtocolError {
     /// The peer's Socket-Type property names no known socket type.
     #[error("unknown socket type {0:?}")]
     UnknownSocketType(String),
+    /// A PAIR socket already has its one peer; a second is refused.
+    #[error("the PAIR socket already has a peer")]
+    PairAlreadyConnected,
 
     // ---- API misuse ----
     /// The caller tried to send before the handshake completed.
@@ -161,11 +187,17 @@ pub enum ProtocolError {
     /// with a zero byte, a PING context over 16 bytes, ...).
     #[error("invalid option: {0}")]
     InvalidOption(&'static str),
+    /// The call is not allowed in the pattern's current state.
+    #[error(transparent)]
+    InvalidState(StateError),
+    /// A routing state was told twice that the same peer arrived.
+    #[error("peer is already attached")]
+    AlreadyAttached,
 }
 
 impl ProtocolError {
     /// Who was at fault.
-    pub fn kind(&self) -> ErrorKind {
+    pub fn fault(&self) -> Fault {
         use ProtocolError::*;
         match self {
             BadSignature
@@ -173,7 +205,7 @@ impl ProtocolError {
             | CommandWithMore
             | MessageTooLarge { .. }
             | FrameTooLarge { .. }
-            | MalformedCommand { .. } => ErrorKind::Malformed,
+            | MalformedCommand { .. } => Fault::Malformed,
             UnexpectedCommand { .. }
             | MessageBeforeReady
             | MissingSocketType
@@ -181,13 +213,15 @@ impl ProtocolError {
             | PeerError { .. }
             | HandshakeTimeout
             | HeartbeatTimeout
-            | AuthenticationFailed { .. } => ErrorKind::Misbehaved,
+            | AuthenticationFailed { .. } => Fault::Misbehaved,
             UnsupportedVersion { .. }
             | MechanismMismatch { .. }
             | UnsupportedMechanism(_)
             | IncompatibleSocketType { .. }
-            | UnknownSocketType(_) => ErrorKind::Incompatible,
-            NotReady | Closed | EmptyMessage | InvalidOption(_) => ErrorKind::Misuse,
+            | UnknownSocketType(_)
+            | PairAlreadyConnected => Fault::Incompatible,
+            NotReady | Closed | EmptyMessage | InvalidOption(_) | InvalidState(_)
+            | AlreadyAttached => Fault::Misuse,
         }
     }
 
@@ -196,8 +230,8 @@ impl ProtocolError {
     /// ZMTP lets a peer explain a failed handshake with an ERROR command; timeouts and
     /// local misuse send none.
     pub fn error_reason(&self) -> Option<String> {
-        match self.kind() {
-            ErrorKind::Misuse => None,
+        match self.fault() {
+            Fault::Misuse | Fault::Io => None,
             _ if matches!(self, Self::HandshakeTimeout | Self::HeartbeatTimeout) => None,
             _ if matches!(self, Self::PeerError { .. }) => None,
             _ => {

@@ -5,11 +5,8 @@
 //! another sends. Both are cancel-safe: a `send` or `recv` future dropped before it
 //! completes has queued or taken nothing.
 
-pub(crate) mod core;
-
 mod dealer;
 mod pair;
-mod peer_table;
 mod publish;
 mod pull;
 mod push;
@@ -23,7 +20,7 @@ mod xsub;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-pub use self::core::SocketStats;
+pub use crate::engine::SocketStats;
 pub use dealer::DealerSocket;
 pub use pair::PairSocket;
 pub use publish::PubSocket;
@@ -36,11 +33,13 @@ pub use subscribe::SubSocket;
 pub use xpub::XPubSocket;
 pub use xsub::XSubSocket;
 
-use self::core::{SendOutcome, Shared};
 use crate::config::SocketOptions;
-use crate::driver::notify::Stop;
 use crate::driver::transport;
 use crate::endpoint::Endpoint;
+use crate::engine::Engine;
+use crate::engine::notify::{Stop, YieldNow};
+pub use crate::engine::state::RECENT_ERRORS;
+use crate::engine::state::SendOutcome;
 use crate::error::Error;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
@@ -69,7 +68,7 @@ struct EndpointEntry {
 /// ```
 #[derive(Debug)]
 pub struct Socket {
-    shared: Rc<Shared>,
+    engine: Rc<Engine>,
     endpoints: RefCell<Vec<EndpointEntry>>,
     /// Payload plus [`SEND_OVERHEAD`] per message queued since `send` last yielded.
     sent_since_yield: std::cell::Cell<usize>,
@@ -94,7 +93,7 @@ impl Socket {
     /// A socket of `socket_type` with `options`.
     pub fn with_options(socket_type: SocketType, options: SocketOptions) -> Socket {
         Socket {
-            shared: Shared::new(socket_type, options),
+            engine: Engine::new(socket_type, options),
             endpoints: RefCell::new(Vec::new()),
             sent_since_yield: std::cell::Cell::new(0),
         }
@@ -102,12 +101,12 @@ impl Socket {
 
     /// The socket's type.
     pub fn socket_type(&self) -> SocketType {
-        self.shared.socket_type
+        self.engine.socket_type
     }
 
     /// The socket's options.
     pub fn options(&self) -> &SocketOptions {
-        &self.shared.options
+        &self.engine.options
     }
 
     /// Binds to `endpoint` (`tcp://*:5555`, `tcp://127.0.0.1:0`, `ipc:///tmp/x`,
@@ -118,7 +117,7 @@ impl Socket {
         self.check_options()?;
         let parsed = Endpoint::parse(endpoint)?;
         let stop = Rc::new(Stop::default());
-        let bound = transport::bind(&self.shared, &parsed, stop.clone()).await?;
+        let bound = transport::bind(&self.engine, &parsed, stop.clone()).await?;
         let bound = bound.to_string();
         self.endpoints.borrow_mut().push(EndpointEntry {
             names: [endpoint.to_string(), bound.clone()],
@@ -133,12 +132,12 @@ impl Socket {
         self.check_options()?;
         let parsed = Endpoint::parse(endpoint)?.for_connect(endpoint)?;
         let stop = Rc::new(Stop::default());
-        let pipe = if self.shared.options.immediate {
+        let pipe = if self.engine.options.immediate {
             None
         } else {
-            Some(self.shared.core.borrow_mut().add_peer(true).0)
+            Some(self.engine.add_connecting_peer())
         };
-        transport::spawn_connecter(&self.shared, parsed, stop.clone(), pipe);
+        transport::spawn_connecter(&self.engine, parsed, stop.clone(), pipe);
         self.endpoints.borrow_mut().push(EndpointEntry {
             names: [endpoint.to_string(), endpoint.to_string()],
             stop,
@@ -148,8 +147,8 @@ impl Socket {
 
     fn check_options(&self) -> Result<(), Error> {
         crate::proto::handshake::LocalIdentity {
-            socket_type: self.shared.socket_type,
-            routing_id: self.shared.options.routing_id.clone(),
+            socket_type: self.engine.socket_type,
+            routing_id: self.engine.options.routing_id.clone(),
         }
         .validate()?;
         Ok(())
@@ -186,18 +185,18 @@ impl Socket {
         // Yield before queuing (never after), so a send dropped during the yield has
         // queued nothing.
         let sent = self.sent_since_yield.get() + message.byte_len() + SEND_OVERHEAD;
-        if sent >= self.shared.options.buffers.write_batch_size {
+        if sent >= self.engine.options.buffers.write_batch_size {
             self.sent_since_yield.set(0);
-            crate::driver::notify::YieldNow::default().await;
+            YieldNow::default().await;
         } else {
             self.sent_since_yield.set(sent);
         }
         loop {
-            if self.shared.shutdown.is_stopped() {
+            if self.engine.shutdown.is_stopped() {
                 return Err(Error::Closed);
             }
-            let ready = self.shared.send_ready.listen();
-            match self.shared.core.borrow_mut().try_send(message)? {
+            let ready = self.engine.send_ready.listen();
+            match self.engine.try_send(message)? {
                 SendOutcome::Done => return Ok(()),
                 SendOutcome::WouldBlock(back) => message = back,
             }
@@ -209,11 +208,11 @@ impl Socket {
     /// Receives the next message by the socket type's rule, waiting until one arrives.
     pub async fn recv(&self) -> Result<Message, Error> {
         loop {
-            if self.shared.shutdown.is_stopped() {
+            if self.engine.shutdown.is_stopped() {
                 return Err(Error::Closed);
             }
-            let ready = self.shared.recv_ready.listen();
-            if let Some(message) = self.shared.core.borrow_mut().try_recv()? {
+            let ready = self.engine.recv_ready.listen();
+            if let Some(message) = self.engine.try_recv()? {
                 return Ok(message);
             }
             ready.await;
@@ -231,19 +230,12 @@ impl Socket {
     }
 
     fn change_subscription(&self, topic: &[u8], on: bool) -> Result<(), Error> {
-        if !matches!(self.shared.socket_type, SocketType::Sub | SocketType::Xsub) {
-            return Err(Error::NotSupported {
-                socket_type: self.shared.socket_type,
-                operation: "subscribe",
-            });
-        }
-        self.shared.core.borrow_mut().change_subscription(topic, on);
-        Ok(())
+        self.engine.change_subscription(topic, on)
     }
 
     /// Number of peers whose handshake completed and that are still connected.
     pub fn peer_count(&self) -> usize {
-        self.shared.core.borrow().peer_count()
+        self.engine.peer_count()
     }
 
     /// Waits until the number of connected peers (handshake completed) satisfies
@@ -263,7 +255,7 @@ impl Socket {
     /// ```
     pub async fn wait_for_peers(&self, condition: impl Fn(usize) -> bool) {
         loop {
-            let changed = self.shared.peers_changed.listen();
+            let changed = self.engine.peers_changed.listen();
             if condition(self.peer_count()) {
                 return;
             }
@@ -271,15 +263,15 @@ impl Socket {
         }
     }
 
-    /// The last protocol errors (up to 16, oldest first) that made the socket close a
-    /// connection: which peer input was refused and why.
+    /// The last protocol errors (up to [`RECENT_ERRORS`], oldest first) that made the
+    /// socket close a connection: which peer input was refused and why.
     pub fn recent_errors(&self) -> Vec<crate::proto::error::ProtocolError> {
-        self.shared.core.borrow().recent_errors()
+        self.engine.recent_errors()
     }
 
     /// Counters of handshakes, protocol errors, disconnects and dropped messages.
     pub fn stats(&self) -> SocketStats {
-        self.shared.core.borrow().stats
+        self.engine.stats()
     }
 
     /// Closes the socket, first waiting up to `linger` for queued messages to be
@@ -289,21 +281,16 @@ impl Socket {
     /// runtime, not a timeout). Await it on the runtime the socket was bound on.
     pub async fn close(self) {
         let deadline = self
-            .shared
+            .engine
             .options
             .linger
             .map(|l| std::time::Instant::now() + l);
         loop {
-            let flushed = self.shared.flushed.listen();
-            if self.shared.core.borrow().all_flushed() {
+            let flushed = self.engine.flushed.listen();
+            if self.engine.all_flushed() {
                 break;
             }
-            let timer = async {
-                match deadline {
-                    Some(at) => compio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let timer = crate::driver::sleep_until(deadline);
             futures::select_biased! {
                 () = futures::FutureExt::fuse(flushed) => {}
                 () = futures::FutureExt::fuse(timer) => break,
@@ -313,8 +300,8 @@ impl Socket {
         // so the process may exit and another bind the same address at once.
         self.stop_all();
         loop {
-            let closed = self.shared.listener_closed.listen();
-            if self.shared.listeners.get() == 0 {
+            let closed = self.engine.listener_closed.listen();
+            if self.engine.listeners_open() == 0 {
                 break;
             }
             closed.await;
@@ -323,12 +310,10 @@ impl Socket {
     }
 
     fn stop_all(&self) {
-        self.shared.shutdown.stop();
         for entry in self.endpoints.borrow_mut().drain(..) {
             entry.stop.stop();
         }
-        self.shared.recv_ready.notify();
-        self.shared.send_ready.notify();
+        self.engine.shut_down();
     }
 }
 

@@ -7,7 +7,7 @@
 //! Choosing which peer to read next is [`super::RoundRobin`]'s job (fair-queuing).
 
 use super::PeerId;
-use crate::proto::error::ProtocolError;
+use crate::proto::error::{ProtocolError, StateError};
 use crate::proto::message::Message;
 
 /// A REP: receive a request, send its reply, repeat.
@@ -85,22 +85,18 @@ impl RepState {
     /// the whole message, the saved envelope frames followed by `body`'s frames. The
     /// next request may then be received.
     ///
-    /// Fails with [`ProtocolError::InvalidOption`] (kind Misuse) when no request is
+    /// Fails with [`ProtocolError::InvalidState`] (a Misuse) when no request is
     /// being served, and with [`ProtocolError::EmptyMessage`] when `body` has no frames;
     /// the state is unchanged on error.
     pub fn reply(&mut self, body: Message) -> Result<(PeerId, Message), ProtocolError> {
         if self.serving.is_none() {
-            return Err(ProtocolError::InvalidOption(
-                "REP: no request is waiting for a reply",
-            ));
+            return Err(ProtocolError::InvalidState(StateError::NothingToReply));
         }
         if body.is_empty() {
             return Err(ProtocolError::EmptyMessage);
         }
         let Some((peer, mut wire)) = self.serving.take() else {
-            return Err(ProtocolError::InvalidOption(
-                "REP: no request is waiting for a reply",
-            ));
+            return Err(ProtocolError::InvalidState(StateError::NothingToReply));
         };
         for frame in body {
             wire.push(frame);
@@ -119,7 +115,7 @@ impl RepState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::error::ErrorKind;
+    use crate::proto::error::Fault;
 
     #[test]
     fn keeps_envelope_for_the_reply() {
@@ -180,7 +176,7 @@ mod tests {
     fn reply_without_request_is_misuse() {
         let mut rep = RepState::new();
         let err = rep.reply(Message::from("r")).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Misuse);
+        assert_eq!(err.fault(), Fault::Misuse);
         rep.accept_request(PeerId(1), Message::from(["", "q"]))
             .unwrap();
         assert_eq!(rep.reply(Message::new()), Err(ProtocolError::EmptyMessage));

@@ -9,7 +9,7 @@
 use bytes::Bytes;
 
 use super::PeerId;
-use crate::proto::error::ProtocolError;
+use crate::proto::error::{ProtocolError, StateError};
 use crate::proto::message::Message;
 
 /// A strict REQ: send a request, receive its reply, repeat.
@@ -51,7 +51,7 @@ impl ReqState {
     /// Starts a request to `peer`: returns the message to send it, with an empty
     /// delimiter frame pushed at the front, and remembers `peer` as the one asked.
     ///
-    /// Fails with [`ProtocolError::InvalidOption`] (kind Misuse) while a request is
+    /// Fails with [`ProtocolError::InvalidState`] (a Misuse) while a request is
     /// waiting for its reply, and with [`ProtocolError::EmptyMessage`] for a message
     /// with no frames; the state is unchanged on error.
     pub fn start_request(
@@ -60,9 +60,7 @@ impl ReqState {
         mut request: Message,
     ) -> Result<Message, ProtocolError> {
         if self.asked.is_some() {
-            return Err(ProtocolError::InvalidOption(
-                "REQ: a request is already waiting for its reply",
-            ));
+            return Err(ProtocolError::InvalidState(StateError::RequestPending));
         }
         if request.is_empty() {
             return Err(ProtocolError::EmptyMessage);
@@ -118,7 +116,7 @@ impl ReqState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::error::ErrorKind;
+    use crate::proto::error::Fault;
 
     #[test]
     fn adds_delimiter_and_alternates() {
@@ -132,7 +130,7 @@ mod tests {
         let err = req
             .start_request(PeerId(4), Message::from("again"))
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Misuse);
+        assert_eq!(err.fault(), Fault::Misuse);
         assert_eq!(req.asked(), Some(PeerId(3)));
         let reply = req.accept_reply(PeerId(3), Message::from(["", "x", "y"]));
         assert_eq!(reply, Some(Message::from(["x", "y"])));

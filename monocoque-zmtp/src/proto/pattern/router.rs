@@ -72,21 +72,19 @@ impl RoutingTable {
     /// is present and non-empty, else a generated one (a zero byte and a counter,
     /// skipping ids in use).
     ///
-    /// Refuses the peer with [`ProtocolError::InvalidIdentity`] (kind Misbehaved) when
+    /// Refuses the peer with [`ProtocolError::InvalidIdentity`] (a Misbehaved fault) when
     /// the announced Identity is longer than 255 bytes, starts with a zero byte, or is
     /// already the routing id of another peer: with ROUTER_HANDOVER off, libzmq
     /// likewise ignores a newcomer whose Identity is taken, and the caller should close
-    /// that connection. Attaching a peer twice is [`ProtocolError::InvalidOption`]
-    /// (kind Misuse). The table is unchanged on error.
+    /// that connection. Attaching a peer twice is [`ProtocolError::AlreadyAttached`]
+    /// (a Misuse). The table is unchanged on error.
     pub fn attach(
         &mut self,
         peer: PeerId,
         announced: Option<Bytes>,
     ) -> Result<Bytes, ProtocolError> {
         if self.by_peer.contains_key(&peer) {
-            return Err(ProtocolError::InvalidOption(
-                "ROUTER: peer is already attached",
-            ));
+            return Err(ProtocolError::AlreadyAttached);
         }
         let id = match announced.filter(|id| !id.is_empty()) {
             Some(id) => {
@@ -150,7 +148,7 @@ impl RoutingTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::error::ErrorKind;
+    use crate::proto::error::Fault;
 
     #[test]
     fn generated_ids_start_with_zero_and_are_distinct() {
@@ -205,7 +203,7 @@ mod tests {
             .attach(PeerId(2), Some(Bytes::from_static(b"A")))
             .unwrap_err();
         assert_eq!(err, ProtocolError::InvalidIdentity);
-        assert_eq!(err.kind(), ErrorKind::Misbehaved);
+        assert_eq!(err.fault(), Fault::Misbehaved);
         assert_eq!(table.peer_for(b"A"), Some(PeerId(1)));
         assert_eq!(table.routing_id(PeerId(2)), None);
         assert!(
@@ -224,7 +222,7 @@ mod tests {
                 .is_ok()
         );
         let err = table.attach(PeerId(1), None).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Misuse);
+        assert_eq!(err.fault(), Fault::Misuse);
         assert_eq!(table.len(), 2);
     }
 

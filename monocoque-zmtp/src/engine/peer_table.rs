@@ -72,10 +72,6 @@ impl<T> PeerTable<T> {
         slot.value.as_mut()
     }
 
-    pub(crate) fn contains_key(&self, id: &PeerId) -> bool {
-        self.get(id).is_some()
-    }
-
     /// Removes the value; its slot will be reused under another generation.
     pub(crate) fn remove(&mut self, id: &PeerId) -> Option<T> {
         let (index, generation) = split(*id);

@@ -4,17 +4,17 @@
 //!
 //! The seeds in `fuzz/corpus/<target>/seed-*` are written by the ignored test
 //! `write_seed_corpus` from the library's own encoders:
-//! `cargo test -p monocoque-zmtp --no-default-features --test fuzz_corpus -- --ignored`.
+//! `cargo test -p monocoque-zmtp --no-default-features --lib fuzz::corpus -- --ignored`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::fuzz;
+use crate::proto::command::Command;
+use crate::proto::frame::put_frame;
+use crate::proto::greeting::{Greeting, MechanismName};
+use crate::proto::socket_type::SocketType;
 use bytes::BytesMut;
-use monocoque_zmtp::fuzz;
-use monocoque_zmtp::proto::command::Command;
-use monocoque_zmtp::proto::frame::put_frame;
-use monocoque_zmtp::proto::greeting::{Greeting, MechanismName};
-use monocoque_zmtp::proto::socket_type::SocketType;
 
 type Target = fn(&[u8]);
 

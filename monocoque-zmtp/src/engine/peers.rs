@@ -1,0 +1,258 @@
+//! The socket's peers: one pair of queues per connection (libzmq's pipe), with the
+//! high-water marks, and the fair-queue order every receiving socket type reads in.
+
+use std::cell::OnceCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use super::notify::Notify;
+use super::peer_table::PeerTable;
+use crate::proto::handshake::PeerInfo;
+use crate::proto::message::Message;
+use crate::proto::pattern::{PeerId, RoundRobin};
+use crate::proto::session::ZERO_COPY_MIN;
+
+/// A subscription change waiting to be sent to one peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SubscriptionOp {
+    Subscribe(Bytes),
+    Cancel(Bytes),
+}
+
+/// A message waiting in a peer's outgoing queue.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    /// A message for this peer alone.
+    Single(Message),
+    /// A message fanned out to several peers (PUB, XPUB): it is encoded at most once,
+    /// by the first connection that writes it, and the others reuse those bytes.
+    Fanout(Rc<Fanout>),
+}
+
+/// One message shared by every peer it was fanned out to.
+#[derive(Debug)]
+pub(crate) struct Fanout {
+    message: Message,
+    wire: OnceCell<Bytes>,
+}
+
+impl Fanout {
+    pub(crate) fn new(message: Message) -> Rc<Fanout> {
+        Rc::new(Fanout {
+            message,
+            wire: OnceCell::new(),
+        })
+    }
+}
+
+impl Outgoing {
+    /// The message itself (an in-process peer takes messages, not bytes).
+    pub(crate) fn message(&self) -> &Message {
+        match self {
+            Outgoing::Single(message) => message,
+            Outgoing::Fanout(fanout) => &fanout.message,
+        }
+    }
+
+    /// The message, cloned only if other peers still share it.
+    pub(crate) fn into_message(self) -> Message {
+        match self {
+            Outgoing::Single(message) => message,
+            Outgoing::Fanout(fanout) => {
+                Rc::try_unwrap(fanout).map_or_else(|shared| shared.message.clone(), |f| f.message)
+            }
+        }
+    }
+
+    /// The ZMTP encoding of a fanned-out message, made on first use and shared;
+    /// `None` for a message that is encoded where it is written: one for a single
+    /// peer, or one with a frame of `ZERO_COPY_MIN` bytes or more, which the session
+    /// sends by reference (a shared encoding would copy it).
+    pub(crate) fn shared_wire(&self) -> Option<&Bytes> {
+        match self {
+            Outgoing::Single(_) => None,
+            Outgoing::Fanout(fanout) => {
+                let large = fanout.message.iter().any(|f| f.len() >= ZERO_COPY_MIN);
+                (!large).then(|| fanout.wire.get_or_init(|| fanout.message.to_wire()))
+            }
+        }
+    }
+}
+
+/// One peer: a pair of queues and what the handshake told us.
+#[derive(Debug)]
+pub(crate) struct Peer {
+    pub(crate) out: VecDeque<Outgoing>,
+    pub(crate) inbound: VecDeque<Message>,
+    pub(crate) subscription_ops: VecDeque<SubscriptionOp>,
+    /// Set once the handshake completed, cleared when the connection ends.
+    pub(crate) info: Option<PeerInfo>,
+    /// Wakes the peer's connection task (messages to send, room to read).
+    pub(crate) wake: Rc<Notify>,
+    /// A connecting endpoint's peer: it outlives connections (libzmq keeps its pipe
+    /// across reconnects so queued messages are not lost).
+    pub(crate) persistent: bool,
+    /// The connection task has written everything it was given.
+    pub(crate) flushed: bool,
+    /// The connection is gone; the peer stays only until its inbound queue is read.
+    pub(crate) departed: bool,
+}
+
+impl Peer {
+    /// Queues a message for the peer's connection and wakes it.
+    pub(crate) fn enqueue(&mut self, message: Outgoing) {
+        self.out.push_back(message);
+        self.flushed = false;
+        self.wake.notify();
+    }
+
+    /// Queues a subscription change for the peer's connection and wakes it.
+    pub(crate) fn queue_subscription(&mut self, op: SubscriptionOp) {
+        self.subscription_ops.push_back(op);
+        self.wake.notify();
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        self.info.is_some()
+    }
+}
+
+/// Whether a queue of `len` messages is below the high-water mark `hwm` (0: none).
+pub(crate) fn below(len: usize, hwm: usize) -> bool {
+    hwm == 0 || len < hwm
+}
+
+/// Every peer of one socket, with the socket's high-water marks.
+#[derive(Debug)]
+pub(crate) struct Peers {
+    table: PeerTable<Peer>,
+    /// Peers that may be received from, in fair-queue order.
+    incoming: RoundRobin,
+    pub(crate) sndhwm: usize,
+    pub(crate) rcvhwm: usize,
+}
+
+/// A message taken by [`Peers::next_inbound`].
+#[derive(Debug)]
+pub(crate) struct Inbound {
+    pub(crate) from: PeerId,
+    pub(crate) message: Message,
+    /// The peer had departed and this was its last message: remove it.
+    pub(crate) drained: bool,
+}
+
+impl Peers {
+    pub(crate) fn new(sndhwm: usize, rcvhwm: usize) -> Peers {
+        Peers {
+            table: PeerTable::default(),
+            incoming: RoundRobin::new(),
+            sndhwm,
+            rcvhwm,
+        }
+    }
+
+    /// A new peer with empty queues, not yet connected.
+    pub(crate) fn add(&mut self, persistent: bool) -> (PeerId, Rc<Notify>) {
+        let wake = Rc::new(Notify::default());
+        let id = self.table.insert(Peer {
+            out: VecDeque::new(),
+            inbound: VecDeque::new(),
+            subscription_ops: VecDeque::new(),
+            info: None,
+            wake: wake.clone(),
+            persistent,
+            flushed: true,
+            departed: false,
+        });
+        (id, wake)
+    }
+
+    /// Removes a peer and its queues, waking its connection task.
+    pub(crate) fn remove(&mut self, id: PeerId) {
+        self.incoming.detach(id);
+        if let Some(peer) = self.table.remove(&id) {
+            peer.wake.notify();
+        }
+    }
+
+    /// The handshake with `id` completed: it may be received from.
+    pub(crate) fn connect(&mut self, id: PeerId, info: PeerInfo) {
+        if let Some(peer) = self.table.get_mut(&id) {
+            peer.info = Some(info);
+        }
+        self.incoming.attach(id);
+    }
+
+    pub(crate) fn get(&self, id: PeerId) -> Option<&Peer> {
+        self.table.get(&id)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: PeerId) -> Option<&mut Peer> {
+        self.table.get_mut(&id)
+    }
+
+    /// The peer, if its handshake completed and its connection lives.
+    pub(crate) fn connected_mut(&mut self, id: PeerId) -> Option<&mut Peer> {
+        self.table.get_mut(&id).filter(|p| p.is_connected())
+    }
+
+    pub(crate) fn is_connected(&self, id: PeerId) -> bool {
+        self.table.get(&id).is_some_and(Peer::is_connected)
+    }
+
+    /// Whether `id`'s outgoing queue is below the send high-water mark.
+    pub(crate) fn has_room(&self, id: PeerId) -> bool {
+        self.table
+            .get(&id)
+            .is_some_and(|p| below(p.out.len(), self.sndhwm))
+    }
+
+    /// The peer, if its outgoing queue is below the send high-water mark.
+    pub(crate) fn with_room(&mut self, id: PeerId) -> Option<&mut Peer> {
+        let hwm = self.sndhwm;
+        self.table.get_mut(&id).filter(|p| below(p.out.len(), hwm))
+    }
+
+    /// Ids of the peers whose handshake completed.
+    pub(crate) fn connected(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.table
+            .iter()
+            .filter(|(_, p)| p.is_connected())
+            .map(|(id, _)| id)
+    }
+
+    pub(crate) fn connected_count(&self) -> usize {
+        self.table.values().filter(|p| p.is_connected()).count()
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Peer> {
+        self.table.values_mut()
+    }
+
+    pub(crate) fn all_flushed(&self) -> bool {
+        self.table.values().all(|p| p.out.is_empty() && p.flushed)
+    }
+
+    /// Takes the next message in fair-queue order. A peer that was at its receive
+    /// high-water mark is woken, since its connection may read again.
+    pub(crate) fn next_inbound(&mut self) -> Option<Inbound> {
+        let (table, rcvhwm) = (&mut self.table, self.rcvhwm);
+        // One lookup per message: the fair-queue rotation takes the message too.
+        self.incoming.next_with(|from| {
+            let peer = table.get_mut(&from)?;
+            let was_full = !below(peer.inbound.len(), rcvhwm);
+            let message = peer.inbound.pop_front()?;
+            if was_full {
+                peer.wake.notify();
+            }
+            let drained = peer.inbound.is_empty() && peer.departed;
+            Some(Inbound {
+                from,
+                message,
+                drained,
+            })
+        })
+    }
+}

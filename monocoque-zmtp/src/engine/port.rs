@@ -1,0 +1,159 @@
+//! [`Port`]: the narrow way a connection reaches its socket's engine.
+//!
+//! A driver's connection (tcp, ipc, inproc) holds one port for the peer it serves.
+//! Each method borrows the engine's state once and fires the wake-ups that go with
+//! the change, so a delivered batch costs one borrow and one notification.
+
+use std::rc::Rc;
+
+use super::Engine;
+use super::notify::Notify;
+use super::peers::{Outgoing, SubscriptionOp};
+use crate::proto::error::ProtocolError;
+use crate::proto::handshake::PeerInfo;
+use crate::proto::message::Message;
+use crate::proto::pattern::PeerId;
+
+/// Something queued for the peer, in the order it is to be sent.
+#[derive(Debug)]
+pub(crate) enum Outbound<'a> {
+    Subscription(SubscriptionOp),
+    Message(&'a Outgoing),
+}
+
+/// How a connection ended, as far as the socket cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Closed by the peer, or lost (reset, IO error).
+    Lost,
+    /// Closed for a protocol error of the peer (or a timeout).
+    Failed(ProtocolError),
+    /// Closed locally (unbind, disconnect, close).
+    Stopped,
+}
+
+/// One connection's handle on its socket's engine.
+#[derive(Debug)]
+pub(crate) struct Port {
+    engine: Rc<Engine>,
+    id: PeerId,
+    wake: Rc<Notify>,
+}
+
+impl Port {
+    pub(crate) fn new(engine: Rc<Engine>, id: PeerId, wake: Rc<Notify>) -> Port {
+        Port { engine, id, wake }
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn id(&self) -> PeerId {
+        self.id
+    }
+
+    /// Fires when there may be something to send or room to read again.
+    pub(crate) fn wake(&self) -> Rc<Notify> {
+        self.wake.clone()
+    }
+
+    /// The handshake completed. An error means the socket refuses the peer.
+    pub(crate) fn handshake_complete(&self, info: PeerInfo) -> Result<(), ProtocolError> {
+        self.engine.state.borrow_mut().peer_ready(self.id, info)?;
+        self.engine.send_ready.notify();
+        self.engine.peers_changed.notify();
+        Ok(())
+    }
+
+    /// Hands pending subscription changes, then queued messages up to `budget`
+    /// encoded bytes, to `emit`, in order; wakes blocked senders if it took any.
+    pub(crate) fn take_outgoing(&self, budget: usize, mut emit: impl FnMut(Outbound<'_>)) {
+        let mut state = self.engine.state.borrow_mut();
+        state.take_subscription_ops(self.id, |op| emit(Outbound::Subscription(op)));
+        let taken = state.take_outgoing(self.id, budget, |m| emit(Outbound::Message(m)));
+        drop(state);
+        if taken > 0 {
+            self.engine.send_ready.notify();
+        }
+    }
+
+    /// Up to `count` queued messages and every subscription change, for an inproc
+    /// peer.
+    pub(crate) fn take_messages(
+        &self,
+        count: usize,
+        messages: &mut Vec<Message>,
+        ops: &mut Vec<SubscriptionOp>,
+    ) {
+        let mut state = self.engine.state.borrow_mut();
+        state.take_messages(self.id, count, messages, ops);
+    }
+
+    /// Tells the engine whether this connection has written everything (`idle`:
+    /// nothing in flight or buffered). Returns whether all is flushed.
+    pub(crate) fn note_idle(&self, idle: bool) -> bool {
+        let (flushed, newly) = self.engine.state.borrow_mut().note_idle(self.id, idle);
+        if newly {
+            self.engine.flushed.notify();
+        }
+        flushed
+    }
+
+    /// Whether the peer's inbound queue is below the receive high-water mark.
+    pub(crate) fn can_read(&self) -> bool {
+        self.engine.state.borrow().can_read(self.id)
+    }
+
+    /// How many more messages the peer's inbound queue takes (inproc).
+    pub(crate) fn inbound_room(&self) -> usize {
+        self.engine.state.borrow().inbound_room(self.id)
+    }
+
+    /// Queues the messages `next` yields, in one borrow; wakes receivers once.
+    pub(crate) fn deliver(&self, next: impl FnMut() -> Option<Message>) {
+        let delivered = self.engine.state.borrow_mut().deliver_all(self.id, next);
+        if delivered {
+            self.engine.recv_ready.notify();
+        }
+    }
+
+    /// The peer subscribed to or cancelled `topic` (PUB, XPUB).
+    pub(crate) fn subscription(&self, topic: &[u8], on: bool) {
+        let reported = self
+            .engine
+            .state
+            .borrow_mut()
+            .peer_subscribed(self.id, topic, on);
+        if reported {
+            self.engine.recv_ready.notify();
+        }
+    }
+
+    /// Wakes the socket's senders (an inproc peer took messages).
+    pub(crate) fn notify_sent(&self) {
+        self.engine.send_ready.notify();
+    }
+
+    /// The connection ended: counts it and updates routing, then wakes every waiter
+    /// (senders, receivers, `close`, `wait_for_peers`).
+    pub(crate) fn finish(self, ending: &Ending) {
+        let mut state = self.engine.state.borrow_mut();
+        match ending {
+            Ending::Failed(err) => state.record_protocol_error(err.clone()),
+            Ending::Lost => state.stats.disconnects += 1,
+            Ending::Stopped => {}
+        }
+        state.peer_disconnected(self.id);
+        drop(state);
+        let engine = &self.engine;
+        for signal in [
+            &engine.send_ready,
+            &engine.recv_ready,
+            &engine.flushed,
+            &engine.peers_changed,
+        ] {
+            signal.notify();
+        }
+    }
+}

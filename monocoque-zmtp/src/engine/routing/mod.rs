@@ -1,0 +1,246 @@
+//! One routing state per socket type, chosen once when the socket is made.
+//!
+//! | State | Socket types | Send | Receive |
+//! |---|---|---|---|
+//! | [`LoadBalance`] | PUSH, DEALER | round robin over peers with room | fair queue (DEALER) |
+//! | [`Pair`] | PAIR | to its one peer | from its one peer |
+//! | [`Req`] | REQ | round robin, delimiter added, then wait | the reply from the peer asked |
+//! | [`Rep`] | REP | back to the requester, envelope restored | fair queue, envelope kept |
+//! | [`Router`] | ROUTER | by the routing-id frame | fair queue, routing id prefixed |
+//! | [`Publish`] | PUB, XPUB | to every matching subscriber | XPUB: subscription reports |
+//! | [`Subscribe`] | SUB, XSUB | XSUB: subscriptions and messages upstream | fair queue, filtered (SUB) |
+//! | `FairQueue` | PULL | - | fair queue |
+//!
+//! The states decide; [`Peers`] holds the queues. Adding a socket type means adding a
+//! variant here and, if no state fits, a file beside this one.
+
+mod load_balance;
+mod publish;
+mod rep;
+mod req;
+mod router;
+mod subscribe;
+
+pub(crate) use load_balance::{LoadBalance, Pair};
+pub(crate) use publish::Publish;
+pub(crate) use rep::Rep;
+pub(crate) use req::Req;
+pub(crate) use router::Router;
+pub(crate) use subscribe::Subscribe;
+
+use super::peers::{Inbound, Peers};
+use crate::config::SocketOptions;
+use crate::error::Error;
+use crate::proto::error::ProtocolError;
+use crate::proto::handshake::PeerInfo;
+use crate::proto::message::Message;
+use crate::proto::pattern::PeerId;
+use crate::proto::socket_type::SocketType;
+
+/// What a routing state did with a message given to `send`.
+#[derive(Debug)]
+pub(crate) enum Routed {
+    /// Queued for every peer it was meant for.
+    Queued,
+    /// Dropped for this many peers by the socket type's mute action (PUB or ROUTER
+    /// at a peer's high-water mark, ROUTER to an unknown routing id, REP to a
+    /// requester that is gone).
+    Dropped(u64),
+    /// No peer can take it now: wait for one (PUSH, DEALER, REQ, PAIR).
+    WouldBlock(Message),
+}
+
+/// Why a peer leaves the routing state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Departure {
+    /// Its connection ended; the peer stays in the table (a connecting endpoint's
+    /// peer for the next connection, any other until what it delivered is read).
+    Lost {
+        persistent: bool,
+        /// Messages it delivered are still waiting for `recv`.
+        pending_inbound: bool,
+    },
+    /// It is removed from the table.
+    Removed,
+}
+
+/// The routing state of one socket.
+#[derive(Debug)]
+pub(crate) enum Routing {
+    LoadBalance(LoadBalance),
+    Pair(Pair),
+    Req(Req),
+    Rep(Rep),
+    Router(Router),
+    Publish(Publish),
+    Subscribe(Subscribe),
+    /// PULL: receives in fair-queue order, sends nothing.
+    FairQueue,
+}
+
+fn unsupported(socket_type: SocketType, operation: &'static str) -> Error {
+    Error::NotSupported {
+        socket_type,
+        operation,
+    }
+}
+
+impl Routing {
+    /// The state for `socket_type`: the one place that decides by socket type.
+    pub(crate) fn new(socket_type: SocketType, options: &SocketOptions) -> Routing {
+        let early = !options.immediate;
+        match socket_type {
+            SocketType::Push => Routing::LoadBalance(LoadBalance::new(early, false)),
+            SocketType::Dealer => Routing::LoadBalance(LoadBalance::new(early, true)),
+            SocketType::Pair => Routing::Pair(Pair::new(early)),
+            SocketType::Req => Routing::Req(Req::new(early)),
+            SocketType::Rep => Routing::Rep(Rep::default()),
+            SocketType::Router => Routing::Router(Router::new(options.router_mandatory)),
+            SocketType::Pub => Routing::Publish(Publish::new(false)),
+            SocketType::Xpub => Routing::Publish(Publish::new(true)),
+            SocketType::Sub => Routing::Subscribe(Subscribe::new(false)),
+            SocketType::Xsub => Routing::Subscribe(Subscribe::new(true)),
+            SocketType::Pull => Routing::FairQueue,
+        }
+    }
+
+    /// The load balancer of a state that sends round robin.
+    fn balancer(&mut self) -> Option<&mut LoadBalance> {
+        match self {
+            Routing::LoadBalance(lb) => Some(lb),
+            Routing::Pair(pair) => Some(pair.balancer()),
+            Routing::Req(req) => Some(req.balancer()),
+            _ => None,
+        }
+    }
+
+    /// A connecting endpoint's peer was made: round-robin senders queue messages for
+    /// it before its handshake (libzmq does, unless `immediate`).
+    pub(crate) fn pending(&mut self, id: PeerId) {
+        if let Some(lb) = self.balancer() {
+            lb.pending(id);
+        }
+    }
+
+    /// The handshake with `id` completed. An error refuses the peer (a ROUTER peer
+    /// with a routing id already in use, a second PAIR peer).
+    pub(crate) fn attach(
+        &mut self,
+        peers: &Peers,
+        id: PeerId,
+        info: &PeerInfo,
+    ) -> Result<(), ProtocolError> {
+        match self {
+            Routing::Pair(pair) => pair.attach(peers, id),
+            Routing::Router(router) => router.attach(id, info),
+            Routing::Publish(publish) => {
+                publish.attach(id);
+                Ok(())
+            }
+            _ => {
+                if let Some(lb) = self.balancer() {
+                    lb.attach(id);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// `id` leaves, for `why`.
+    pub(crate) fn detach(&mut self, id: PeerId, why: Departure) {
+        match self {
+            Routing::Router(router) => router.detach(id, why),
+            Routing::Publish(publish) => publish.detach(id),
+            Routing::Req(req) => req.detach(id, why),
+            _ => {
+                if let Some(lb) = self.balancer() {
+                    lb.detach(id, why);
+                }
+            }
+        }
+    }
+
+    /// Routes `message` by the socket type's rule, without waiting.
+    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
+        match self {
+            Routing::LoadBalance(lb) => Ok(lb.send(peers, message)),
+            Routing::Pair(pair) => Ok(pair.balancer().send(peers, message)),
+            Routing::Req(req) => req.send(peers, message),
+            Routing::Rep(rep) => rep.send(peers, message),
+            Routing::Router(router) => router.send(peers, message),
+            Routing::Publish(publish) => Ok(publish.send(peers, message)),
+            Routing::Subscribe(sub) => sub.send(peers, message),
+            Routing::FairQueue => Err(unsupported(SocketType::Pull, "send")),
+        }
+    }
+
+    /// Receives by the socket type's rule, without waiting.
+    pub(crate) fn recv(&mut self, peers: &mut Peers) -> Result<Option<Message>, Error> {
+        if let Some(early) = self.before_recv()? {
+            return Ok(Some(early));
+        }
+        loop {
+            let Some(inbound) = peers.next_inbound() else {
+                return Ok(None);
+            };
+            let (from, drained) = (inbound.from, inbound.drained);
+            let accepted = self.accept(inbound);
+            if drained {
+                self.detach(from, Departure::Removed);
+                peers.remove(from);
+            }
+            if accepted.is_some() {
+                return Ok(accepted);
+            }
+        }
+    }
+
+    /// Whether the state lets the socket receive now; a message it holds itself
+    /// (XPUB's subscription reports) comes first.
+    fn before_recv(&mut self) -> Result<Option<Message>, Error> {
+        match self {
+            Routing::LoadBalance(lb) if !lb.receives() => {
+                Err(unsupported(SocketType::Push, "receive"))
+            }
+            Routing::Req(req) => req.check_recv().map(|()| None),
+            Routing::Rep(rep) => rep.check_recv().map(|()| None),
+            Routing::Publish(publish) => publish.take_report(),
+            _ => Ok(None),
+        }
+    }
+
+    /// What the application receives of a message taken from a peer, if anything.
+    fn accept(&mut self, inbound: Inbound) -> Option<Message> {
+        match self {
+            Routing::Req(req) => req.accept(inbound),
+            Routing::Rep(rep) => rep.accept(inbound),
+            Routing::Router(router) => router.accept(inbound),
+            _ => Some(inbound.message),
+        }
+    }
+
+    /// Whether a message arriving from a peer is queued at all (a SUB filters on
+    /// receive too: a ZMTP 3.0 or XPUB publisher may send more than was asked for).
+    pub(crate) fn filters(&self) -> Option<&Subscribe> {
+        match self {
+            Routing::Subscribe(sub) if sub.filters() => Some(sub),
+            _ => None,
+        }
+    }
+
+    /// The subscribing state (SUB, XSUB).
+    pub(crate) fn subscriber(&mut self) -> Option<&mut Subscribe> {
+        match self {
+            Routing::Subscribe(sub) => Some(sub),
+            _ => None,
+        }
+    }
+
+    /// The publishing state (PUB, XPUB).
+    pub(crate) fn publisher(&mut self) -> Option<&mut Publish> {
+        match self {
+            Routing::Publish(publish) => Some(publish),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! PUB and XPUB (RFC 29): every message goes to each subscriber whose subscriptions
+//! match it; XPUB also hands subscription changes to the application.
+
+use std::collections::VecDeque;
+
+use super::Routed;
+use crate::engine::peers::{Fanout, Outgoing, Peers};
+use crate::error::Error;
+use crate::proto::message::Message;
+use crate::proto::pattern::{Distributor, PeerId};
+use crate::proto::socket_type::SocketType;
+
+#[derive(Debug)]
+pub(crate) struct Publish {
+    dist: Distributor,
+    /// XPUB: subscription changes waiting for `recv`, in the order they happened.
+    /// `None` for PUB, which receives nothing.
+    reports: Option<VecDeque<Message>>,
+    /// Reused for each message's matching subscribers.
+    matching: Vec<PeerId>,
+}
+
+/// A subscription change as XPUB reports it: 1 (subscribe) or 0 (cancel), the topic.
+fn report(on: bool, topic: &[u8]) -> Message {
+    let mut body = Vec::with_capacity(topic.len() + 1);
+    body.push(u8::from(on));
+    body.extend_from_slice(topic);
+    Message::from(body)
+}
+
+impl Publish {
+    pub(crate) fn new(xpub: bool) -> Publish {
+        Publish {
+            dist: Distributor::new(),
+            reports: xpub.then(VecDeque::new),
+            matching: Vec::new(),
+        }
+    }
+
+    pub(crate) fn attach(&mut self, id: PeerId) {
+        self.dist.attach(id);
+    }
+
+    /// XPUB reports the topics nobody wants any more.
+    pub(crate) fn detach(&mut self, id: PeerId) {
+        let gone = self.dist.detach(id);
+        if let Some(reports) = &mut self.reports {
+            reports.extend(gone.iter().map(|topic| report(false, topic)));
+        }
+    }
+
+    /// `id` subscribed to (or cancelled) `topic`. Returns whether a report was
+    /// queued for the application (XPUB, first subscriber or last cancel).
+    pub(crate) fn peer_subscribed(&mut self, id: PeerId, topic: &[u8], on: bool) -> bool {
+        let first = if on {
+            self.dist.subscribe(id, topic)
+        } else {
+            self.dist.cancel(id, topic)
+        };
+        match &mut self.reports {
+            Some(reports) if first => {
+                reports.push_back(report(on, topic));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn take_report(&mut self) -> Result<Option<Message>, Error> {
+        match &mut self.reports {
+            Some(reports) => Ok(reports.pop_front()),
+            None => Err(Error::NotSupported {
+                socket_type: SocketType::Pub,
+                operation: "receive",
+            }),
+        }
+    }
+
+    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Routed {
+        let mut matching = std::mem::take(&mut self.matching);
+        matching.clear();
+        // Borrowed, not cloned: cloning a `Bytes` made from a `Vec` allocates.
+        let topic = message.first().map_or(&[][..], |f| &f[..]);
+        self.dist.matching_peers(topic, &mut matching);
+        let dropped = match matching[..] {
+            [] => 0,
+            [id] => match peers.with_room(id) {
+                Some(peer) => {
+                    peer.enqueue(Outgoing::Single(message));
+                    0
+                }
+                None => 1,
+            },
+            // Several subscribers share one message and one encoding.
+            _ => fan_out(peers, &matching, &Fanout::new(message)),
+        };
+        self.matching = matching;
+        match dropped {
+            0 => Routed::Queued,
+            n => Routed::Dropped(n),
+        }
+    }
+}
+
+/// Queues `fanout` for each of `ids` with room; returns how many had none.
+fn fan_out(peers: &mut Peers, ids: &[PeerId], fanout: &std::rc::Rc<Fanout>) -> u64 {
+    let mut dropped = 0;
+    for &id in ids {
+        match peers.with_room(id) {
+            Some(peer) => peer.enqueue(Outgoing::Fanout(fanout.clone())),
+            None => dropped += 1,
+        }
+    }
+    dropped
+}

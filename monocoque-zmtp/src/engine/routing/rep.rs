@@ -1,0 +1,40 @@
+//! REP (RFC 28): requests are fair-queued with their envelope kept; the reply goes
+//! back to the requester with the envelope restored.
+
+use super::Routed;
+use crate::engine::peers::{Inbound, Outgoing, Peers};
+use crate::error::Error;
+use crate::proto::error::StateError;
+use crate::proto::message::Message;
+use crate::proto::pattern::RepState;
+
+#[derive(Debug, Default)]
+pub(crate) struct Rep {
+    state: RepState,
+}
+
+impl Rep {
+    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
+        let (id, reply) = self.state.reply(message)?;
+        // The requester may be gone, or be at its high-water mark: the reply is
+        // dropped, as libzmq does.
+        match peers.with_room(id).filter(|p| p.is_connected()) {
+            Some(peer) => {
+                peer.enqueue(Outgoing::Single(reply));
+                Ok(Routed::Queued)
+            }
+            None => Ok(Routed::Dropped(1)),
+        }
+    }
+
+    pub(crate) fn check_recv(&self) -> Result<(), Error> {
+        if !self.state.can_recv() {
+            return Err(Error::InvalidState(StateError::ReplyOwed));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
+        self.state.accept_request(inbound.from, inbound.message)
+    }
+}

@@ -1,0 +1,58 @@
+//! REQ (RFC 28): a request goes round robin with an empty delimiter in front, and
+//! only the asked peer's reply is taken; send and receive alternate strictly.
+
+use super::{Departure, LoadBalance, Routed};
+use crate::engine::peers::{Inbound, Outgoing, Peers};
+use crate::error::Error;
+use crate::proto::error::StateError;
+use crate::proto::message::Message;
+use crate::proto::pattern::{PeerId, ReqState};
+
+#[derive(Debug)]
+pub(crate) struct Req {
+    lb: LoadBalance,
+    state: ReqState,
+}
+
+impl Req {
+    pub(crate) fn new(early: bool) -> Req {
+        Req {
+            lb: LoadBalance::new(early, true),
+            state: ReqState::new(),
+        }
+    }
+
+    pub(crate) fn balancer(&mut self) -> &mut LoadBalance {
+        &mut self.lb
+    }
+
+    pub(crate) fn detach(&mut self, id: PeerId, why: Departure) {
+        self.lb.detach(id, why);
+        self.state.peer_detached(id);
+    }
+
+    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
+        if !self.state.can_send() {
+            return Err(Error::InvalidState(StateError::RequestPending));
+        }
+        let Some(id) = self.lb.pick(peers) else {
+            return Ok(Routed::WouldBlock(message));
+        };
+        let request = self.state.start_request(id, message)?;
+        if let Some(peer) = peers.get_mut(id) {
+            peer.enqueue(Outgoing::Single(request));
+        }
+        Ok(Routed::Queued)
+    }
+
+    pub(crate) fn check_recv(&self) -> Result<(), Error> {
+        if self.state.can_send() {
+            return Err(Error::InvalidState(StateError::NoRequest));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
+        self.state.accept_reply(inbound.from, inbound.message)
+    }
+}

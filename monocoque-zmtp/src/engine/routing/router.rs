@@ -1,0 +1,86 @@
+//! ROUTER (RFC 28): the first frame names the peer on send; the peer's routing id is
+//! put in front of what it sends.
+
+use super::{Departure, Routed};
+use crate::engine::peers::{Inbound, Outgoing, Peers};
+use crate::error::Error;
+use crate::proto::error::ProtocolError;
+use crate::proto::handshake::PeerInfo;
+use crate::proto::message::Message;
+use crate::proto::pattern::{PeerId, RoutingTable};
+
+#[derive(Debug)]
+pub(crate) struct Router {
+    table: RoutingTable,
+    /// `ROUTER_MANDATORY`: fail instead of dropping an unroutable message.
+    mandatory: bool,
+}
+
+impl Router {
+    pub(crate) fn new(mandatory: bool) -> Router {
+        Router {
+            table: RoutingTable::new(),
+            mandatory,
+        }
+    }
+
+    pub(crate) fn attach(&mut self, id: PeerId, info: &PeerInfo) -> Result<(), ProtocolError> {
+        self.table.attach(id, info.routing_id.clone()).map(drop)
+    }
+
+    /// A peer whose connection ended keeps its routing id while what it delivered
+    /// waits to be read, so each of those messages still names it.
+    pub(crate) fn detach(&mut self, id: PeerId, why: Departure) {
+        let keeps_id = matches!(
+            why,
+            Departure::Lost {
+                persistent: false,
+                pending_inbound: true,
+            }
+        );
+        if !keeps_id {
+            self.table.detach(id);
+        }
+    }
+
+    pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
+        let routing_id = self.table.routing_id(inbound.from)?.clone();
+        let mut message = inbound.message;
+        message.push_front(routing_id);
+        Some(message)
+    }
+
+    pub(crate) fn send(
+        &mut self,
+        peers: &mut Peers,
+        mut message: Message,
+    ) -> Result<Routed, Error> {
+        let Some(routing_id) = message.pop_front() else {
+            return Err(ProtocolError::EmptyMessage.into());
+        };
+        let connected = self
+            .table
+            .peer_for(&routing_id)
+            .filter(|&id| peers.is_connected(id));
+        let Some(id) = connected else {
+            if self.mandatory {
+                return Err(Error::HostUnreachable(routing_id));
+            }
+            return Ok(Routed::Dropped(1));
+        };
+        if message.is_empty() {
+            return Err(ProtocolError::EmptyMessage.into());
+        }
+        match peers.with_room(id) {
+            Some(peer) => {
+                peer.enqueue(Outgoing::Single(message));
+                Ok(Routed::Queued)
+            }
+            None if self.mandatory => {
+                message.push_front(routing_id);
+                Ok(Routed::WouldBlock(message))
+            }
+            None => Ok(Routed::Dropped(1)),
+        }
+    }
+}

@@ -1,0 +1,561 @@
+//! A socket's state behind one `RefCell`: its peers, its routing state, and what it
+//! counts. Every method is synchronous and wakes nobody; [`Engine`](super::Engine)
+//! and [`Port`](super::port::Port) fire the wake-ups that go with each change.
+//!
+//! Where a message goes: `send` → [`State::try_send`] → the routing state picks a
+//! peer and queues on its `out` queue → the peer's connection takes it with
+//! [`State::take_outgoing`]. Where a message comes from: a connection decodes it →
+//! [`State::deliver_all`] queues on the peer's `inbound` queue → `recv` →
+//! [`State::try_recv`] fair-queues over peers and applies the routing state's rule.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use super::notify::Notify;
+use super::peers::{Outgoing, Peers, SubscriptionOp, below};
+use super::routing::{Departure, Routed, Routing};
+use crate::config::SocketOptions;
+use crate::error::Error;
+use crate::proto::error::ProtocolError;
+use crate::proto::handshake::PeerInfo;
+use crate::proto::message::Message;
+use crate::proto::pattern::PeerId;
+use crate::proto::socket_type::SocketType;
+
+/// Counters a user can read to see what went wrong with peers.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SocketStats {
+    /// Connections accepted or established (handshake completed).
+    pub handshakes: u64,
+    /// Connections closed because the peer broke the protocol or timed out.
+    pub protocol_errors: u64,
+    /// Connections lost (closed by the peer, reset, ...).
+    pub disconnects: u64,
+    /// Messages dropped by a mute action (PUB or ROUTER at a peer's high-water mark,
+    /// ROUTER to an unknown routing id).
+    pub dropped: u64,
+}
+
+/// What [`State::try_send`] did.
+#[derive(Debug)]
+pub(crate) enum SendOutcome {
+    /// Queued (or dropped by the socket type's mute action).
+    Done,
+    /// No peer can take it now: wait for one (PUSH, DEALER, REQ, PAIR).
+    WouldBlock(Message),
+}
+
+/// How many protocol errors a socket's `recent_errors` keeps.
+pub const RECENT_ERRORS: usize = 16;
+
+/// Peers, routing and counters of one socket.
+#[derive(Debug)]
+pub(crate) struct State {
+    socket_type: SocketType,
+    peers: Peers,
+    routing: Routing,
+    /// The last protocol errors that closed a connection, oldest first.
+    recent_errors: VecDeque<ProtocolError>,
+    pub(crate) stats: SocketStats,
+}
+
+impl State {
+    pub(crate) fn new(socket_type: SocketType, options: &SocketOptions) -> State {
+        State {
+            socket_type,
+            peers: Peers::new(options.sndhwm, options.rcvhwm),
+            routing: Routing::new(socket_type, options),
+            recent_errors: VecDeque::new(),
+            stats: SocketStats::default(),
+        }
+    }
+
+    // ---- peers coming and going ----
+
+    /// Makes a peer for a new connection, or for a connecting endpoint
+    /// (`persistent`: it outlives its connections).
+    pub(crate) fn add_peer(&mut self, persistent: bool) -> (PeerId, Rc<Notify>) {
+        let (id, wake) = self.peers.add(persistent);
+        if persistent {
+            self.routing.pending(id);
+        }
+        (id, wake)
+    }
+
+    /// The handshake with `id` completed. An error means the peer must be refused
+    /// (a ROUTER peer with a routing id already in use, a second PAIR peer). A
+    /// subscriber's subscriptions are queued for the new connection in full.
+    pub(crate) fn peer_ready(&mut self, id: PeerId, info: PeerInfo) -> Result<(), ProtocolError> {
+        if self.peers.get(id).is_none() {
+            return Err(ProtocolError::Closed);
+        }
+        self.routing.attach(&self.peers, id, &info)?;
+        self.peers.connect(id, info);
+        let topics = self.routing.subscriber().map(|sub| sub.topics());
+        if let Some(peer) = self.peers.get_mut(id) {
+            peer.subscription_ops.clear();
+            for topic in topics.into_iter().flatten() {
+                peer.queue_subscription(SubscriptionOp::Subscribe(topic.into()));
+            }
+        }
+        self.stats.handshakes += 1;
+        Ok(())
+    }
+
+    /// `id`'s connection ended. A connecting endpoint's peer survives with its queued
+    /// messages. Any other loses its outgoing queue (RFC 28: a peer's queue is
+    /// discarded when it disconnects), but messages it already delivered stay
+    /// readable until `recv` takes them, as in libzmq: nothing accepted is lost.
+    pub(crate) fn peer_disconnected(&mut self, id: PeerId) {
+        let Some(peer) = self.peers.get_mut(id) else {
+            return;
+        };
+        let persistent = peer.persistent;
+        let pending_inbound = !peer.inbound.is_empty();
+        if !persistent && !pending_inbound {
+            self.remove_peer(id);
+            return;
+        }
+        peer.info = None;
+        if persistent {
+            peer.flushed = peer.out.is_empty();
+        } else {
+            peer.out.clear();
+            peer.subscription_ops.clear();
+            peer.flushed = true;
+            peer.departed = true;
+        }
+        let why = Departure::Lost {
+            persistent,
+            pending_inbound,
+        };
+        self.routing.detach(id, why);
+    }
+
+    /// Removes a peer entirely, dropping whatever it queued.
+    pub(crate) fn remove_peer(&mut self, id: PeerId) {
+        self.routing.detach(id, Departure::Removed);
+        self.peers.remove(id);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn has_peer(&self, id: PeerId) -> bool {
+        self.peers.get(id).is_some()
+    }
+
+    /// The wake-up signal of a peer's connection.
+    pub(crate) fn wake_of(&self, id: PeerId) -> Option<Rc<Notify>> {
+        self.peers.get(id).map(|p| p.wake.clone())
+    }
+
+    pub(crate) fn peer_count(&self) -> usize {
+        self.peers.connected_count()
+    }
+
+    // ---- the connection's side ----
+
+    /// Whether the connection may read more from `id` (its inbound queue is below
+    /// the receive high-water mark).
+    pub(crate) fn can_read(&self, id: PeerId) -> bool {
+        self.peers
+            .get(id)
+            .is_some_and(|p| below(p.inbound.len(), self.peers.rcvhwm))
+    }
+
+    /// How many more messages `id`'s inbound queue takes before its high-water mark
+    /// (`usize::MAX` without one); 0 for a peer not connected.
+    pub(crate) fn inbound_room(&self, id: PeerId) -> usize {
+        match self.peers.get(id) {
+            Some(p) if p.is_connected() => match self.peers.rcvhwm {
+                0 => usize::MAX,
+                hwm => hwm.saturating_sub(p.inbound.len()),
+            },
+            _ => 0,
+        }
+    }
+
+    /// Queues a message that arrived from `id`. Returns whether it was queued.
+    #[cfg(test)]
+    pub(crate) fn deliver(&mut self, id: PeerId, message: Message) -> bool {
+        let mut once = Some(message);
+        self.deliver_all(id, || once.take())
+    }
+
+    /// Queues the messages `next` yields, all from `id`, until it returns `None`.
+    /// Returns whether any was queued. The peer is looked up once for the lot.
+    pub(crate) fn deliver_all(
+        &mut self,
+        id: PeerId,
+        mut next: impl FnMut() -> Option<Message>,
+    ) -> bool {
+        let Some(peer) = self.peers.connected_mut(id) else {
+            while next().is_some() {}
+            return false;
+        };
+        let filter = self.routing.filters();
+        let mut queued = false;
+        while let Some(message) = next() {
+            if filter.is_some_and(|sub| !sub.matches(&message)) {
+                continue;
+            }
+            peer.inbound.push_back(message);
+            queued = true;
+        }
+        queued
+    }
+
+    /// `id` subscribed to or cancelled `topic` (PUB, XPUB). Returns whether XPUB
+    /// queued a report for `recv`.
+    pub(crate) fn peer_subscribed(&mut self, id: PeerId, topic: &[u8], on: bool) -> bool {
+        self.routing
+            .publisher()
+            .is_some_and(|publish| publish.peer_subscribed(id, topic, on))
+    }
+
+    /// Takes the subscription changes waiting for `id`'s connection.
+    pub(crate) fn take_subscription_ops(&mut self, id: PeerId, take: impl FnMut(SubscriptionOp)) {
+        if let Some(peer) = self.peers.get_mut(id) {
+            peer.subscription_ops.drain(..).for_each(take);
+        }
+    }
+
+    /// Hands queued messages of `id` to `encode`, in order, up to `budget` bytes of
+    /// encoded output, and removes them. Messages are encoded where they lie in the
+    /// queue, never moved. Returns how many were taken.
+    pub(crate) fn take_outgoing(
+        &mut self,
+        id: PeerId,
+        mut budget: usize,
+        mut encode: impl FnMut(&Outgoing),
+    ) -> usize {
+        let Some(peer) = self.peers.get_mut(id) else {
+            return 0;
+        };
+        let mut taken = 0;
+        for message in peer.out.iter() {
+            if budget == 0 {
+                break;
+            }
+            budget = budget.saturating_sub(message.message().encoded_len());
+            encode(message);
+            taken += 1;
+        }
+        peer.out.drain(..taken);
+        taken
+    }
+
+    /// Takes up to `count` queued messages of `id` (and every pending subscription
+    /// change), for an inproc peer, which takes messages rather than bytes.
+    pub(crate) fn take_messages(
+        &mut self,
+        id: PeerId,
+        count: usize,
+        messages: &mut Vec<Message>,
+        ops: &mut Vec<SubscriptionOp>,
+    ) {
+        let Some(peer) = self.peers.get_mut(id) else {
+            return;
+        };
+        ops.extend(peer.subscription_ops.drain(..));
+        let n = count.min(peer.out.len());
+        messages.extend(peer.out.drain(..n).map(Outgoing::into_message));
+    }
+
+    #[cfg(test)]
+    pub(crate) fn has_outgoing(&self, id: PeerId) -> bool {
+        self.peers
+            .get(id)
+            .is_some_and(|p| !p.out.is_empty() || !p.subscription_ops.is_empty())
+    }
+
+    /// Records whether `id`'s connection wrote everything: it did if it is `idle`
+    /// and nothing waits in the peer's queues. Returns that, and whether it just
+    /// became so.
+    pub(crate) fn note_idle(&mut self, id: PeerId, idle: bool) -> (bool, bool) {
+        let Some(peer) = self.peers.get_mut(id) else {
+            return (idle, false);
+        };
+        let flushed = idle && peer.out.is_empty() && peer.subscription_ops.is_empty();
+        let newly = flushed && !peer.flushed;
+        peer.flushed = flushed;
+        (flushed, newly)
+    }
+
+    /// Whether every queued message was written (for `close` with a linger).
+    pub(crate) fn all_flushed(&self) -> bool {
+        self.peers.all_flushed()
+    }
+
+    /// Counts a connection closed for a protocol error and remembers the error.
+    pub(crate) fn record_protocol_error(&mut self, err: ProtocolError) {
+        self.stats.protocol_errors += 1;
+        if self.recent_errors.len() == RECENT_ERRORS {
+            self.recent_errors.pop_front();
+        }
+        self.recent_errors.push_back(err);
+    }
+
+    /// The last protocol errors that closed a connection, oldest first.
+    pub(crate) fn recent_errors(&self) -> Vec<ProtocolError> {
+        self.recent_errors.iter().cloned().collect()
+    }
+
+    // ---- the application's side ----
+
+    /// Sends `message` by the socket type's rule, without waiting.
+    pub(crate) fn try_send(&mut self, message: Message) -> Result<SendOutcome, Error> {
+        if message.is_empty() {
+            return Err(ProtocolError::EmptyMessage.into());
+        }
+        match self.routing.send(&mut self.peers, message)? {
+            Routed::Queued => Ok(SendOutcome::Done),
+            Routed::Dropped(n) => {
+                self.stats.dropped += n;
+                Ok(SendOutcome::Done)
+            }
+            Routed::WouldBlock(message) => Ok(SendOutcome::WouldBlock(message)),
+        }
+    }
+
+    /// Receives by the socket type's rule, without waiting.
+    pub(crate) fn try_recv(&mut self) -> Result<Option<Message>, Error> {
+        self.routing.recv(&mut self.peers)
+    }
+
+    /// Subscribes to or cancels `topic` (SUB, XSUB), telling every connected
+    /// publisher when the topic's count crossed zero.
+    pub(crate) fn change_subscription(&mut self, topic: &[u8], on: bool) -> Result<(), Error> {
+        let Some(sub) = self.routing.subscriber() else {
+            return Err(Error::NotSupported {
+                socket_type: self.socket_type,
+                operation: "subscribe",
+            });
+        };
+        sub.change(&mut self.peers, topic, on);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::command::Metadata;
+    use crate::proto::greeting::Version;
+    use crate::proto::session::ZERO_COPY_MIN;
+    use bytes::Bytes;
+
+    fn info(socket_type: SocketType, id: Option<&'static [u8]>) -> PeerInfo {
+        PeerInfo {
+            socket_type,
+            routing_id: id.map(Bytes::from_static),
+            metadata: Metadata::new(),
+            version: Version { major: 3, minor: 1 },
+        }
+    }
+
+    fn core(socket_type: SocketType, options: SocketOptions) -> State {
+        State::new(socket_type, &options)
+    }
+
+    fn connected(core: &mut State, peer_type: SocketType, id: Option<&'static [u8]>) -> PeerId {
+        let (peer, _) = core.add_peer(false);
+        core.peer_ready(peer, info(peer_type, id)).unwrap();
+        peer
+    }
+
+    fn recv_text(core: &mut State) -> Option<String> {
+        core.try_recv()
+            .unwrap()
+            .map(|m| String::from_utf8_lossy(&m[m.len() - 1]).into_owned())
+    }
+
+    #[test]
+    fn fair_queue_alternates_between_peers_with_messages() {
+        let mut c = core(SocketType::Pull, SocketOptions::default());
+        let a = connected(&mut c, SocketType::Push, None);
+        let b = connected(&mut c, SocketType::Push, None);
+        for i in 0..3 {
+            c.deliver(a, Message::from(format!("a{i}")));
+        }
+        c.deliver(b, Message::from("b0"));
+        let order: Vec<String> = std::iter::from_fn(|| recv_text(&mut c)).collect();
+        assert_eq!(order, ["a0", "b0", "a1", "a2"]);
+    }
+
+    #[test]
+    fn pub_encodes_a_message_once_for_all_subscribers() {
+        let mut c = core(SocketType::Pub, SocketOptions::default());
+        let subscribers: Vec<PeerId> = (0..3)
+            .map(|_| connected(&mut c, SocketType::Sub, None))
+            .collect();
+        for &id in &subscribers {
+            c.peer_subscribed(id, b"", true);
+        }
+        assert!(matches!(c.try_send("news".into()), Ok(SendOutcome::Done)));
+        let mut wires = Vec::new();
+        for &id in &subscribers {
+            c.take_outgoing(id, usize::MAX, |m| {
+                assert_eq!(m.message(), &Message::from("news"));
+                wires.extend(m.shared_wire().cloned());
+            });
+        }
+        assert_eq!(wires.len(), 3, "every subscriber got the message");
+        assert_eq!(&wires[0][..], b"\x00\x04news");
+        assert!(
+            wires.iter().all(|w| w.as_ptr() == wires[0].as_ptr()),
+            "one encoding shared by all"
+        );
+
+        // A large frame is not copied into a shared encoding: each connection sends
+        // the message's own buffer by reference.
+        let big = Bytes::from(vec![7u8; ZERO_COPY_MIN]);
+        assert!(matches!(
+            c.try_send(Message::from(big.clone())),
+            Ok(SendOutcome::Done)
+        ));
+        for &id in &subscribers {
+            c.take_outgoing(id, usize::MAX, |m| {
+                assert!(m.shared_wire().is_none());
+                assert_eq!(m.message()[0].as_ptr(), big.as_ptr());
+            });
+        }
+    }
+
+    #[test]
+    fn round_robin_skips_peers_at_the_high_water_mark() {
+        let mut c = core(SocketType::Push, SocketOptions::default().sndhwm(1));
+        let a = connected(&mut c, SocketType::Pull, None);
+        let b = connected(&mut c, SocketType::Pull, None);
+        assert!(matches!(c.try_send("1".into()), Ok(SendOutcome::Done)));
+        assert!(matches!(c.try_send("2".into()), Ok(SendOutcome::Done)));
+        assert!(matches!(
+            c.try_send("3".into()),
+            Ok(SendOutcome::WouldBlock(_))
+        ));
+        let mut msgs = Vec::new();
+        c.take_outgoing(b, usize::MAX, |m| msgs.push(m.message().clone()));
+        assert_eq!(msgs, vec![Message::from("2")]);
+        assert!(matches!(c.try_send("3".into()), Ok(SendOutcome::Done)));
+        msgs.clear();
+        c.take_outgoing(a, usize::MAX, |m| msgs.push(m.message().clone()));
+        assert_eq!(msgs, vec![Message::from("1")]);
+    }
+
+    #[test]
+    fn router_drops_at_the_high_water_mark_unless_mandatory() {
+        let mut c = core(SocketType::Router, SocketOptions::default().sndhwm(1));
+        connected(&mut c, SocketType::Dealer, Some(b"d"));
+        assert!(matches!(
+            c.try_send(["d", "1"].into()),
+            Ok(SendOutcome::Done)
+        ));
+        assert!(matches!(
+            c.try_send(["d", "2"].into()),
+            Ok(SendOutcome::Done)
+        ));
+        assert_eq!(c.stats.dropped, 1);
+
+        let mut c = core(
+            SocketType::Router,
+            SocketOptions::default().sndhwm(1).router_mandatory(true),
+        );
+        connected(&mut c, SocketType::Dealer, Some(b"d"));
+        assert!(matches!(
+            c.try_send(["d", "1"].into()),
+            Ok(SendOutcome::Done)
+        ));
+        match c.try_send(["d", "2"].into()) {
+            Ok(SendOutcome::WouldBlock(m)) => assert_eq!(&m[0][..], b"d"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_departed_peer_loses_its_outgoing_queue_but_not_what_it_delivered() {
+        let mut c = core(SocketType::Dealer, SocketOptions::default());
+        let a = connected(&mut c, SocketType::Router, None);
+        c.deliver(a, "delivered".into());
+        assert!(matches!(c.try_send("unsent".into()), Ok(SendOutcome::Done)));
+        c.peer_disconnected(a);
+        assert!(!c.has_outgoing(a), "outgoing queue discarded");
+        assert_eq!(c.peer_count(), 0);
+        assert_eq!(recv_text(&mut c).as_deref(), Some("delivered"));
+        assert!(!c.has_peer(a), "peer removed once drained");
+        assert!(matches!(
+            c.try_send("x".into()),
+            Ok(SendOutcome::WouldBlock(_))
+        ));
+    }
+
+    #[test]
+    fn router_keeps_the_routing_id_of_a_departed_peer_until_drained() {
+        let mut c = core(SocketType::Router, SocketOptions::default());
+        let a = connected(&mut c, SocketType::Dealer, Some(b"gone"));
+        c.deliver(a, "last words".into());
+        c.peer_disconnected(a);
+        let m = c.try_recv().unwrap().unwrap();
+        assert_eq!(&m[0][..], b"gone");
+        c.try_send(["gone", "reply"].into()).unwrap();
+        assert_eq!(c.stats.dropped, 1, "a departed peer is unreachable");
+    }
+
+    #[test]
+    fn a_connecting_pipe_keeps_its_queue_across_reconnects() {
+        let mut c = core(SocketType::Push, SocketOptions::default());
+        let (pipe, _) = c.add_peer(true);
+        assert!(matches!(c.try_send("early".into()), Ok(SendOutcome::Done)));
+        c.peer_ready(pipe, info(SocketType::Pull, None)).unwrap();
+        c.peer_disconnected(pipe);
+        assert!(
+            c.has_outgoing(pipe),
+            "queued message survives the lost connection"
+        );
+        // With ZMQ_IMMEDIATE nothing queues for a peer that is not connected.
+        let mut c = core(SocketType::Push, SocketOptions::default().immediate(true));
+        assert!(matches!(
+            c.try_send("x".into()),
+            Ok(SendOutcome::WouldBlock(_))
+        ));
+    }
+
+    #[test]
+    fn second_pair_peer_is_refused() {
+        let mut c = core(SocketType::Pair, SocketOptions::default());
+        connected(&mut c, SocketType::Pair, None);
+        let (second, _) = c.add_peer(false);
+        assert!(c.peer_ready(second, info(SocketType::Pair, None)).is_err());
+    }
+
+    #[test]
+    fn router_refuses_a_duplicate_identity() {
+        let mut c = core(SocketType::Router, SocketOptions::default());
+        connected(&mut c, SocketType::Dealer, Some(b"same"));
+        let (second, _) = c.add_peer(false);
+        assert!(
+            c.peer_ready(second, info(SocketType::Dealer, Some(b"same")))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn sub_filters_what_it_receives() {
+        let mut c = core(SocketType::Sub, SocketOptions::default());
+        let p = connected(&mut c, SocketType::Pub, None);
+        c.change_subscription(b"A", true).unwrap();
+        assert!(!c.deliver(p, "B1".into()));
+        assert!(c.deliver(p, "A1".into()));
+        assert_eq!(recv_text(&mut c).as_deref(), Some("A1"));
+    }
+
+    #[test]
+    fn wrong_direction_is_not_supported() {
+        let mut c = core(SocketType::Pull, SocketOptions::default());
+        assert!(matches!(
+            c.try_send("x".into()),
+            Err(Error::NotSupported { .. })
+        ));
+        let mut c = core(SocketType::Pub, SocketOptions::default());
+        assert!(matches!(c.try_recv(), Err(Error::NotSupported { .. })));
+    }
+}
