@@ -9,10 +9,13 @@ use monocoque_zmtp::proto::command::Command;
 use monocoque_zmtp::proto::error::{Fault, ProtocolError};
 use monocoque_zmtp::proto::greeting::{Greeting, MechanismName};
 use monocoque_zmtp::proto::message::Message;
-use monocoque_zmtp::proto::session::{
-    Event, MAX_CHUNKS_PER_WRITE, Session, SessionConfig, ZERO_COPY_MIN,
-};
+use monocoque_zmtp::proto::session::{Event, Session, SessionConfig};
 use monocoque_zmtp::proto::socket_type::SocketType;
+
+/// Frames this large or larger are sent by reference, as `Session` documents.
+const ZERO_COPY_MIN: usize = 8 * 1024;
+/// The most chunks `Session::poll_transmit_chunks` hands out at once, as documented.
+const MAX_CHUNKS_PER_WRITE: usize = 512;
 
 /// Moves bytes between two sessions until neither has anything to write.
 fn pump(a: &mut Session, b: &mut Session, now: Instant) {

@@ -38,22 +38,29 @@
 //! let _dealer = DealerSocket::with_options(options);
 //! ```
 #![deny(missing_docs)]
+// The facade only re-exports: the one place allowed `unsafe` is monocoque-core's arena.
+#![forbid(unsafe_code)]
 
 pub use monocoque_zmtp::config::{BufferConfig, SocketOptions};
 pub use monocoque_zmtp::endpoint::{Endpoint, EndpointError};
 pub use monocoque_zmtp::error::{Error, Result};
-pub use monocoque_zmtp::proto::error::{ErrorKind, ProtocolError};
+pub use monocoque_zmtp::proto::error::{Fault, ProtocolError, StateError};
 pub use monocoque_zmtp::proto::message::Message;
 pub use monocoque_zmtp::proto::socket_type::SocketType;
 pub use monocoque_zmtp::socket::{
-    DealerSocket, PairSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket,
-    RouterSocket, Socket, SocketStats, SubSocket, XPubSocket, XSubSocket,
+    DealerSocket, PairSocket, PubSocket, PullSocket, PushSocket, RECENT_ERRORS, RepSocket,
+    ReqSocket, RouterSocket, Socket, SocketStats, SubSocket, XPubSocket, XSubSocket,
 };
 
 /// `Bytes`, the frame type of [`Message`].
 pub use bytes::Bytes;
 
-/// The IO memory layer (arena pages, segmented buffers).
-pub use monocoque_core as core;
-/// The sans-IO protocol core, for custom drivers and tests.
-pub use monocoque_zmtp::proto;
+/// The sans-IO protocol core: one connection's ZMTP as a state machine with no IO and
+/// no clock, for driving monocoque from another runtime. The order of calls is in
+/// [`monocoque_zmtp`'s crate docs](monocoque_zmtp#driving-monocoque-from-another-runtime).
+pub mod sans_io {
+    pub use monocoque_zmtp::proto::command::Metadata;
+    pub use monocoque_zmtp::proto::greeting::{MechanismName, Version};
+    pub use monocoque_zmtp::proto::handshake::PeerInfo;
+    pub use monocoque_zmtp::proto::session::{Event, Session, SessionConfig};
+}

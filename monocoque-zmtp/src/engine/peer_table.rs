@@ -1,4 +1,4 @@
-//! The socket's pipes, indexed by [`PeerId`] without hashing.
+//! The socket's peers, indexed by [`PeerId`] without hashing.
 //!
 //! Every message sent or received looks its peer up at least once, so the lookup is an
 //! index into a vector: a [`PeerId`] holds a slot index (low 32 bits) and the slot's

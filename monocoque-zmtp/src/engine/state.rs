@@ -503,12 +503,12 @@ mod tests {
     #[test]
     fn a_connecting_pipe_keeps_its_queue_across_reconnects() {
         let mut c = core(SocketType::Push, SocketOptions::default());
-        let (pipe, _) = c.add_peer(true);
+        let (peer, _) = c.add_peer(true);
         assert!(matches!(c.try_send("early".into()), Ok(SendOutcome::Done)));
-        c.peer_ready(pipe, info(SocketType::Pull, None)).unwrap();
-        c.peer_disconnected(pipe);
+        c.peer_ready(peer, info(SocketType::Pull, None)).unwrap();
+        c.peer_disconnected(peer);
         assert!(
-            c.has_outgoing(pipe),
+            c.has_outgoing(peer),
             "queued message survives the lost connection"
         );
         // With ZMQ_IMMEDIATE nothing queues for a peer that is not connected.

@@ -33,12 +33,12 @@ use crate::proto::socket_type::SocketType;
 
 /// Frames of at least this many bytes are not copied into the output buffer: they
 /// are queued by reference and written with a vectored write.
-pub const ZERO_COPY_MIN: usize = 8 * 1024;
+pub(crate) const ZERO_COPY_MIN: usize = 8 * 1024;
 
 /// Most chunks [`Session::poll_transmit_chunks`] hands out at once: one vectored write
 /// may carry at most 1,024 buffers on Linux (`IOV_MAX`), and a message of many large
 /// frames must not make its write fail.
-pub const MAX_CHUNKS_PER_WRITE: usize = 512;
+pub(crate) const MAX_CHUNKS_PER_WRITE: usize = 512;
 
 /// Per-connection protocol options (libzmq's names in brackets).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +139,7 @@ pub struct Session {
     partial_len: u64,
     out: BytesMut,
     /// Output that goes before `out`: encoded bytes and large payloads queued by
-    /// reference (see [`ZERO_COPY_MIN`]).
+    /// reference (frames of 8 KiB or more).
     chunks: VecDeque<Bytes>,
     chunks_len: usize,
     events: VecDeque<Event>,
@@ -494,10 +494,10 @@ impl Session {
     }
 
     /// Moves the bytes waiting to be written into `chunks`, without copying large
-    /// payloads (frames of [`ZERO_COPY_MIN`] bytes or more are queued by reference),
+    /// payloads (frames of 8 KiB or more are queued by reference),
     /// for a vectored write. Returns how many bytes.
     ///
-    /// At most [`MAX_CHUNKS_PER_WRITE`] chunks are handed out; the rest wait for the
+    /// At most 512 chunks (well under Linux's `IOV_MAX`) are handed out; the rest wait for the
     /// next call.
     pub fn poll_transmit_chunks(&mut self, chunks: &mut Vec<Bytes>) -> usize {
         let take = self.chunks.len().min(MAX_CHUNKS_PER_WRITE);

@@ -132,12 +132,12 @@ impl Socket {
         self.check_options()?;
         let parsed = Endpoint::parse(endpoint)?.for_connect(endpoint)?;
         let stop = Rc::new(Stop::default());
-        let pipe = if self.engine.options.immediate {
+        let peer = if self.engine.options.immediate {
             None
         } else {
             Some(self.engine.add_connecting_peer())
         };
-        transport::spawn_connecter(&self.engine, parsed, stop.clone(), pipe);
+        transport::spawn_connecter(&self.engine, parsed, stop.clone(), peer);
         self.endpoints.borrow_mut().push(EndpointEntry {
             names: [endpoint.to_string(), endpoint.to_string()],
             stop,

@@ -20,13 +20,13 @@ use super::{PeerId, Subscriptions};
 /// use monocoque_zmtp::proto::pattern::{Distributor, PeerId};
 ///
 /// let mut dist = Distributor::new();
-/// dist.attach(PeerId(1));
-/// dist.attach(PeerId(2));
-/// assert!(dist.subscribe(PeerId(1), b"a"));  // first holder: XPUB reports it
-/// assert!(!dist.subscribe(PeerId(2), b"a")); // already known upstream
+/// dist.attach(PeerId::new(1));
+/// dist.attach(PeerId::new(2));
+/// assert!(dist.subscribe(PeerId::new(1), b"a"));  // first holder: XPUB reports it
+/// assert!(!dist.subscribe(PeerId::new(2), b"a")); // already known upstream
 /// let mut out = Vec::new();
 /// dist.matching_peers(b"abc", &mut out);
-/// assert_eq!(out, [PeerId(1), PeerId(2)]);
+/// assert_eq!(out, [PeerId::new(1), PeerId::new(2)]);
 /// ```
 ///
 /// Matching walks each peer's trie in turn: its cost is the number of peers times the

@@ -34,15 +34,22 @@ pub use subscriptions::Subscriptions;
 /// The key a socket assigns to each of its connections.
 ///
 /// Ids are chosen by the socket, never by a peer, and are never reused while the
-/// connection lives (monocoque's sockets put a table slot in the low 32 bits and the
-/// slot's generation in the high 32); they are unrelated to ZMTP routing ids, which
-/// [`RoutingTable`] maps to and from them.
+/// connection lives; they are unrelated to ZMTP routing ids, which [`RoutingTable`]
+/// maps to and from them. The number inside is opaque.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PeerId(pub u64);
+pub struct PeerId(pub(crate) u64);
+
+impl PeerId {
+    /// An id with the given number, for a caller keeping its own connection table.
+    pub const fn new(raw: u64) -> PeerId {
+        PeerId(raw)
+    }
+}
 
 impl std::fmt::Display for PeerId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Slot and generation, when the id is one of monocoque's sockets' own.
+        // monocoque's sockets put a table slot in the low 32 bits and the slot's
+        // generation in the high 32 (engine/peer_table.rs).
         write!(f, "peer#{}.{}", self.0 & u64::from(u32::MAX), self.0 >> 32)
     }
 }

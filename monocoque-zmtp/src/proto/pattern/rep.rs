@@ -17,11 +17,11 @@ use crate::proto::message::Message;
 /// use monocoque_zmtp::proto::pattern::{PeerId, RepState};
 ///
 /// let mut rep = RepState::new();
-/// let body = rep.accept_request(PeerId(5), Message::from(["hop", "", "Hello"]));
+/// let body = rep.accept_request(PeerId::new(5), Message::from(["hop", "", "Hello"]));
 /// assert_eq!(body, Some(Message::from("Hello")));
 /// assert!(!rep.can_recv());
 /// let (peer, wire) = rep.reply(Message::from("World")).unwrap();
-/// assert_eq!(peer, PeerId(5));
+/// assert_eq!(peer, PeerId::new(5));
 /// assert_eq!(wire, Message::from(["hop", "", "World"]));
 /// ```
 ///

@@ -19,10 +19,10 @@ use crate::proto::message::Message;
 /// use monocoque_zmtp::proto::pattern::{PeerId, ReqState};
 ///
 /// let mut req = ReqState::new();
-/// let wire = req.start_request(PeerId(1), Message::from("Hello")).unwrap();
+/// let wire = req.start_request(PeerId::new(1), Message::from("Hello")).unwrap();
 /// assert_eq!(wire, Message::from(["", "Hello"]));
 /// assert!(!req.can_send());
-/// let reply = req.accept_reply(PeerId(1), Message::from(["", "World"]));
+/// let reply = req.accept_reply(PeerId::new(1), Message::from(["", "World"]));
 /// assert_eq!(reply, Some(Message::from("World")));
 /// assert!(req.can_send());
 /// ```

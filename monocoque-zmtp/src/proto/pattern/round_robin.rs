@@ -14,13 +14,13 @@ use super::PeerId;
 /// use monocoque_zmtp::proto::pattern::{PeerId, RoundRobin};
 ///
 /// let mut rr = RoundRobin::new();
-/// rr.attach(PeerId(1));
-/// rr.attach(PeerId(2));
-/// assert_eq!(rr.next(|_| true), Some(PeerId(1)));
-/// assert_eq!(rr.next(|_| true), Some(PeerId(2)));
-/// assert_eq!(rr.next(|_| true), Some(PeerId(1)));
+/// rr.attach(PeerId::new(1));
+/// rr.attach(PeerId::new(2));
+/// assert_eq!(rr.next(|_| true), Some(PeerId::new(1)));
+/// assert_eq!(rr.next(|_| true), Some(PeerId::new(2)));
+/// assert_eq!(rr.next(|_| true), Some(PeerId::new(1)));
 /// // Peer 2 is full (load-balancing) or has nothing waiting (fair-queuing):
-/// assert_eq!(rr.next(|p| p != PeerId(2)), Some(PeerId(1)));
+/// assert_eq!(rr.next(|p| p != PeerId::new(2)), Some(PeerId::new(1)));
 /// ```
 ///
 /// `attach`, `detach` and `contains` are linear in the number of peers; `next` is linear

@@ -33,12 +33,12 @@ pub const DEFAULT_SEED: u32 = 1;
 /// use monocoque_zmtp::proto::pattern::{PeerId, RoutingTable};
 ///
 /// let mut table = RoutingTable::new();
-/// let named = table.attach(PeerId(1), Some(Bytes::from_static(b"worker-a"))).unwrap();
-/// let anonymous = table.attach(PeerId(2), None).unwrap();
+/// let named = table.attach(PeerId::new(1), Some(Bytes::from_static(b"worker-a"))).unwrap();
+/// let anonymous = table.attach(PeerId::new(2), None).unwrap();
 /// assert_eq!(&named[..], b"worker-a");
 /// assert_eq!(anonymous.len(), 5);
 /// assert_eq!(anonymous[0], 0);
-/// assert_eq!(table.peer_for(b"worker-a"), Some(PeerId(1)));
+/// assert_eq!(table.peer_for(b"worker-a"), Some(PeerId::new(1)));
 /// ```
 #[derive(Debug, Clone)]
 pub struct RoutingTable {
