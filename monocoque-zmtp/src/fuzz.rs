@@ -30,8 +30,10 @@ use crate::proto::socket_type::SocketType;
 
 #[cfg(test)]
 mod corpus;
+mod engine;
 mod pattern;
 
+pub use engine::engine_ops;
 pub use pattern::pattern_ops;
 
 /// A deterministic xorshift generator: split points and fake delays follow from a seed

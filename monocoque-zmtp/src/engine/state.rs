@@ -262,6 +262,12 @@ impl State {
         messages.extend(peer.out.drain(..n).map(Outgoing::into_message));
     }
 
+    /// How many messages wait in `id`'s outgoing queue (for the fuzz model).
+    #[cfg(any(test, feature = "fuzz"))]
+    pub(crate) fn out_len(&self, id: PeerId) -> Option<usize> {
+        self.peers.get(id).map(|p| p.out.len())
+    }
+
     #[cfg(test)]
     pub(crate) fn has_outgoing(&self, id: PeerId) -> bool {
         self.peers

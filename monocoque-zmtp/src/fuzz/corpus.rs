@@ -18,12 +18,13 @@ use bytes::BytesMut;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 6] = [
+const TARGETS: [(&str, Target); 7] = [
     ("frame_decoder", fuzz::frame_decoder),
     ("greeting", fuzz::greeting),
     ("command", fuzz::command),
     ("session", fuzz::session),
     ("pattern_ops", fuzz::pattern_ops),
+    ("engine_ops", fuzz::engine_ops),
     ("endpoint", fuzz::endpoint),
 ];
 
