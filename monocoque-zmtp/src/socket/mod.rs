@@ -51,7 +51,10 @@ struct EndpointEntry {
     stop: Rc<Stop>,
 }
 
-/// A socket of any type: the engine behind [`ReqSocket`], [`RouterSocket`], ...
+/// A socket of any type: what [`ReqSocket`], [`RouterSocket`], ... wrap.
+///
+/// A socket lives on the compio runtime thread that binds or connects it (it is not
+/// `Send`): its connections are tasks of that runtime.
 ///
 /// ```
 /// use monocoque_zmtp::socket::Socket;
@@ -113,6 +116,16 @@ impl Socket {
     /// `inproc://name`) and
     /// accepts any number of peers. Returns the endpoint actually bound, with an
     /// ephemeral port filled in (libzmq's `ZMQ_LAST_ENDPOINT`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Endpoint`] for a malformed endpoint, [`Error::Io`] when the address
+    /// cannot be bound (in use, not local, no permission) or an `inproc` name is
+    /// taken, [`Error::Protocol`] when the socket's `routing_id` is invalid.
+    ///
+    /// # Panics
+    ///
+    /// When not awaited on a compio runtime thread (see [`Socket`]).
     pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
         self.check_options()?;
         let parsed = Endpoint::parse(endpoint)?;
@@ -128,6 +141,17 @@ impl Socket {
 
     /// Connects to `endpoint` in the background: succeeds before the peer exists,
     /// retries every `reconnect_ivl`, and reconnects whenever the connection is lost.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Endpoint`] for a malformed endpoint (or a wildcard host, which only
+    /// `bind` takes), [`Error::Protocol`] when the socket's `routing_id` is invalid.
+    /// An unreachable peer is no error: the socket keeps trying.
+    ///
+    /// # Panics
+    ///
+    /// When not awaited on a compio runtime thread: the connecting task is spawned
+    /// on the current one.
     pub async fn connect(&self, endpoint: &str) -> Result<(), Error> {
         self.check_options()?;
         let parsed = Endpoint::parse(endpoint)?.for_connect(endpoint)?;
@@ -180,6 +204,14 @@ impl Socket {
     /// Sends a message by the socket type's rule. Waits while no peer can take it
     /// (PUSH, DEALER, REQ, PAIR at their high-water marks or with no peer); PUB,
     /// XPUB and ROUTER never wait.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSupported`] on a socket type that does not send (PULL, SUB),
+    /// [`Error::InvalidState`] when REQ or REP must receive first,
+    /// [`Error::Protocol`] for a message with no frames (or a ROUTER message with
+    /// nothing after the routing id), [`Error::HostUnreachable`] for a ROUTER with
+    /// `router_mandatory` and an unknown routing id, [`Error::Closed`] after `close`.
     pub async fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
         let mut message = message.into();
         // Yield before queuing (never after), so a send dropped during the yield has
@@ -206,6 +238,12 @@ impl Socket {
     }
 
     /// Receives the next message by the socket type's rule, waiting until one arrives.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSupported`] on a socket type that does not receive (PUSH, PUB),
+    /// [`Error::InvalidState`] when REQ or REP must send first, [`Error::Closed`]
+    /// after `close`.
     pub async fn recv(&self) -> Result<Message, Error> {
         loop {
             if self.engine.shutdown.is_stopped() {
@@ -278,7 +316,11 @@ impl Socket {
     /// written (until they are, with the default `linger` of `None`), then until its
     /// listening sockets are closed, so that the address is free when this returns
     /// (with io_uring a listener is closed asynchronously; that takes a turn of the
-    /// runtime, not a timeout). Await it on the runtime the socket was bound on.
+    /// runtime, not a timeout).
+    ///
+    /// # Panics
+    ///
+    /// When not awaited on the compio runtime thread the socket was bound on.
     pub async fn close(self) {
         let deadline = self
             .engine
