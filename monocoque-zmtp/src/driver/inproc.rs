@@ -140,7 +140,13 @@ async fn join(
     remote: &Rc<Engine>,
     remote_stop: &Rc<Stop>,
 ) -> bool {
-    let (Some(a), Some(b)) = (local.port(peer), remote.port(None)) else {
+    // The local peer first: a connecting endpoint's peer may be gone already, and
+    // then no peer may be left behind in the remote socket.
+    let Some(a) = local.port(peer) else {
+        return false;
+    };
+    let Some(b) = remote.port(None) else {
+        a.finish(&Ending::Stopped);
         return false;
     };
     let joined = attach(&a, remote).is_ok() && attach(&b, local).is_ok();
