@@ -2,6 +2,9 @@
 //! and test_mock_pub_sub, including the cases libzmq itself still fails (REQ accepts a
 //! reply only from the peer it asked; a peer's queue is discarded when it leaves).
 
+mod common;
+use common::within_for;
+
 use std::io::{Read, Write};
 use std::time::Duration;
 
@@ -20,12 +23,6 @@ use monocoque_zmtp::socket::{
 
 const LIMIT: Duration = Duration::from_secs(10);
 
-async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    timeout(LIMIT, fut)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
 #[compio::test]
 async fn req_accepts_a_reply_only_from_the_peer_it_asked() {
     let req = ReqSocket::with_options(SocketOptions::default().routing_id("req"));
@@ -34,16 +31,16 @@ async fn req_accepts_a_reply_only_from_the_peer_it_asked() {
         let ep = r.bind("tcp://127.0.0.1:0").await.unwrap();
         req.connect(&ep).await.unwrap();
     }
-    within("peers", req.wait_for_peers(|n| n == 2)).await;
+    within_for(LIMIT, "peers", req.wait_for_peers(|n| n == 2)).await;
     for r in &routers {
-        within("router peer", r.wait_for_peers(|n| n == 1)).await;
+        within_for(LIMIT, "router peer", r.wait_for_peers(|n| n == 1)).await;
     }
     req.send("question").await.unwrap();
     // Whichever router was asked answers last; the other sends a bogus reply first.
     let (asked, other) = match timeout(Duration::from_millis(200), routers[0].recv()).await {
         Ok(m) => (m.unwrap(), &routers[1]),
         Err(_) => (
-            within("asked", routers[1].recv()).await.unwrap(),
+            within_for(LIMIT, "asked", routers[1].recv()).await.unwrap(),
             &routers[0],
         ),
     };
@@ -55,7 +52,7 @@ async fn req_accepts_a_reply_only_from_the_peer_it_asked() {
     assert_eq!(&asked[2][..], b"question");
     other.send(["req", "", "bogus"]).await.unwrap();
     asked_router.send(["req", "", "answer"]).await.unwrap();
-    let reply = within("reply", req.recv()).await.unwrap();
+    let reply = within_for(LIMIT, "reply", req.recv()).await.unwrap();
     assert_eq!(&reply[0][..], b"answer");
 }
 
@@ -83,17 +80,17 @@ async fn a_peers_queue_is_discarded_when_it_disconnects() {
     push.bind("inproc://destroy-queue").await.unwrap();
     let first = PullSocket::with_options(SocketOptions::default().rcvhwm(1));
     first.connect("inproc://destroy-queue").await.unwrap();
-    within("first", push.wait_for_peers(|n| n == 1)).await;
+    within_for(LIMIT, "first", push.wait_for_peers(|n| n == 1)).await;
     for i in 0..5 {
         push.send(format!("old {i}")).await.unwrap();
     }
     drop(first);
-    within("first gone", push.wait_for_peers(|n| n == 0)).await;
+    within_for(LIMIT, "first gone", push.wait_for_peers(|n| n == 0)).await;
     let second = PullSocket::new();
     second.connect("inproc://destroy-queue").await.unwrap();
     push.send("fresh").await.unwrap();
     assert_eq!(
-        &within("fresh", second.recv()).await.unwrap()[0][..],
+        &within_for(LIMIT, "fresh", second.recv()).await.unwrap()[0][..],
         b"fresh"
     );
 }
@@ -114,12 +111,12 @@ async fn rep_fair_queues_and_keeps_envelopes_per_request() {
         .unwrap();
     }
     for _ in 0..3 {
-        let body = within("request", rep.recv()).await.unwrap();
+        let body = within_for(LIMIT, "request", rep.recv()).await.unwrap();
         let i = body[0][3] - b'0';
         rep.send(format!("rep{i}")).await.unwrap();
     }
     for (i, d) in dealers.iter().enumerate() {
-        let m = within("reply", d.recv()).await.unwrap();
+        let m = within_for(LIMIT, "reply", d.recv()).await.unwrap();
         assert_eq!(m.len(), 3);
         assert_eq!(m[0], format!("hop{i}").as_bytes());
         assert!(m[1].is_empty());
@@ -184,9 +181,14 @@ async fn publisher_accepts_both_subscription_forms() {
     Command::Subscribe(Bytes::from_static(b"A")).encode(&mut command);
     let by_command = mock_subscriber(&ep, 1, command.to_vec(), 3);
     let by_message = mock_subscriber(&ep, 0, vec![0x00, 0x02, 0x01, b'A'], 3);
-    within("both subscribed", publisher.wait_for_peers(|n| n == 2)).await;
+    within_for(
+        LIMIT,
+        "both subscribed",
+        publisher.wait_for_peers(|n| n == 2),
+    )
+    .await;
     // Publish until both have their three A messages; B messages never reach them.
-    let results = within("mock subscribers", async {
+    let results = within_for(LIMIT, "mock subscribers", async {
         let mut both = futures::future::join(by_command, by_message);
         loop {
             publisher.send("B no").await.unwrap();

@@ -9,6 +9,9 @@
 //! runtime), so what other tests or the test harness allocate meanwhile on their
 //! threads cannot enter a measurement.
 
+mod common;
+use common::within_for;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -120,17 +123,12 @@ fn heap_failures() {
 /// Waits until `socket`'s counters show the bad peer gone (`done`), before the heap is
 /// measured again.
 async fn disconnect_seen(socket: &Socket, done: impl Fn(SocketStats) -> bool) {
-    within(
+    within_for(
+        LIMIT,
         "disconnect seen",
         socket.wait_for_peers(|_| done(socket.stats())),
     )
     .await;
-}
-
-async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    timeout(LIMIT, fut)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
 }
 
 /// A raw TCP client on this thread's runtime: sends `bytes`, optionally shuts its
@@ -215,7 +213,7 @@ impl Fixture {
             .send(["multi", "", text.as_str()].map(String::from))
             .await
             .unwrap();
-        let m = within("good peer's message", self.pull.recv())
+        let m = within_for(LIMIT, "good peer's message", self.pull.recv())
             .await
             .unwrap();
         assert_eq!(&m[2][..], text.as_bytes());
@@ -229,7 +227,8 @@ impl Fixture {
         let baseline = live_heap();
         // The copy is made and freed inside the measurement; `bytes` outlives it, so
         // freeing it cannot hide growth.
-        let sent = within(
+        let sent = within_for(
+            LIMIT,
             "bad peer closed",
             raw_peer(&self.endpoint, bytes.clone(), false),
         )
@@ -358,7 +357,8 @@ async fn version_3_2() {
     bytes.extend_from_slice(&[0x00, 0x04, b'f', b'r', b'o', b'm']);
     let disconnects = f.pull.stats().disconnects;
     let baseline = live_heap();
-    let (m, got) = within(
+    let (m, got) = within_for(
+        LIMIT,
         "message from a 3.2 peer",
         futures::future::join(f.pull.recv(), raw_peer(&f.endpoint, bytes.clone(), true)),
     )
@@ -384,7 +384,12 @@ async fn truncated() {
         let mut bytes = handshake(SocketType::Push);
         bytes.extend_from_slice(&tail);
         let baseline = live_heap();
-        let got = within("peer gone", raw_peer(&f.endpoint, bytes.clone(), true)).await;
+        let got = within_for(
+            LIMIT,
+            "peer gone",
+            raw_peer(&f.endpoint, bytes.clone(), true),
+        )
+        .await;
         drop(got);
         disconnect_seen(f.pull.as_socket(), |s| s.disconnects > before).await;
         heap_back("truncated peer", live_heap() - baseline);
@@ -397,7 +402,7 @@ async fn truncated() {
 
 /// Publishes until the good subscriber receives a message.
 async fn good_subscriber_served(publisher: &PubSocket, good: &SubSocket) {
-    let m = within("good subscriber", async {
+    let m = within_for(LIMIT, "good subscriber", async {
         loop {
             publisher.send("news flash").await.unwrap();
             if let Ok(m) = timeout(Duration::from_millis(5), good.recv()).await {
@@ -439,7 +444,12 @@ async fn subscription_flood() {
 
     let disconnects = publisher.stats().disconnects;
     let baseline = live_heap();
-    let got = within("flooder done", raw_peer(&endpoint, bytes.clone(), true)).await;
+    let got = within_for(
+        LIMIT,
+        "flooder done",
+        raw_peer(&endpoint, bytes.clone(), true),
+    )
+    .await;
     drop(got);
     disconnect_seen(publisher.as_socket(), |s| s.disconnects > disconnects).await;
     // Every subscription was cancelled and the flooder is gone: whatever the trie
@@ -459,11 +469,11 @@ async fn duplicate_identity() {
         SocketOptions::default().routing_id("twin"),
     );
     first.connect(&endpoint).await.unwrap();
-    within("first", router.wait_for_peers(|n| n == 1)).await;
+    within_for(LIMIT, "first", router.wait_for_peers(|n| n == 1)).await;
     let exchange = async |text: &'static str| {
         router.send(["twin", text]).await.unwrap();
         assert_eq!(
-            &within("reply", first.recv()).await.unwrap()[0][..],
+            &within_for(LIMIT, "reply", first.recv()).await.unwrap()[0][..],
             text.as_bytes()
         );
     };
@@ -473,7 +483,8 @@ async fn duplicate_identity() {
         b"\x0bSocket-Type\x00\x00\x00\x06DEALER\x08Identity\x00\x00\x00\x04twin",
     ));
     let baseline = live_heap();
-    let got = within(
+    let got = within_for(
+        LIMIT,
         "duplicate closed",
         raw_peer(&endpoint, bytes.clone(), false),
     )

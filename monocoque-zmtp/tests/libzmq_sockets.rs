@@ -16,7 +16,9 @@
 //! (`Remote::finish`), because LINGER 0 would drop a message libzmq has queued but not
 //! yet written.
 
-use std::future::Future;
+mod common;
+use common::within;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
@@ -210,14 +212,6 @@ impl Remote {
             },
             Err(_) => panic!("libzmq thread did not finish"),
         }
-    }
-}
-
-/// Awaits `f` for at most [`TIMEOUT`].
-async fn within<F: Future>(what: &str, f: F) -> F::Output {
-    match compio::time::timeout(TIMEOUT, f).await {
-        Ok(output) => output,
-        Err(_) => panic!("timed out: {what}"),
     }
 }
 

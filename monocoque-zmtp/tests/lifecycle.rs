@@ -7,7 +7,7 @@
 //! the tasks that own them end, so those checks wait (bounded) for the count to
 //! settle.
 mod common;
-use common::resident_bytes;
+use common::{resident_bytes, within_for};
 
 use std::time::Duration;
 
@@ -18,16 +18,6 @@ use monocoque_zmtp::socket::{
 };
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    within_for(LIMIT, what, fut).await
-}
-
-async fn within_for<T>(limit: Duration, what: &str, fut: impl Future<Output = T>) -> T {
-    timeout(limit, fut)
-        .await
-        .unwrap_or_else(|_| panic!("timed out: {what}"))
-}
 
 /// Bounds each phase of [`many_peers`]: 10,000 connections take a while in a debug
 /// build on a small machine.
@@ -53,7 +43,7 @@ async fn fds_settle(baseline: usize, slack: usize) -> usize {
 }
 
 async fn rebind(socket: &PubSocket, endpoint: &str) {
-    within("rebind", async {
+    within_for(LIMIT, "rebind", async {
         while socket.bind(endpoint).await.is_err() {
             compio::time::sleep(Duration::from_millis(2)).await;
         }
@@ -81,7 +71,7 @@ async fn restart_cycles(cycles: u32) {
         // Publish until this incarnation's first message arrives: the subscription was
         // restored. Every message seen must be newer than the last one (no duplicate,
         // no reordering) and intact.
-        within("subscription restored", async {
+        within_for(LIMIT, "subscription restored", async {
             loop {
                 seq += 1;
                 publisher.send(format!("seq {seq}")).await.unwrap();
@@ -129,12 +119,19 @@ async fn connection_churn(cycles: u32) {
         let dealer = DealerSocket::new();
         dealer.connect(&endpoint).await.unwrap();
         dealer.send(format!("{i}")).await.unwrap();
-        let m = within("churn message", router.recv()).await.unwrap();
+        let m = within_for(LIMIT, "churn message", router.recv())
+            .await
+            .unwrap();
         assert_eq!(m[1], format!("{i}").as_bytes());
         drop(dealer);
     }
     // Every connection is gone from the router and from the process.
-    within("router sees all leave", router.wait_for_peers(|n| n == 0)).await;
+    within_for(
+        LIMIT,
+        "router sees all leave",
+        router.wait_for_peers(|n| n == 0),
+    )
+    .await;
     let after = fds_settle(baseline, 4).await;
     assert!(
         after <= baseline + 4,
@@ -174,10 +171,10 @@ async fn shutdown_stress(tasks: usize, rounds: usize) {
             })
             .collect();
         for h in handles {
-            within("task", h).await.unwrap();
+            within_for(LIMIT, "task", h).await.unwrap();
         }
     }
-    within("all gone", pull.wait_for_peers(|n| n == 0)).await;
+    within_for(LIMIT, "all gone", pull.wait_for_peers(|n| n == 0)).await;
     let after = fds_settle(baseline, 4).await;
     assert!(
         after <= baseline + 4,
@@ -328,14 +325,17 @@ async fn many_peers_child() {
         d.connect(&endpoint).await.unwrap();
     }
     for d in &dealers {
-        within("connected", d.wait_for_peers(|n| n == 1)).await;
+        within_for(LIMIT, "connected", d.wait_for_peers(|n| n == 1)).await;
     }
     let connected = resident_bytes();
     for d in &dealers {
         d.send("ping").await.unwrap();
     }
     for d in &dealers {
-        assert_eq!(&within("pong", d.recv()).await.unwrap()[0][..], b"pong");
+        assert_eq!(
+            &within_for(LIMIT, "pong", d.recv()).await.unwrap()[0][..],
+            b"pong"
+        );
     }
     println!(
         "child: {count} DEALERs served; {} KiB resident per DEALER",
@@ -420,7 +420,8 @@ async fn cancelled_calls(min_cancelled: u64) -> (u64, u64, u32) {
             }
         }
     };
-    let (sent, received) = within("traffic", futures::future::join(sender, receiver)).await;
+    let (sent, received) =
+        within_for(LIMIT, "traffic", futures::future::join(sender, receiver)).await;
     assert_eq!(sent, received, "every message sent arrived once");
     let (sends, recvs) = (send_cancels.get(), recv_cancels.get());
     println!("cancelled {sends} sends and {recvs} receives; {received} messages delivered");
@@ -467,7 +468,7 @@ async fn publisher_memory_is_bounded_by_the_hwm_when_a_subscriber_never_reads() 
     monocoque_zmtp::proto::command::Command::Subscribe(bytes::Bytes::new()).encode(&mut ready);
     hello.extend_from_slice(&ready);
     std::io::Write::write_all(&mut raw, &hello).unwrap();
-    within("subscriber", publisher.wait_for_peers(|n| n == 1)).await;
+    within_for(LIMIT, "subscriber", publisher.wait_for_peers(|n| n == 1)).await;
 
     let payload = bytes::Bytes::from(vec![1u8; 16 * 1024]);
     // 200,000 x 16 KiB = 3.2 GB offered; the kernel buffers a few MB, the HWM 100

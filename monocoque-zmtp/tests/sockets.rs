@@ -2,6 +2,9 @@
 //! each. Waits are on events (`wait_for_peers`, messages), bounded by a timeout so a
 //! failure fails instead of hanging; nothing sleeps to synchronise.
 
+mod common;
+use common::within;
+
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -17,13 +20,6 @@ use monocoque_zmtp::socket::{
 };
 
 const LIMIT: Duration = Duration::from_secs(5);
-
-async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
-    match timeout(LIMIT, fut).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out: {what}"),
-    }
-}
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 

@@ -11,7 +11,10 @@ socket_wrapper! {
     ///
     /// compio::runtime::Runtime::new().unwrap().block_on(async {
     ///     let pull = PullSocket::new();
-    ///     let endpoint = pull.bind("ipc:///tmp/monocoque-doc-pull.sock").await?;
+    ///     // One path per process, so concurrent runs do not collide.
+    ///     let path = std::env::temp_dir()
+    ///         .join(format!("monocoque-doc-pull-{}.sock", std::process::id()));
+    ///     let endpoint = pull.bind(&format!("ipc://{}", path.display())).await?;
     ///     let push = PushSocket::new();
     ///     push.connect(&endpoint).await?;
     ///     push.send(["two", "frames"]).await?;
