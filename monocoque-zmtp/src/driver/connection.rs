@@ -390,3 +390,294 @@ async fn stop_unless(stop: &Stop, lingering: bool) {
     }
     stop.wait().await;
 }
+
+#[cfg(test)]
+mod tests {
+    //! The connection loop over an in-memory duplex stream, with the test playing the
+    //! peer through a sans-IO [`Session`]. Every wait ends on an event; the timeout
+    //! only guards against a hang.
+
+    use std::future::Future;
+
+    use compio::runtime::JoinHandle;
+
+    use super::*;
+    use crate::config::SocketOptions;
+    use crate::driver::duplex::{End, duplex};
+    use crate::engine::Engine;
+    use crate::engine::notify::Notify;
+    use crate::engine::state::SendOutcome;
+    use crate::proto::message::Message;
+    use crate::proto::session::SessionConfig;
+    use crate::proto::socket_type::SocketType;
+
+    /// Ends a test that waits for an event that never comes (it cannot interrupt a
+    /// task that never yields).
+    const GUARD: Duration = Duration::from_secs(10);
+
+    /// A pipe no test fills.
+    const ROOMY: usize = 1 << 20;
+
+    fn run(test: impl Future<Output = ()>) {
+        let runtime = compio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            compio::time::timeout(GUARD, test).await.expect("test hung");
+        });
+    }
+
+    /// The test's side of the stream: a session pumped by hand.
+    struct Peer {
+        end: End,
+        session: Session,
+    }
+
+    impl Peer {
+        /// Writes what the session has to send.
+        async fn flush(&mut self) {
+            let mut out = BytesMut::new();
+            self.session.poll_transmit(&mut out);
+            if !out.is_empty() {
+                let mut writer = &self.end;
+                writer.write_all(out).await.0.expect("peer write");
+            }
+        }
+
+        /// Reads once into the session; `false` at EOF.
+        async fn read(&mut self) -> bool {
+            let mut reader = &self.end;
+            let BufResult(n, buf) = reader.read(Vec::with_capacity(4096)).await;
+            if n.expect("peer read") == 0 {
+                return false;
+            }
+            self.session.handle_input(buf.into(), Instant::now());
+            true
+        }
+
+        /// The session's next event, moving bytes both ways until there is one;
+        /// `None` at EOF.
+        async fn next_event(&mut self) -> Option<Event> {
+            loop {
+                let event = self.session.poll_event();
+                self.flush().await;
+                if event.is_some() {
+                    return event;
+                }
+                if !self.read().await {
+                    return None;
+                }
+            }
+        }
+
+        async fn handshake(&mut self) {
+            match self.next_event().await {
+                Some(Event::HandshakeComplete(_)) => {}
+                other => panic!("expected the handshake, got {other:?}"),
+            }
+        }
+    }
+
+    /// An engine with one connection served on a duplex stream, and its peer.
+    struct Setup {
+        engine: Rc<Engine>,
+        stop: Rc<Stop>,
+        /// The connection's task: dropping the handle cancels it, so a test keeps
+        /// the whole `Setup` until it ends.
+        served: JoinHandle<()>,
+        peer: Peer,
+    }
+
+    fn connect(
+        local: SocketType,
+        options: SocketOptions,
+        remote: SocketType,
+        capacity: usize,
+    ) -> Setup {
+        let (ours, theirs) = duplex(capacity);
+        let engine = Engine::new(local, options);
+        let port = engine.port(None).expect("a fresh peer");
+        let stop = Rc::new(Stop::default());
+        let served = compio::runtime::spawn(serve(ours, port, stop.clone()));
+        let session = Session::new(SessionConfig::new(remote), Instant::now()).unwrap();
+        let peer = Peer {
+            end: theirs,
+            session,
+        };
+        Setup {
+            engine,
+            stop,
+            served,
+            peer,
+        }
+    }
+
+    /// Waits until `poll` yields a value, checking again each time `signal` fires.
+    async fn until<T>(signal: &Notify, mut poll: impl FnMut() -> Option<T>) -> T {
+        loop {
+            let fired = signal.listen();
+            if let Some(value) = poll() {
+                return value;
+            }
+            fired.await;
+        }
+    }
+
+    async fn until_connected(engine: &Engine) {
+        until(&engine.peers_changed, || {
+            (engine.peer_count() == 1).then_some(())
+        })
+        .await;
+    }
+
+    /// Sends `payload` until the engine's queue is full; returns how many were sent.
+    fn fill_queue(engine: &Engine, payload: &Bytes) -> usize {
+        let mut sent = 0;
+        while let SendOutcome::Done = engine.try_send(payload.clone().into()).unwrap() {
+            sent += 1;
+        }
+        sent
+    }
+
+    /// Leaves a PUSH engine's connection blocked writing to a peer that reads nothing
+    /// (the pipe is small), with a full queue behind the write. Returns how many
+    /// messages were sent.
+    async fn stall(engine: &Engine, peer: &mut Peer) -> usize {
+        peer.handshake().await;
+        until_connected(engine).await;
+        let payload = Bytes::from(vec![7u8; 4096]);
+        let mut sent = fill_queue(engine, &payload);
+        // Room in the queue again: the connection took the messages and is writing.
+        until(&engine.send_ready, || {
+            let outcome = engine.try_send(payload.clone().into()).unwrap();
+            matches!(outcome, SendOutcome::Done).then_some(())
+        })
+        .await;
+        sent += 1 + fill_queue(engine, &payload);
+        sent
+    }
+
+    #[test]
+    fn a_pull_engine_receives_what_the_peer_sends() {
+        run(async {
+            let mut t = connect(
+                SocketType::Pull,
+                SocketOptions::default(),
+                SocketType::Push,
+                ROOMY,
+            );
+            t.peer.handshake().await;
+            t.peer.session.send_message(&"hello".into()).unwrap();
+            t.peer.flush().await;
+            let received = until(&t.engine.recv_ready, || t.engine.try_recv().unwrap()).await;
+            assert_eq!(received, Message::from("hello"));
+            assert_eq!(t.engine.stats().handshakes, 1);
+        });
+    }
+
+    #[test]
+    fn a_push_engines_message_reaches_the_peer() {
+        run(async {
+            let mut t = connect(
+                SocketType::Push,
+                SocketOptions::default(),
+                SocketType::Pull,
+                ROOMY,
+            );
+            t.peer.handshake().await;
+            until_connected(&t.engine).await;
+            let sent = t.engine.try_send("hello".into()).unwrap();
+            assert!(matches!(sent, SendOutcome::Done));
+            let received = t.peer.next_event().await;
+            assert_eq!(received, Some(Event::Message("hello".into())));
+            assert_eq!(t.engine.stats().handshakes, 1);
+        });
+    }
+
+    #[test]
+    fn the_peer_closing_its_end_ends_the_connection_as_a_disconnect() {
+        run(async {
+            let mut t = connect(
+                SocketType::Pull,
+                SocketOptions::default(),
+                SocketType::Push,
+                ROOMY,
+            );
+            t.peer.handshake().await;
+            until_connected(&t.engine).await;
+            drop(t.peer);
+            t.served.await.expect("serve returns");
+            assert_eq!(t.engine.stats().disconnects, 1);
+            assert_eq!(t.engine.stats().protocol_errors, 0);
+            assert_eq!(t.engine.peer_count(), 0);
+        });
+    }
+
+    #[test]
+    fn a_peer_sending_http_instead_of_a_greeting_is_a_protocol_error() {
+        run(async {
+            let mut t = connect(
+                SocketType::Pull,
+                SocketOptions::default(),
+                SocketType::Push,
+                ROOMY,
+            );
+            let mut garbage = b"GET / HTTP/1.1\r\n\r\n".to_vec();
+            garbage.resize(64, b' ');
+            let mut writer = &t.peer.end;
+            writer.write_all(garbage).await.0.unwrap();
+            t.served.await.expect("serve returns");
+            assert_eq!(t.engine.stats().protocol_errors, 1);
+            // Its first octet is not 0xFF: by RFC 23 that is a ZMTP 1.0 peer, refused at once.
+            let refused = ProtocolError::UnsupportedVersion { version: "1.0" };
+            assert_eq!(t.engine.recent_errors(), [refused]);
+            assert_eq!(t.engine.stats().handshakes, 0);
+            assert_eq!(t.engine.stats().disconnects, 0);
+            assert_eq!(t.engine.peer_count(), 0);
+            // The stream was closed: the peer reads the greeting, then EOF.
+            while t.peer.read().await {}
+        });
+    }
+
+    #[test]
+    fn a_stop_with_zero_linger_ends_at_once_with_messages_queued() {
+        run(async {
+            let options = SocketOptions::default()
+                .linger(Some(Duration::ZERO))
+                .sndhwm(4);
+            let mut t = connect(SocketType::Push, options, SocketType::Pull, 1024);
+            stall(&t.engine, &mut t.peer).await;
+            t.stop.stop();
+            // The peer reads nothing: only the linger deadline can end the connection.
+            t.served.await.expect("serve returns");
+            assert_eq!(
+                t.peer.end.unread(),
+                1024,
+                "the write stalled on a full pipe"
+            );
+            assert_eq!(
+                t.engine.stats().disconnects,
+                0,
+                "a local stop is no disconnect"
+            );
+            assert_eq!(t.engine.peer_count(), 0);
+        });
+    }
+
+    #[test]
+    fn a_stop_with_infinite_linger_writes_every_queued_message_first() {
+        run(async {
+            let options = SocketOptions::default().linger(None).sndhwm(4);
+            let mut t = connect(SocketType::Push, options, SocketType::Pull, 1024);
+            let sent = stall(&t.engine, &mut t.peer).await;
+            t.stop.stop();
+            let mut received = 0;
+            while let Some(event) = t.peer.next_event().await {
+                assert!(matches!(event, Event::Message(_)), "{event:?}");
+                received += 1;
+            }
+            // EOF: the connection ended once it had written everything.
+            t.served.await.expect("serve returns");
+            assert_eq!(received, sent);
+            assert_eq!(t.engine.stats().disconnects, 0);
+        });
+    }
+}

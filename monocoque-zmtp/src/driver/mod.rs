@@ -3,6 +3,8 @@
 //! [`Port`](crate::engine::port::Port) and nothing else.
 
 pub(crate) mod connection;
+#[cfg(test)]
+mod duplex;
 pub(crate) mod inproc;
 pub(crate) mod transport;
 
