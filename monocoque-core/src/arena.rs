@@ -56,9 +56,8 @@ unsafe impl Sync for Page {}
 impl Page {
     fn new(len: usize) -> Self {
         let boxed: Box<[u8]> = vec![0u8; len].into_boxed_slice();
-        let raw = Box::into_raw(boxed);
-        // SAFETY: `Box::into_raw` never returns null.
-        let ptr = unsafe { NonNull::new_unchecked(raw.cast::<u8>()) };
+        // Leaked here, freed in `Drop` by `Box::from_raw` of the same pointer and length.
+        let ptr = NonNull::from(Box::leak(boxed)).cast::<u8>();
         Self { ptr, len }
     }
 
@@ -76,8 +75,9 @@ impl Page {
 impl Drop for Page {
     fn drop(&mut self) {
         let raw = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
-        // SAFETY: `ptr`/`len` came from `Box::into_raw` of a `Box<[u8]>` of this length
-        // in `Page::new`, and this is the only place that frees it.
+        // SAFETY: `ptr`/`len` came from `Box::leak` of a `Box<[u8]>` of this length in
+        // `Page::new`, and this is the only place that frees it. No region or frozen
+        // slice is left: each holds an `Arc<Page>`, and this is the last one dropping.
         drop(unsafe { Box::from_raw(raw) });
     }
 }
@@ -92,17 +92,40 @@ impl fmt::Debug for Page {
 }
 
 /// The owner behind a frozen `Bytes`: keeps the page alive and names the frozen range.
+///
+/// Invariant: `start + len <= page.len`, asserted by [`PageSlice::new`], the only
+/// constructor; the fields never change afterwards.
 struct PageSlice {
     page: Arc<Page>,
     start: usize,
     len: usize,
 }
 
+impl PageSlice {
+    /// Freezes `start..start + len` of `page`.
+    ///
+    /// Panics if the range is not inside the page. A `ReadRegion` upholds that already
+    /// (see its invariants); the check keeps [`AsRef::as_ref`] sound on its own.
+    fn new(page: Arc<Page>, start: usize, len: usize) -> Self {
+        assert!(
+            start.checked_add(len).is_some_and(|end| end <= page.len),
+            "frozen range {start}+{len} outside a page of {} bytes",
+            page.len
+        );
+        Self { page, start, len }
+    }
+}
+
 impl AsRef<[u8]> for PageSlice {
     fn as_ref(&self) -> &[u8] {
-        // SAFETY: `start + len <= page.len` (checked when the slice was made). The range
-        // is frozen: it was filled (initialised) through the region it came from, and
-        // the arena never lends it again while this `PageSlice` holds the page `Arc`.
+        // SAFETY: in bounds: `start + len <= page.len`, asserted in `PageSlice::new`.
+        // Not written meanwhile: the range was the filled prefix of a `ReadRegion`,
+        // which was consumed to make this slice; while it lives the arena lends only
+        // ranges after it, and restarts the page from the top only once `Arc::get_mut`
+        // shows that no `PageSlice` or region holds the page. Initialised: that filled
+        // prefix was written by `extend_from_slice` or declared initialised by the
+        // caller of the unsafe `SetLen::set_len` (see the `MaybeUninit` caveat on
+        // `IoBufMut::as_uninit` below).
         unsafe { std::slice::from_raw_parts(self.page.at(self.start), self.len) }
     }
 }
@@ -307,6 +330,13 @@ impl IoArena {
 /// implements compio's `IoBuf`, `IoBufMut` and `SetLen`. Bytes are filled from the start
 /// of the region; [`len`](Self::len) counts the filled ones and
 /// [`capacity`](Self::capacity) is the most it can hold.
+//
+// Invariants, which the `unsafe` blocks below rely on:
+// - `start + capacity <= page.len`: `IoArena::region` lends `start..page_size` of a page
+//   of `page_size` bytes, and neither field changes afterwards;
+// - `len <= capacity`: `extend_from_slice` writes at most `remaining()` bytes and
+//   `set_len` clamps;
+// - `start..start + capacity` is lent to this region alone (module docs).
 pub struct ReadRegion {
     page: Arc<Page>,
     start: usize,
@@ -347,9 +377,12 @@ impl ReadRegion {
 
     /// The filled bytes.
     pub fn as_slice(&self) -> &[u8] {
-        // SAFETY: `start + len <= start + capacity <= page.len`. The range is lent to
-        // this region only, was initialised by filling it (and the page is zeroed at
-        // allocation anyway), and `&self` excludes writes through `&mut self` meanwhile.
+        // SAFETY: in bounds: `start + len <= start + capacity <= page.len` (struct
+        // invariants). The range is lent to this region only, and `&self` excludes
+        // writes through `&mut self` while the slice lives. Initialised: the filled
+        // prefix was written by `extend_from_slice` or declared initialised by the
+        // caller of the unsafe `SetLen::set_len` (see the `MaybeUninit` caveat on
+        // `IoBufMut::as_uninit`).
         unsafe { std::slice::from_raw_parts(self.page.at(self.start), self.len) }
     }
 
@@ -359,9 +392,11 @@ impl ReadRegion {
     /// compio buffer traits.
     pub fn extend_from_slice(&mut self, src: &[u8]) -> usize {
         let n = src.len().min(self.remaining());
-        // SAFETY: `start + len + n <= start + capacity <= page.len`; the destination is
-        // lent exclusively to this region (`&mut self`) and cannot overlap `src`, which
-        // is borrowed shared while we hold the region mutably.
+        // SAFETY: `n <= remaining()`, so `start + len + n <= start + capacity <= page.len`
+        // (struct invariants). The destination is lent to this region alone and we hold
+        // it by `&mut self`, so nothing else reads or writes it. It cannot overlap `src`:
+        // the only shared views of page bytes are frozen ranges, disjoint from lent ones,
+        // and `as_slice` borrows of this region, which cannot coexist with `&mut self`.
         unsafe {
             std::ptr::copy_nonoverlapping(src.as_ptr(), self.page.at(self.start + self.len), n);
         }
@@ -379,11 +414,7 @@ impl ReadRegion {
         if self.len == 0 {
             return Bytes::new();
         }
-        Bytes::from_owner(PageSlice {
-            page: self.page,
-            start: self.start,
-            len: self.len,
-        })
+        Bytes::from_owner(PageSlice::new(self.page, self.start, self.len))
     }
 }
 
@@ -416,10 +447,19 @@ mod compio_impls {
 
     impl IoBufMut for ReadRegion {
         fn as_uninit(&mut self) -> &mut [MaybeUninit<u8>] {
-            // SAFETY: `start + capacity <= page.len`, and the range is lent exclusively
-            // to this region, borrowed mutably here. `MaybeUninit<u8>` has the layout of
-            // `u8`, and the page bytes are all initialised (zeroed at allocation), so
-            // exposing them as possibly-uninitialised is sound.
+            // SAFETY: in bounds: `start + capacity <= page.len` (struct invariants). The
+            // range is lent to this region alone and borrowed mutably here, so the slice
+            // is the only access to it while it lives. `MaybeUninit<u8>` has the layout
+            // of `u8` and no validity requirement, so viewing the bytes this way is sound.
+            //
+            // The hazard this inherits from the trait: `as_uninit` is safe and includes
+            // the filled prefix, so safe code may store `MaybeUninit::uninit()` into
+            // bytes that the safe `as_slice`/`as_init` then read as `u8`. compio's own
+            // impls for `Vec<u8>`, `BytesMut` and arrays have the same hole. Callers
+            // must only write initialised bytes through this slice (compio's reads do:
+            // the kernel writes the bytes, then the unsafe `set_len` promises them
+            // initialised); the page being zeroed at allocation does not cover a page
+            // reused after such a write.
             unsafe {
                 std::slice::from_raw_parts_mut(
                     self.page.at(self.start).cast::<MaybeUninit<u8>>(),

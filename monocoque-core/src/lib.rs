@@ -27,7 +27,10 @@
 //! ```
 #![deny(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
+// `unsafe` lives in the arena only, where each block states the invariant it needs.
+#![deny(unsafe_code)]
 
+#[allow(unsafe_code)]
 mod arena;
 mod segmented;
 
