@@ -214,6 +214,7 @@ impl Connection {
 
     /// Encodes queued subscription changes and messages into the session, up to one
     /// write batch.
+    #[inline]
     fn fill(&mut self) {
         if !self.session.is_active() || matches!(self.phase, Phase::Closing { .. }) {
             return;
@@ -239,6 +240,7 @@ impl Connection {
     }
 
     /// The session's pending bytes as one write, if there are any.
+    #[inline]
     fn next_transmit(&mut self) -> Option<Transmit> {
         if self.session.pending_transmit() == 0 {
             return None;
@@ -258,6 +260,7 @@ impl Connection {
 
     /// Moves through the phases; returns why the connection ends, when it does.
     /// `idle`: nothing is being written or waits to be.
+    #[inline]
     fn advance(&mut self, idle: bool) -> Option<Disconnect> {
         let flushed = self.port.note_idle(idle);
         if self.closing_done(idle)
@@ -281,6 +284,7 @@ impl Connection {
 
     /// Whether a closing connection may end now: its bytes are written, its stream
     /// failed (nothing more can be written), or its time is up.
+    #[inline]
     fn closing_done(&self, idle: bool) -> bool {
         match &self.phase {
             Phase::Closing { why, deadline } => {
@@ -291,11 +295,14 @@ impl Connection {
         }
     }
 
+    #[inline]
+
     fn wants_read(&self) -> bool {
         matches!(self.phase, Phase::Running) && !self.stop.is_stopped() && self.port.can_read()
     }
 
     /// The earliest of the session's timers and the phase's deadline.
+    #[inline]
     fn deadline(&self) -> Option<Instant> {
         let phase = match self.phase {
             Phase::Closing { deadline, .. } => Some(deadline),
@@ -313,6 +320,8 @@ impl Connection {
         self.phase = Phase::Closing { why, deadline };
     }
 
+    #[inline]
+
     fn on_read(&mut self, result: io::Result<usize>, region: ReadRegion) {
         match result {
             Ok(0) => self.close(Disconnect::PeerClosed),
@@ -327,6 +336,8 @@ impl Connection {
             Err(err) => self.close(Disconnect::Io(err)),
         }
     }
+
+    #[inline]
 
     fn on_written(&mut self, result: io::Result<()>, transmit: Transmit) {
         if let Err(err) = result {
@@ -345,6 +356,7 @@ impl Connection {
 
     /// Hands decoded messages to the engine in batches (one borrow, one lookup, one
     /// wake-up each); any other event is handled on its own between batches.
+    #[inline]
     fn drain_events(&mut self) {
         loop {
             let mut other = None;

@@ -77,11 +77,13 @@ impl Engine {
     // ---- the socket's side ----
 
     /// Sends by the socket type's rule, without waiting.
+    #[inline]
     pub(crate) fn try_send(&self, message: Message) -> Result<SendOutcome, Error> {
         self.state.borrow_mut().try_send(message)
     }
 
     /// Receives by the socket type's rule, without waiting.
+    #[inline]
     pub(crate) fn try_recv(&self) -> Result<Option<Message>, Error> {
         self.state.borrow_mut().try_recv()
     }

@@ -30,9 +30,13 @@ impl<T> Default for PeerTable<T> {
     }
 }
 
+#[inline]
+
 fn split(id: PeerId) -> (usize, u32) {
     ((id.0 & u64::from(u32::MAX)) as usize, (id.0 >> 32) as u32)
 }
+
+#[inline]
 
 fn join(index: usize, generation: u32) -> PeerId {
     PeerId((u64::from(generation) << 32) | index as u64)
@@ -54,6 +58,8 @@ impl<T> PeerTable<T> {
         join(self.slots.len() - 1, 1)
     }
 
+    #[inline]
+
     pub(crate) fn get(&self, id: &PeerId) -> Option<&T> {
         let (index, generation) = split(*id);
         let slot = self.slots.get(index)?;
@@ -62,6 +68,8 @@ impl<T> PeerTable<T> {
         }
         slot.value.as_ref()
     }
+
+    #[inline]
 
     pub(crate) fn get_mut(&mut self, id: &PeerId) -> Option<&mut T> {
         let (index, generation) = split(*id);

@@ -49,6 +49,7 @@ impl Fanout {
 
 impl Outgoing {
     /// The message itself (an in-process peer takes messages, not bytes).
+    #[inline]
     pub(crate) fn message(&self) -> &Message {
         match self {
             Outgoing::Single(message) => message,
@@ -70,6 +71,7 @@ impl Outgoing {
     /// `None` for a message that is encoded where it is written: one for a single
     /// peer, or one with a frame of `ZERO_COPY_MIN` bytes or more, which the session
     /// sends by reference (a shared encoding would copy it).
+    #[inline]
     pub(crate) fn shared_wire(&self) -> Option<&Bytes> {
         match self {
             Outgoing::Single(_) => None,
@@ -102,6 +104,7 @@ pub(crate) struct Peer {
 
 impl Peer {
     /// Queues a message for the peer's connection and wakes it.
+    #[inline]
     pub(crate) fn enqueue(&mut self, message: Outgoing) {
         self.out.push_back(message);
         self.flushed = false;
@@ -114,12 +117,15 @@ impl Peer {
         self.wake.notify();
     }
 
+    #[inline]
+
     pub(crate) fn is_connected(&self) -> bool {
         self.info.is_some()
     }
 }
 
 /// Whether a queue of `len` messages is below the high-water mark `hwm` (0: none).
+#[inline]
 pub(crate) fn below(len: usize, hwm: usize) -> bool {
     hwm == 0 || len < hwm
 }
@@ -185,24 +191,32 @@ impl Peers {
         self.incoming.attach(id);
     }
 
+    #[inline]
+
     pub(crate) fn get(&self, id: PeerId) -> Option<&Peer> {
         self.table.get(&id)
     }
+
+    #[inline]
 
     pub(crate) fn get_mut(&mut self, id: PeerId) -> Option<&mut Peer> {
         self.table.get_mut(&id)
     }
 
     /// The peer, if its handshake completed and its connection lives.
+    #[inline]
     pub(crate) fn connected_mut(&mut self, id: PeerId) -> Option<&mut Peer> {
         self.table.get_mut(&id).filter(|p| p.is_connected())
     }
+
+    #[inline]
 
     pub(crate) fn is_connected(&self, id: PeerId) -> bool {
         self.table.get(&id).is_some_and(Peer::is_connected)
     }
 
     /// Whether `id`'s outgoing queue is below the send high-water mark.
+    #[inline]
     pub(crate) fn has_room(&self, id: PeerId) -> bool {
         self.table
             .get(&id)
@@ -210,6 +224,7 @@ impl Peers {
     }
 
     /// The peer, if its outgoing queue is below the send high-water mark.
+    #[inline]
     pub(crate) fn with_room(&mut self, id: PeerId) -> Option<&mut Peer> {
         let hwm = self.sndhwm;
         self.table.get_mut(&id).filter(|p| below(p.out.len(), hwm))
@@ -237,6 +252,7 @@ impl Peers {
 
     /// Takes the next message in fair-queue order. A peer that was at its receive
     /// high-water mark is woken, since its connection may read again.
+    #[inline]
     pub(crate) fn next_inbound(&mut self) -> Option<Inbound> {
         let (table, rcvhwm) = (&mut self.table, self.rcvhwm);
         // One lookup per message: the fair-queue rotation takes the message too.

@@ -68,6 +68,7 @@ impl Port {
 
     /// Hands pending subscription changes, then queued messages up to `budget`
     /// encoded bytes, to `emit`, in order; wakes blocked senders if it took any.
+    #[inline]
     pub(crate) fn take_outgoing(&self, budget: usize, mut emit: impl FnMut(Outbound<'_>)) {
         let mut state = self.engine.state.borrow_mut();
         state.take_subscription_ops(self.id, |op| emit(Outbound::Subscription(op)));
@@ -92,6 +93,7 @@ impl Port {
 
     /// Tells the engine whether this connection has written everything (`idle`:
     /// nothing in flight or buffered). Returns whether all is flushed.
+    #[inline]
     pub(crate) fn note_idle(&self, idle: bool) -> bool {
         let (flushed, newly) = self.engine.state.borrow_mut().note_idle(self.id, idle);
         if newly {
@@ -101,6 +103,7 @@ impl Port {
     }
 
     /// Whether the peer's inbound queue is below the receive high-water mark.
+    #[inline]
     pub(crate) fn can_read(&self) -> bool {
         self.engine.state.borrow().can_read(self.id)
     }
@@ -111,6 +114,7 @@ impl Port {
     }
 
     /// Queues the messages `next` yields, in one borrow; wakes receivers once.
+    #[inline]
     pub(crate) fn deliver(&self, next: impl FnMut() -> Option<Message>) {
         let delivered = self.engine.state.borrow_mut().deliver_all(self.id, next);
         if delivered {
@@ -119,6 +123,7 @@ impl Port {
     }
 
     /// The peer subscribed to or cancelled `topic` (PUB, XPUB).
+    #[inline]
     pub(crate) fn subscription(&self, topic: &[u8], on: bool) {
         let reported = self
             .engine

@@ -157,6 +157,7 @@ impl State {
 
     /// Whether the connection may read more from `id` (its inbound queue is below
     /// the receive high-water mark).
+    #[inline]
     pub(crate) fn can_read(&self, id: PeerId) -> bool {
         self.peers
             .get(id)
@@ -184,6 +185,7 @@ impl State {
 
     /// Queues the messages `next` yields, all from `id`, until it returns `None`.
     /// Returns whether any was queued. The peer is looked up once for the lot.
+    #[inline]
     pub(crate) fn deliver_all(
         &mut self,
         id: PeerId,
@@ -207,6 +209,7 @@ impl State {
 
     /// `id` subscribed to or cancelled `topic` (PUB, XPUB). Returns whether XPUB
     /// queued a report for `recv`.
+    #[inline]
     pub(crate) fn peer_subscribed(&mut self, id: PeerId, topic: &[u8], on: bool) -> bool {
         self.routing
             .publisher()
@@ -214,6 +217,7 @@ impl State {
     }
 
     /// Takes the subscription changes waiting for `id`'s connection.
+    #[inline]
     pub(crate) fn take_subscription_ops(&mut self, id: PeerId, take: impl FnMut(SubscriptionOp)) {
         if let Some(peer) = self.peers.get_mut(id) {
             peer.subscription_ops.drain(..).for_each(take);
@@ -223,6 +227,7 @@ impl State {
     /// Hands queued messages of `id` to `encode`, in order, up to `budget` bytes of
     /// encoded output, and removes them. Messages are encoded where they lie in the
     /// queue, never moved. Returns how many were taken.
+    #[inline]
     pub(crate) fn take_outgoing(
         &mut self,
         id: PeerId,
@@ -278,6 +283,7 @@ impl State {
     /// Records whether `id`'s connection wrote everything: it did if it is `idle`
     /// and nothing waits in the peer's queues. Returns that, and whether it just
     /// became so.
+    #[inline]
     pub(crate) fn note_idle(&mut self, id: PeerId, idle: bool) -> (bool, bool) {
         let Some(peer) = self.peers.get_mut(id) else {
             return (idle, false);
@@ -310,6 +316,7 @@ impl State {
     // ---- the application's side ----
 
     /// Sends `message` by the socket type's rule, without waiting.
+    #[inline]
     pub(crate) fn try_send(&mut self, message: Message) -> Result<SendOutcome, Error> {
         if message.is_empty() {
             return Err(ProtocolError::EmptyMessage.into());
@@ -325,6 +332,7 @@ impl State {
     }
 
     /// Receives by the socket type's rule, without waiting.
+    #[inline]
     pub(crate) fn try_recv(&mut self) -> Result<Option<Message>, Error> {
         self.routing.recv(&mut self.peers)
     }

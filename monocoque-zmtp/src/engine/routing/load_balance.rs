@@ -59,9 +59,12 @@ impl LoadBalance {
     }
 
     /// The next peer with room, in rotation order.
+    #[inline]
     pub(crate) fn pick(&mut self, peers: &Peers) -> Option<PeerId> {
         self.out.next(|id| peers.has_room(id))
     }
+
+    #[inline]
 
     pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Routed {
         // One lookup per message: the rotation queues it too.

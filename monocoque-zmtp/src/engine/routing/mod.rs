@@ -105,6 +105,7 @@ impl Routing {
     }
 
     /// The load balancer of a state that sends round robin.
+    #[inline]
     fn balancer(&mut self) -> Option<&mut LoadBalance> {
         match self {
             Routing::LoadBalance(lb) => Some(lb),
@@ -161,6 +162,7 @@ impl Routing {
     }
 
     /// Routes `message` by the socket type's rule, without waiting.
+    #[inline]
     pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
         match self {
             Routing::LoadBalance(lb) => Ok(lb.send(peers, message)),
@@ -175,6 +177,7 @@ impl Routing {
     }
 
     /// Receives by the socket type's rule, without waiting.
+    #[inline]
     pub(crate) fn recv(&mut self, peers: &mut Peers) -> Result<Option<Message>, Error> {
         if let Some(early) = self.before_recv()? {
             return Ok(Some(early));
@@ -197,6 +200,7 @@ impl Routing {
 
     /// Whether the state lets the socket receive now; a message it holds itself
     /// (XPUB's subscription reports) comes first.
+    #[inline]
     fn before_recv(&mut self) -> Result<Option<Message>, Error> {
         match self {
             Routing::LoadBalance(lb) if !lb.receives() => {
@@ -210,6 +214,7 @@ impl Routing {
     }
 
     /// What the application receives of a message taken from a peer, if anything.
+    #[inline]
     fn accept(&mut self, inbound: Inbound) -> Option<Message> {
         match self {
             Routing::Req(req) => req.accept(inbound),
@@ -221,6 +226,7 @@ impl Routing {
 
     /// Whether a message arriving from a peer is queued at all (a SUB filters on
     /// receive too: a ZMTP 3.0 or XPUB publisher may send more than was asked for).
+    #[inline]
     pub(crate) fn filters(&self) -> Option<&Subscribe> {
         match self {
             Routing::Subscribe(sub) if sub.filters() => Some(sub),
@@ -237,6 +243,7 @@ impl Routing {
     }
 
     /// The publishing state (PUB, XPUB).
+    #[inline]
     pub(crate) fn publisher(&mut self) -> Option<&mut Publish> {
         match self {
             Routing::Publish(publish) => Some(publish),

@@ -14,6 +14,7 @@ pub(crate) struct Rep {
 }
 
 impl Rep {
+    #[inline]
     pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
         let (id, reply) = self.state.reply(message)?;
         // The requester may be gone, or be at its high-water mark: the reply is
@@ -27,12 +28,16 @@ impl Rep {
         }
     }
 
+    #[inline]
+
     pub(crate) fn check_recv(&self) -> Result<(), Error> {
         if !self.state.can_recv() {
             return Err(Error::InvalidState(StateError::ReplyOwed));
         }
         Ok(())
     }
+
+    #[inline]
 
     pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
         self.state.accept_request(inbound.from, inbound.message)

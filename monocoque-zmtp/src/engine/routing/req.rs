@@ -31,6 +31,8 @@ impl Req {
         self.state.peer_detached(id);
     }
 
+    #[inline]
+
     pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
         if !self.state.can_send() {
             return Err(Error::InvalidState(StateError::RequestPending));
@@ -45,12 +47,16 @@ impl Req {
         Ok(Routed::Queued)
     }
 
+    #[inline]
+
     pub(crate) fn check_recv(&self) -> Result<(), Error> {
         if self.state.can_send() {
             return Err(Error::InvalidState(StateError::NoRequest));
         }
         Ok(())
     }
+
+    #[inline]
 
     pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
         self.state.accept_reply(inbound.from, inbound.message)

@@ -43,12 +43,16 @@ impl Router {
         }
     }
 
+    #[inline]
+
     pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
         let routing_id = self.table.routing_id(inbound.from)?.clone();
         let mut message = inbound.message;
         message.push_front(routing_id);
         Some(message)
     }
+
+    #[inline]
 
     pub(crate) fn send(
         &mut self,

@@ -27,9 +27,12 @@ impl Subscribe {
     }
 
     /// SUB drops what matches none of its subscriptions; XSUB passes everything up.
+    #[inline]
     pub(crate) fn filters(&self) -> bool {
         !self.xsub
     }
+
+    #[inline]
 
     pub(crate) fn matches(&self, message: &Message) -> bool {
         let topic = message.first().map_or(&[][..], |f| &f[..]);
