@@ -296,7 +296,6 @@ impl Connection {
     }
 
     #[inline]
-
     fn wants_read(&self) -> bool {
         matches!(self.phase, Phase::Running) && !self.stop.is_stopped() && self.port.can_read()
     }
@@ -321,7 +320,6 @@ impl Connection {
     }
 
     #[inline]
-
     fn on_read(&mut self, result: io::Result<usize>, region: ReadRegion) {
         match result {
             Ok(0) => self.close(Disconnect::PeerClosed),
@@ -338,7 +336,6 @@ impl Connection {
     }
 
     #[inline]
-
     fn on_written(&mut self, result: io::Result<()>, transmit: Transmit) {
         if let Err(err) = result {
             self.close(Disconnect::Io(err));

@@ -31,13 +31,11 @@ impl<T> Default for PeerTable<T> {
 }
 
 #[inline]
-
 fn split(id: PeerId) -> (usize, u32) {
     ((id.0 & u64::from(u32::MAX)) as usize, (id.0 >> 32) as u32)
 }
 
 #[inline]
-
 fn join(index: usize, generation: u32) -> PeerId {
     PeerId((u64::from(generation) << 32) | index as u64)
 }
@@ -59,7 +57,6 @@ impl<T> PeerTable<T> {
     }
 
     #[inline]
-
     pub(crate) fn get(&self, id: &PeerId) -> Option<&T> {
         let (index, generation) = split(*id);
         let slot = self.slots.get(index)?;
@@ -70,7 +67,6 @@ impl<T> PeerTable<T> {
     }
 
     #[inline]
-
     pub(crate) fn get_mut(&mut self, id: &PeerId) -> Option<&mut T> {
         let (index, generation) = split(*id);
         let slot = self.slots.get_mut(index)?;

@@ -118,7 +118,6 @@ impl Peer {
     }
 
     #[inline]
-
     pub(crate) fn is_connected(&self) -> bool {
         self.info.is_some()
     }
@@ -192,13 +191,11 @@ impl Peers {
     }
 
     #[inline]
-
     pub(crate) fn get(&self, id: PeerId) -> Option<&Peer> {
         self.table.get(&id)
     }
 
     #[inline]
-
     pub(crate) fn get_mut(&mut self, id: PeerId) -> Option<&mut Peer> {
         self.table.get_mut(&id)
     }
@@ -210,7 +207,6 @@ impl Peers {
     }
 
     #[inline]
-
     pub(crate) fn is_connected(&self, id: PeerId) -> bool {
         self.table.get(&id).is_some_and(Peer::is_connected)
     }

@@ -65,7 +65,6 @@ impl LoadBalance {
     }
 
     #[inline]
-
     pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Routed {
         // One lookup per message: the rotation queues it too.
         let mut unsent = Some(message);

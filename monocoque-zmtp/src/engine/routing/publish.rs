@@ -77,7 +77,6 @@ impl Publish {
     }
 
     #[inline]
-
     pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Routed {
         let mut matching = std::mem::take(&mut self.matching);
         matching.clear();

@@ -29,7 +29,6 @@ impl Rep {
     }
 
     #[inline]
-
     pub(crate) fn check_recv(&self) -> Result<(), Error> {
         if !self.state.can_recv() {
             return Err(Error::InvalidState(StateError::ReplyOwed));
@@ -38,7 +37,6 @@ impl Rep {
     }
 
     #[inline]
-
     pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
         self.state.accept_request(inbound.from, inbound.message)
     }

@@ -32,7 +32,6 @@ impl Req {
     }
 
     #[inline]
-
     pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
         if !self.state.can_send() {
             return Err(Error::InvalidState(StateError::RequestPending));
@@ -48,7 +47,6 @@ impl Req {
     }
 
     #[inline]
-
     pub(crate) fn check_recv(&self) -> Result<(), Error> {
         if self.state.can_send() {
             return Err(Error::InvalidState(StateError::NoRequest));
@@ -57,7 +55,6 @@ impl Req {
     }
 
     #[inline]
-
     pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
         self.state.accept_reply(inbound.from, inbound.message)
     }

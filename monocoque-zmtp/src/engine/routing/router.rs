@@ -44,7 +44,6 @@ impl Router {
     }
 
     #[inline]
-
     pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
         let routing_id = self.table.routing_id(inbound.from)?.clone();
         let mut message = inbound.message;
@@ -53,7 +52,6 @@ impl Router {
     }
 
     #[inline]
-
     pub(crate) fn send(
         &mut self,
         peers: &mut Peers,

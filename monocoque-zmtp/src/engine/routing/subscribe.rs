@@ -33,7 +33,6 @@ impl Subscribe {
     }
 
     #[inline]
-
     pub(crate) fn matches(&self, message: &Message) -> bool {
         let topic = message.first().map_or(&[][..], |f| &f[..]);
         self.subscriptions.matches(topic)
