@@ -5,6 +5,11 @@
 //! only (the raw threads allocate nothing in their loops). Figures are printed
 //! (`cargo test --release --test allocations -- --nocapture`) and bounded so a
 //! regression fails the test.
+//!
+//! The counters and the resident set are process-wide, so the tests take turns
+//! (`one_at_a_time`): run side by side, one test's allocations counted in another's.
+// The turn is held across awaits on purpose, on each test's own single thread.
+#![allow(clippy::await_holding_lock)]
 mod common;
 use common::resident_bytes;
 
@@ -44,6 +49,13 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Held for a whole test, so no other test of this file runs meanwhile.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn allocations() -> u64 {
     ALLOCATIONS.load(Ordering::Relaxed)
 }
@@ -60,6 +72,7 @@ const MEASURED: u64 = 200_000;
 
 #[compio::test]
 async fn send_path_allocations_per_message() {
+    let _turn = one_at_a_time();
     let push = PushSocket::new();
     let endpoint = push.bind("tcp://127.0.0.1:0").await.unwrap();
     let addr = endpoint.trim_start_matches("tcp://").to_string();
@@ -99,6 +112,7 @@ async fn send_path_allocations_per_message() {
 
 #[compio::test]
 async fn receive_path_allocations_per_message() {
+    let _turn = one_at_a_time();
     let pull = PullSocket::new();
     let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
     let addr = endpoint.trim_start_matches("tcp://").to_string();
@@ -138,6 +152,7 @@ async fn receive_path_allocations_per_message() {
 /// ROUTER, both ends in this process, so each peer costs two connection ends.
 #[compio::test]
 async fn resident_memory_per_idle_connection() {
+    let _turn = one_at_a_time();
     use monocoque_zmtp::socket::{DealerSocket, RouterSocket};
     const PEERS: usize = 1000;
     let router = RouterSocket::new();

@@ -26,7 +26,7 @@ use monocoque_core::{IoArena, ReadRegion};
 use super::sleep_until;
 use crate::engine::notify::Stop;
 use crate::engine::peers::SubscriptionOp;
-use crate::engine::port::{Ending, Outbound, Port};
+use crate::engine::port::{Ending, Port};
 use crate::proto::error::ProtocolError;
 use crate::proto::session::{Event, Session};
 
@@ -223,18 +223,18 @@ impl Connection {
         if room == 0 {
             return;
         }
+        // Errors mean the session closed; its Closed event ends the connection.
         let session = &mut self.session;
-        self.port.take_outgoing(room, |item| {
-            // Errors mean the session closed; its Closed event ends the connection.
-            let _ = match item {
-                Outbound::Subscription(SubscriptionOp::Subscribe(topic)) => {
-                    session.subscribe(&topic)
-                }
-                Outbound::Subscription(SubscriptionOp::Cancel(topic)) => session.cancel(&topic),
-                Outbound::Message(outgoing) => match outgoing.shared_wire() {
-                    Some(wire) => session.send_encoded(wire),
-                    None => session.send_message(outgoing.message()),
-                },
+        self.port.take_subscription_ops(|op| {
+            let _ = match op {
+                SubscriptionOp::Subscribe(topic) => session.subscribe(&topic),
+                SubscriptionOp::Cancel(topic) => session.cancel(&topic),
+            };
+        });
+        self.port.take_outgoing(room, |outgoing| {
+            let _ = match outgoing.shared_wire() {
+                Some(wire) => session.send_encoded(wire),
+                None => session.send_message(outgoing.message()),
             };
         });
     }

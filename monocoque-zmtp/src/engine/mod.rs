@@ -26,7 +26,7 @@ use std::rc::Rc;
 
 use self::notify::{Notify, Stop};
 use self::port::Port;
-use self::state::{SendOutcome, State};
+use self::state::State;
 use crate::config::SocketOptions;
 use crate::error::Error;
 use crate::proto::error::ProtocolError;
@@ -76,9 +76,16 @@ impl Engine {
 
     // ---- the socket's side ----
 
-    /// Sends by the socket type's rule, without waiting.
+    /// Sends the message in `slot` by the socket type's rule, without waiting; see
+    /// [`State::offer`].
     #[inline]
-    pub(crate) fn try_send(&self, message: Message) -> Result<SendOutcome, Error> {
+    pub(crate) fn offer(&self, slot: &mut Option<Message>) -> Result<(), Error> {
+        self.state.borrow_mut().offer(slot)
+    }
+
+    /// Sends `message` by the socket type's rule, without waiting (for tests).
+    #[cfg(test)]
+    pub(crate) fn try_send(&self, message: Message) -> Result<state::SendOutcome, Error> {
         self.state.borrow_mut().try_send(message)
     }
 

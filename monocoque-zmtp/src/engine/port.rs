@@ -14,13 +14,6 @@ use crate::proto::handshake::PeerInfo;
 use crate::proto::message::Message;
 use crate::proto::pattern::PeerId;
 
-/// Something queued for the peer, in the order it is to be sent.
-#[derive(Debug)]
-pub(crate) enum Outbound<'a> {
-    Subscription(SubscriptionOp),
-    Message(&'a Outgoing),
-}
-
 /// How a connection ended, as far as the socket cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Ending {
@@ -66,14 +59,23 @@ impl Port {
         Ok(())
     }
 
-    /// Hands pending subscription changes, then queued messages up to `budget`
-    /// encoded bytes, to `emit`, in order; wakes blocked senders if it took any.
+    /// Hands the subscription changes waiting for the peer to `take`, in order.
     #[inline]
-    pub(crate) fn take_outgoing(&self, budget: usize, mut emit: impl FnMut(Outbound<'_>)) {
+    pub(crate) fn take_subscription_ops(&self, take: impl FnMut(SubscriptionOp)) {
         let mut state = self.engine.state.borrow_mut();
-        state.take_subscription_ops(self.id, |op| emit(Outbound::Subscription(op)));
-        let taken = state.take_outgoing(self.id, budget, |m| emit(Outbound::Message(m)));
-        drop(state);
+        state.take_subscription_ops(self.id, take);
+    }
+
+    /// Hands queued messages, up to `budget` encoded bytes, to `encode`, in order;
+    /// wakes blocked senders if it took any. (Subscription changes go first: take
+    /// them with [`take_subscription_ops`](Self::take_subscription_ops) before.)
+    #[inline]
+    pub(crate) fn take_outgoing(&self, budget: usize, encode: impl FnMut(&Outgoing)) {
+        let taken = self
+            .engine
+            .state
+            .borrow_mut()
+            .take_outgoing(self.id, budget, encode);
         if taken > 0 {
             self.engine.send_ready.notify();
         }

@@ -38,6 +38,7 @@ pub struct SocketStats {
 }
 
 /// What [`State::try_send`] did.
+#[cfg(any(test, feature = "fuzz"))]
 #[derive(Debug)]
 pub(crate) enum SendOutcome {
     /// Queued (or dropped by the socket type's mute action).
@@ -315,20 +316,29 @@ impl State {
 
     // ---- the application's side ----
 
-    /// Sends `message` by the socket type's rule, without waiting.
+    /// Sends the message in `slot` by the socket type's rule, without waiting: the
+    /// slot is emptied when the message was queued (or dropped by the socket type's
+    /// mute action) and keeps it when no peer can take it now.
     #[inline]
-    pub(crate) fn try_send(&mut self, message: Message) -> Result<SendOutcome, Error> {
-        if message.is_empty() {
+    pub(crate) fn offer(&mut self, slot: &mut Option<Message>) -> Result<(), Error> {
+        if slot.as_ref().is_some_and(Message::is_empty) {
             return Err(ProtocolError::EmptyMessage.into());
         }
-        match self.routing.send(&mut self.peers, message)? {
-            Routed::Queued => Ok(SendOutcome::Done),
-            Routed::Dropped(n) => {
-                self.stats.dropped += n;
-                Ok(SendOutcome::Done)
-            }
-            Routed::WouldBlock(message) => Ok(SendOutcome::WouldBlock(message)),
+        if let Routed::Dropped(n) = self.routing.send(&mut self.peers, slot)? {
+            self.stats.dropped += n;
         }
+        Ok(())
+    }
+
+    /// Sends `message` by the socket type's rule, without waiting.
+    #[cfg(any(test, feature = "fuzz"))]
+    pub(crate) fn try_send(&mut self, message: Message) -> Result<SendOutcome, Error> {
+        let mut slot = Some(message);
+        self.offer(&mut slot)?;
+        Ok(match slot {
+            Some(message) => SendOutcome::WouldBlock(message),
+            None => SendOutcome::Done,
+        })
     }
 
     /// Receives by the socket type's rule, without waiting.

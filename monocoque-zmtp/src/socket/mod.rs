@@ -39,7 +39,6 @@ use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::engine::notify::{Stop, YieldNow};
 pub use crate::engine::state::RECENT_ERRORS;
-use crate::engine::state::SendOutcome;
 use crate::error::Error;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
@@ -213,7 +212,7 @@ impl Socket {
     /// nothing after the routing id), [`Error::HostUnreachable`] for a ROUTER with
     /// `router_mandatory` and an unknown routing id, [`Error::Closed`] after `close`.
     pub async fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
-        let mut message = message.into();
+        let message = message.into();
         // Yield before queuing (never after), so a send dropped during the yield has
         // queued nothing.
         let sent = self.sent_since_yield.get() + message.byte_len() + SEND_OVERHEAD;
@@ -223,14 +222,16 @@ impl Socket {
         } else {
             self.sent_since_yield.set(sent);
         }
+        // The message stays in its slot until a peer takes it.
+        let mut slot = Some(message);
         loop {
             if self.engine.shutdown.is_stopped() {
                 return Err(Error::Closed);
             }
             let ready = self.engine.send_ready.listen();
-            match self.engine.try_send(message)? {
-                SendOutcome::Done => return Ok(()),
-                SendOutcome::WouldBlock(back) => message = back,
+            self.engine.offer(&mut slot)?;
+            if slot.is_none() {
+                return Ok(());
             }
             self.sent_since_yield.set(0);
             ready.await;

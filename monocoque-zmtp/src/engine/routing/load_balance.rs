@@ -65,16 +65,15 @@ impl LoadBalance {
     }
 
     #[inline]
-    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Routed {
+    pub(crate) fn send(&mut self, peers: &mut Peers, slot: &mut Option<Message>) -> Routed {
         // One lookup per message: the rotation queues it too.
-        let mut unsent = Some(message);
         self.out.next_with(|id| {
             let peer = peers.with_room(id)?;
-            peer.enqueue(Outgoing::Single(unsent.take()?));
+            peer.enqueue(Outgoing::Single(slot.take()?));
             Some(())
         });
-        match unsent {
-            Some(message) => Routed::WouldBlock(message),
+        match slot {
+            Some(_) => Routed::WouldBlock,
             None => Routed::Queued,
         }
     }

@@ -46,8 +46,9 @@ pub(crate) enum Routed {
     /// at a peer's high-water mark, ROUTER to an unknown routing id, REP to a
     /// requester that is gone).
     Dropped(u64),
-    /// No peer can take it now: wait for one (PUSH, DEALER, REQ, PAIR).
-    WouldBlock(Message),
+    /// No peer can take it now: the message is left in its slot; wait for a peer
+    /// (PUSH, DEALER, REQ, PAIR).
+    WouldBlock,
 }
 
 /// Why a peer leaves the routing state.
@@ -161,17 +162,24 @@ impl Routing {
         }
     }
 
-    /// Routes `message` by the socket type's rule, without waiting.
+    /// Routes the message in `slot` by the socket type's rule, without waiting: it is
+    /// taken when queued or dropped, and left in the slot when no peer can take it
+    /// now. (A slot, not a value passed down and back: a message is 72 bytes, and
+    /// each move costs on the per-message path.)
     #[inline]
-    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
+    pub(crate) fn send(
+        &mut self,
+        peers: &mut Peers,
+        slot: &mut Option<Message>,
+    ) -> Result<Routed, Error> {
         match self {
-            Routing::LoadBalance(lb) => Ok(lb.send(peers, message)),
-            Routing::Pair(pair) => Ok(pair.balancer().send(peers, message)),
-            Routing::Req(req) => req.send(peers, message),
-            Routing::Rep(rep) => rep.send(peers, message),
-            Routing::Router(router) => router.send(peers, message),
-            Routing::Publish(publish) => Ok(publish.send(peers, message)),
-            Routing::Subscribe(sub) => sub.send(peers, message),
+            Routing::LoadBalance(lb) => Ok(lb.send(peers, slot)),
+            Routing::Pair(pair) => Ok(pair.balancer().send(peers, slot)),
+            Routing::Req(req) => req.send(peers, slot),
+            Routing::Rep(rep) => rep.send(peers, slot),
+            Routing::Router(router) => router.send(peers, slot),
+            Routing::Publish(publish) => Ok(publish.send(peers, slot)),
+            Routing::Subscribe(sub) => sub.send(peers, slot),
             Routing::FairQueue => Err(unsupported(SocketType::Pull, "send")),
         }
     }
@@ -183,11 +191,15 @@ impl Routing {
             return Ok(Some(early));
         }
         loop {
-            let Some(inbound) = peers.next_inbound() else {
+            let Some(Inbound {
+                from,
+                message,
+                drained,
+            }) = peers.next_inbound()
+            else {
                 return Ok(None);
             };
-            let (from, drained) = (inbound.from, inbound.drained);
-            let accepted = self.accept(inbound);
+            let accepted = self.accept(from, message);
             if drained {
                 self.detach(from, Departure::Removed);
                 peers.remove(from);
@@ -215,12 +227,12 @@ impl Routing {
 
     /// What the application receives of a message taken from a peer, if anything.
     #[inline]
-    fn accept(&mut self, inbound: Inbound) -> Option<Message> {
+    fn accept(&mut self, from: PeerId, message: Message) -> Option<Message> {
         match self {
-            Routing::Req(req) => req.accept(inbound),
-            Routing::Rep(rep) => rep.accept(inbound),
-            Routing::Router(router) => router.accept(inbound),
-            _ => Some(inbound.message),
+            Routing::Req(req) => req.accept(from, message),
+            Routing::Rep(rep) => rep.accept(from, message),
+            Routing::Router(router) => router.accept(from, message),
+            _ => Some(message),
         }
     }
 

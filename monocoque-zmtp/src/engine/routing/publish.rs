@@ -77,7 +77,10 @@ impl Publish {
     }
 
     #[inline]
-    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Routed {
+    pub(crate) fn send(&mut self, peers: &mut Peers, slot: &mut Option<Message>) -> Routed {
+        let Some(message) = slot.take() else {
+            return Routed::Queued;
+        };
         let mut matching = std::mem::take(&mut self.matching);
         matching.clear();
         // Borrowed, not cloned: cloning a `Bytes` made from a `Vec` allocates.

@@ -2,11 +2,11 @@
 //! back to the requester with the envelope restored.
 
 use super::Routed;
-use crate::engine::peers::{Inbound, Outgoing, Peers};
+use crate::engine::peers::{Outgoing, Peers};
 use crate::error::Error;
 use crate::proto::error::StateError;
 use crate::proto::message::Message;
-use crate::proto::pattern::RepState;
+use crate::proto::pattern::{PeerId, RepState};
 
 #[derive(Debug, Default)]
 pub(crate) struct Rep {
@@ -15,7 +15,14 @@ pub(crate) struct Rep {
 
 impl Rep {
     #[inline]
-    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
+    pub(crate) fn send(
+        &mut self,
+        peers: &mut Peers,
+        slot: &mut Option<Message>,
+    ) -> Result<Routed, Error> {
+        let Some(message) = slot.take() else {
+            return Ok(Routed::Queued);
+        };
         let (id, reply) = self.state.reply(message)?;
         // The requester may be gone, or be at its high-water mark: the reply is
         // dropped, as libzmq does.
@@ -37,7 +44,7 @@ impl Rep {
     }
 
     #[inline]
-    pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
-        self.state.accept_request(inbound.from, inbound.message)
+    pub(crate) fn accept(&mut self, from: PeerId, message: Message) -> Option<Message> {
+        self.state.accept_request(from, message)
     }
 }

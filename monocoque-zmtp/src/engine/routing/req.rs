@@ -2,7 +2,7 @@
 //! only the asked peer's reply is taken; send and receive alternate strictly.
 
 use super::{Departure, LoadBalance, Routed};
-use crate::engine::peers::{Inbound, Outgoing, Peers};
+use crate::engine::peers::{Outgoing, Peers};
 use crate::error::Error;
 use crate::proto::error::StateError;
 use crate::proto::message::Message;
@@ -32,12 +32,19 @@ impl Req {
     }
 
     #[inline]
-    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
+    pub(crate) fn send(
+        &mut self,
+        peers: &mut Peers,
+        slot: &mut Option<Message>,
+    ) -> Result<Routed, Error> {
         if !self.state.can_send() {
             return Err(Error::InvalidState(StateError::RequestPending));
         }
         let Some(id) = self.lb.pick(peers) else {
-            return Ok(Routed::WouldBlock(message));
+            return Ok(Routed::WouldBlock);
+        };
+        let Some(message) = slot.take() else {
+            return Ok(Routed::Queued);
         };
         let request = self.state.start_request(id, message)?;
         if let Some(peer) = peers.get_mut(id) {
@@ -55,7 +62,7 @@ impl Req {
     }
 
     #[inline]
-    pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
-        self.state.accept_reply(inbound.from, inbound.message)
+    pub(crate) fn accept(&mut self, from: PeerId, message: Message) -> Option<Message> {
+        self.state.accept_reply(from, message)
     }
 }

@@ -2,7 +2,7 @@
 //! put in front of what it sends.
 
 use super::{Departure, Routed};
-use crate::engine::peers::{Inbound, Outgoing, Peers};
+use crate::engine::peers::{Outgoing, Peers};
 use crate::error::Error;
 use crate::proto::error::ProtocolError;
 use crate::proto::handshake::PeerInfo;
@@ -44,9 +44,8 @@ impl Router {
     }
 
     #[inline]
-    pub(crate) fn accept(&mut self, inbound: Inbound) -> Option<Message> {
-        let routing_id = self.table.routing_id(inbound.from)?.clone();
-        let mut message = inbound.message;
+    pub(crate) fn accept(&mut self, from: PeerId, mut message: Message) -> Option<Message> {
+        let routing_id = self.table.routing_id(from)?.clone();
         message.push_front(routing_id);
         Some(message)
     }
@@ -55,8 +54,11 @@ impl Router {
     pub(crate) fn send(
         &mut self,
         peers: &mut Peers,
-        mut message: Message,
+        slot: &mut Option<Message>,
     ) -> Result<Routed, Error> {
+        let Some(mut message) = slot.take() else {
+            return Ok(Routed::Queued);
+        };
         let Some(routing_id) = message.pop_front() else {
             return Err(ProtocolError::EmptyMessage.into());
         };
@@ -80,7 +82,8 @@ impl Router {
             }
             None if self.mandatory => {
                 message.push_front(routing_id);
-                Ok(Routed::WouldBlock(message))
+                *slot = Some(message);
+                Ok(Routed::WouldBlock)
             }
             None => Ok(Routed::Dropped(1)),
         }

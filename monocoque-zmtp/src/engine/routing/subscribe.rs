@@ -66,13 +66,20 @@ impl Subscribe {
 
     /// XSUB: a one-frame message starting with 1 or 0 is a subscription change;
     /// anything else goes to every publisher with room.
-    pub(crate) fn send(&mut self, peers: &mut Peers, message: Message) -> Result<Routed, Error> {
+    pub(crate) fn send(
+        &mut self,
+        peers: &mut Peers,
+        slot: &mut Option<Message>,
+    ) -> Result<Routed, Error> {
         if !self.xsub {
             return Err(Error::NotSupported {
                 socket_type: SocketType::Sub,
                 operation: "send",
             });
         }
+        let Some(message) = slot.take() else {
+            return Ok(Routed::Queued);
+        };
         if message.len() == 1
             && let Some(&flag) = message[0].first()
             && flag <= 1

@@ -71,6 +71,7 @@ impl RoundRobin {
     ///
     /// `eligible` is called at most once per peer. When no peer is eligible, returns
     /// `None` and leaves the cursor where it was.
+    #[inline]
     pub fn next(&mut self, mut eligible: impl FnMut(PeerId) -> bool) -> Option<PeerId> {
         self.next_with(|peer| eligible(peer).then_some(peer))
     }
@@ -78,6 +79,7 @@ impl RoundRobin {
     /// Like [`next`](Self::next), for a question whose answer is worth keeping: the
     /// first peer for which `take` returns `Some` is chosen, and its answer returned
     /// (a fair-queued receive looks a peer up once and takes its message).
+    #[inline(always)]
     pub fn next_with<T>(&mut self, mut take: impl FnMut(PeerId) -> Option<T>) -> Option<T> {
         // Wrapping by comparison, not `%`: this runs once per message, and a division
         // costs more than the rest of the rotation.
