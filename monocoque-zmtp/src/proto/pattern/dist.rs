@@ -8,8 +8,6 @@
 //! [`Subscriptions`] and, for that reporting, the total count of each topic across
 //! peers.
 
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
 
 use super::{PeerId, Subscriptions};
@@ -33,9 +31,47 @@ use super::{PeerId, Subscriptions};
 /// length of the matching path, independent of how many topics each peer holds.
 #[derive(Debug, Default, Clone)]
 pub struct Distributor {
-    peers: BTreeMap<PeerId, Subscriptions>,
+    peers: ByPeer,
     /// Each topic's count summed over all peers.
     totals: Subscriptions,
+}
+
+/// Each peer's subscriptions, sorted by [`PeerId`]: a published message walks them
+/// all, and a slice is the cheapest thing to walk. (Boxed, so that a peer arriving or
+/// leaving moves 16 bytes per other peer, not a whole trie header.)
+#[derive(Debug, Default, Clone)]
+struct ByPeer(Vec<(PeerId, Box<Subscriptions>)>);
+
+impl ByPeer {
+    fn index(&self, peer: PeerId) -> Result<usize, usize> {
+        self.0.binary_search_by_key(&peer, |(p, _)| *p)
+    }
+
+    fn get(&self, peer: PeerId) -> Option<&Subscriptions> {
+        let i = self.index(peer).ok()?;
+        Some(&self.0[i].1)
+    }
+
+    fn get_mut(&mut self, peer: PeerId) -> Option<&mut Subscriptions> {
+        let i = self.index(peer).ok()?;
+        Some(&mut self.0[i].1)
+    }
+
+    /// Adds `peer` with no subscriptions; false if it is there already.
+    fn insert(&mut self, peer: PeerId) -> bool {
+        match self.index(peer) {
+            Ok(_) => false,
+            Err(i) => {
+                self.0.insert(i, (peer, Box::default()));
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, peer: PeerId) -> Option<Subscriptions> {
+        let i = self.index(peer).ok()?;
+        Some(*self.0.remove(i).1)
+    }
 }
 
 impl Distributor {
@@ -47,17 +83,13 @@ impl Distributor {
     /// Adds a peer with no subscriptions (it receives nothing until it subscribes).
     /// Returns false, changing nothing, if the peer was already attached.
     pub fn attach(&mut self, peer: PeerId) -> bool {
-        if self.peers.contains_key(&peer) {
-            return false;
-        }
-        self.peers.insert(peer, Subscriptions::new());
-        true
+        self.peers.insert(peer)
     }
 
     /// Removes a peer and releases its subscriptions. Returns the topics no remaining
     /// peer holds any more (those an XPUB reports as cancelled), in no particular order.
     pub fn detach(&mut self, peer: PeerId) -> Vec<Bytes> {
-        let Some(subs) = self.peers.remove(&peer) else {
+        let Some(subs) = self.peers.remove(peer) else {
             return Vec::new();
         };
         let mut gone = Vec::new();
@@ -73,7 +105,7 @@ impl Distributor {
     /// that exact topic before (an XPUB reports it upstream). A subscription from a peer
     /// that is not attached is ignored and returns false.
     pub fn subscribe(&mut self, peer: PeerId, topic: &[u8]) -> bool {
-        let Some(subs) = self.peers.get_mut(&peer) else {
+        let Some(subs) = self.peers.get_mut(peer) else {
             return false;
         };
         subs.subscribe(topic);
@@ -85,7 +117,7 @@ impl Distributor {
     /// a topic the peer does not hold, or from a peer not attached, changes nothing and
     /// returns false.
     pub fn cancel(&mut self, peer: PeerId, topic: &[u8]) -> bool {
-        let Some(subs) = self.peers.get_mut(&peer) else {
+        let Some(subs) = self.peers.get_mut(peer) else {
             return false;
         };
         if subs.count(topic) == 0 {
@@ -98,18 +130,20 @@ impl Distributor {
     /// Appends to `out`, in [`PeerId`] order, every peer with a subscription matching a
     /// message whose first frame is `first_frame`. Allocates nothing when `out` has
     /// room for them.
+    #[inline]
     pub fn matching_peers(&self, first_frame: &[u8], out: &mut Vec<PeerId>) {
         out.extend(
             self.peers
+                .0
                 .iter()
                 .filter(|(_, subs)| subs.matches(first_frame))
-                .map(|(&peer, _)| peer),
+                .map(|(peer, _)| *peer),
         );
     }
 
     /// The subscriptions of `peer`.
     pub fn subscriptions(&self, peer: PeerId) -> Option<&Subscriptions> {
-        self.peers.get(&peer)
+        self.peers.get(peer)
     }
 
     /// How many peers (summed with their counts) hold exactly `topic`.
@@ -125,17 +159,17 @@ impl Distributor {
 
     /// Number of attached peers.
     pub fn len(&self) -> usize {
-        self.peers.len()
+        self.peers.0.len()
     }
 
     /// Whether no peer is attached.
     pub fn is_empty(&self) -> bool {
-        self.peers.is_empty()
+        self.peers.0.is_empty()
     }
 
     /// Whether `peer` is attached.
     pub fn contains(&self, peer: PeerId) -> bool {
-        self.peers.contains_key(&peer)
+        self.peers.index(peer).is_ok()
     }
 }
 
