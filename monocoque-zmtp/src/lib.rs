@@ -90,4 +90,6 @@ pub mod proto;
 #[cfg(feature = "runtime")]
 pub(crate) mod driver;
 #[cfg(feature = "runtime")]
+pub use driver::runtime;
+#[cfg(feature = "runtime")]
 pub mod socket;

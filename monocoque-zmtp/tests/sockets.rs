@@ -734,3 +734,34 @@ async fn close_frees_the_bound_address_for_the_next_bind() {
         }
     }
 }
+
+/// Whether this process may use io_uring: `io_uring_setup` with no entries fails
+/// with EINVAL where io_uring exists, with EPERM where it is refused (a seccomp
+/// profile such as Docker's, or `scripts/no_io_uring`, which .ci/run runs this file
+/// under a second time).
+fn io_uring_refused() -> bool {
+    // SAFETY: io_uring_setup(0, NULL) only validates its arguments and fails; it
+    // reads and writes no memory.
+    let result =
+        unsafe { libc::syscall(libc::SYS_io_uring_setup, 0u32, std::ptr::null_mut::<u8>()) };
+    result == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// A runtime made the ordinary way runs on io_uring where the kernel allows it and
+/// falls back to epoll where io_uring is refused, instead of failing to start; the
+/// sockets work on either.
+#[test]
+fn the_runtime_uses_io_uring_or_falls_back_to_epoll() {
+    let runtime = compio::runtime::Runtime::new().expect("a runtime starts either way");
+    let driver = runtime.driver_type();
+    assert_eq!(driver.is_polling(), io_uring_refused(), "{driver:?}");
+    runtime.block_on(async {
+        let pull = PullSocket::new();
+        let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+        let push = PushSocket::new();
+        push.connect(&endpoint).await.unwrap();
+        push.send("over either driver").await.unwrap();
+        let message = within("message", pull.recv()).await.unwrap();
+        assert_eq!(&message[0][..], b"over either driver");
+    });
+}

@@ -52,6 +52,9 @@ pub use monocoque_zmtp::socket::{
     ReqSocket, RouterSocket, Socket, SocketStats, SubSocket, XPubSocket, XSubSocket,
 };
 
+/// Which compio driver runs the sockets (io_uring, or epoll where it is refused).
+pub use monocoque_zmtp::runtime;
+
 /// `Bytes`, the frame type of [`Message`].
 pub use bytes::Bytes;
 

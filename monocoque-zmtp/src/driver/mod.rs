@@ -6,6 +6,7 @@ pub(crate) mod connection;
 #[cfg(test)]
 mod duplex;
 pub(crate) mod inproc;
+pub mod runtime;
 pub(crate) mod transport;
 
 use std::time::Instant;

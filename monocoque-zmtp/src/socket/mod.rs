@@ -127,6 +127,7 @@ impl Socket {
     /// When not awaited on a compio runtime thread (see [`Socket`]).
     pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
         self.check_options()?;
+        crate::driver::runtime::log_current_driver();
         let parsed = Endpoint::parse(endpoint)?;
         let stop = Rc::new(Stop::default());
         let bound = transport::bind(&self.engine, &parsed, stop.clone()).await?;
@@ -153,6 +154,7 @@ impl Socket {
     /// on the current one.
     pub async fn connect(&self, endpoint: &str) -> Result<(), Error> {
         self.check_options()?;
+        crate::driver::runtime::log_current_driver();
         let parsed = Endpoint::parse(endpoint)?.for_connect(endpoint)?;
         let stop = Rc::new(Stop::default());
         let peer = if self.engine.options.immediate {
