@@ -47,6 +47,10 @@ pub enum Error {
     /// The socket was closed.
     #[error("socket is closed")]
     Closed,
+    /// A blocking call's timeout passed first (libzmq's `EAGAIN` after
+    /// `ZMQ_SNDTIMEO`/`ZMQ_RCVTIMEO`); nothing was sent or taken.
+    #[error("timed out")]
+    TimedOut,
 }
 
 impl Error {
@@ -62,6 +66,8 @@ impl Error {
             | Error::Closed => Fault::Misuse,
             // The peer may simply not be connected (yet, or any more).
             Error::HostUnreachable(_) => Fault::Misuse,
+            // Nobody was wrong; the caller chose how long to wait.
+            Error::TimedOut => Fault::Misuse,
         }
     }
 }

@@ -5,6 +5,34 @@
 //! socket types and routing rules (RFC 28-31), endpoint syntax, option names and
 //! defaults.
 //!
+//! Sockets made by a [`Context`] are [`SocketHandle`]s: `Send + Sync + Clone`, with
+//! async `send`/`recv` whose futures run under any executor (tokio, smol,
+//! `futures::executor`), and blocking `send_blocking`/`recv_blocking` for code with
+//! no runtime at all. The sockets themselves live on the context's I/O threads.
+//!
+//! ```
+//! use monocoque::{Context, SocketType};
+//!
+//! let context = Context::new()?;
+//! let server = context.socket(SocketType::Rep)?;
+//! let client = context.socket(SocketType::Req)?;
+//! futures::executor::block_on(async {
+//!     let endpoint = server.bind("tcp://127.0.0.1:0").await?;
+//!     client.connect(&endpoint).await?;
+//!     client.send("Hello").await?;
+//!     let request = server.recv().await?;
+//!     assert_eq!(&request[0][..], b"Hello");
+//!     server.send("World").await?;
+//!     assert_eq!(&client.recv().await?[0][..], b"World");
+//!     Ok::<(), monocoque::Error>(())
+//! })?;
+//! context.terminate(); // closes the sockets (with their linger) and joins the threads
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! On a compio runtime thread, the native sockets ([`ReqSocket`], [`PubSocket`], ...)
+//! skip the hop to an I/O thread: the fastest path, for compio applications.
+//!
 //! ```
 //! use monocoque::{RepSocket, ReqSocket};
 //!
@@ -23,8 +51,8 @@
 //! }).unwrap();
 //! ```
 //!
-//! Every socket runs on the compio runtime of the thread that created it; `send` and
-//! `recv` are cancel-safe. Options are set with [`SocketOptions`]:
+//! A native socket runs on the compio runtime of the thread that created it; `send`
+//! and `recv` are cancel-safe on both kinds. Options are set with [`SocketOptions`]:
 //!
 //! ```
 //! use std::time::Duration;
@@ -48,8 +76,9 @@ pub use monocoque_zmtp::proto::error::{Fault, ProtocolError, StateError};
 pub use monocoque_zmtp::proto::message::Message;
 pub use monocoque_zmtp::proto::socket_type::SocketType;
 pub use monocoque_zmtp::socket::{
-    DealerSocket, PairSocket, PubSocket, PullSocket, PushSocket, RECENT_ERRORS, RepSocket,
-    ReqSocket, RouterSocket, Socket, SocketStats, SubSocket, XPubSocket, XSubSocket,
+    Context, ContextBuilder, DealerSocket, PairSocket, PubSocket, PullSocket, PushSocket,
+    RECENT_ERRORS, RepSocket, ReqSocket, RouterSocket, Socket, SocketHandle, SocketStats,
+    SubSocket, XPubSocket, XSubSocket,
 };
 
 /// Which compio driver runs the sockets (io_uring, or epoll where it is refused).

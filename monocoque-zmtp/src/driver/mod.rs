@@ -6,6 +6,7 @@ pub(crate) mod connection;
 #[cfg(test)]
 mod duplex;
 pub(crate) mod inproc;
+pub(crate) mod io_thread;
 pub mod runtime;
 pub(crate) mod transport;
 
@@ -17,4 +18,9 @@ pub(crate) async fn sleep_until(deadline: Option<Instant>) {
         Some(at) => compio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+/// Runs `task` on the current thread's compio runtime.
+pub(crate) fn spawn(task: impl Future<Output = ()> + 'static) {
+    compio::runtime::spawn(task).detach();
 }

@@ -191,13 +191,27 @@ macro_rules! single_frame_from {
         }
     )*};
 }
-single_frame_from!(Bytes, Vec<u8>, String, &'static str, &'static [u8]);
+single_frame_from!(Bytes, Vec<u8>, String);
 
-impl<const N: usize> From<&'static [u8; N]> for Message {
-    fn from(frame: &'static [u8; N]) -> Self {
+/// Borrowed bytes of any lifetime are copied into the frame (`send(line.as_str())`
+/// works for a `String` the caller keeps); `Bytes` and owned buffers are not copied.
+impl From<&[u8]> for Message {
+    fn from(frame: &[u8]) -> Self {
         let mut m = Message::new();
-        m.push(Bytes::from_static(frame));
+        m.push(Bytes::copy_from_slice(frame));
         m
+    }
+}
+
+impl From<&str> for Message {
+    fn from(frame: &str) -> Self {
+        Message::from(frame.as_bytes())
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Message {
+    fn from(frame: &[u8; N]) -> Self {
+        Message::from(&frame[..])
     }
 }
 
@@ -216,6 +230,16 @@ impl<T: Into<Bytes>, const N: usize> From<[T; N]> for Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borrowed_bytes_of_any_lifetime_make_a_message() {
+        let line = String::from("not static");
+        let message = Message::from(line.as_str());
+        drop(line);
+        assert_eq!(&message[0][..], b"not static");
+        let buffer = [1u8, 2, 3];
+        assert_eq!(&Message::from(&buffer[..])[0][..], [1, 2, 3]);
+    }
 
     #[test]
     fn encodes_more_flags_on_all_but_last() {

@@ -5,7 +5,10 @@
 //! another sends. Both are cancel-safe: a `send` or `recv` future dropped before it
 //! completes has queued or taken nothing.
 
+mod bridge;
+pub mod context;
 mod dealer;
+pub mod handle;
 mod pair;
 mod publish;
 mod pull;
@@ -21,7 +24,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 pub use crate::engine::SocketStats;
+pub use context::{Context, ContextBuilder};
 pub use dealer::DealerSocket;
+pub use handle::SocketHandle;
 pub use pair::PairSocket;
 pub use publish::PubSocket;
 pub use pull::PullSocket;

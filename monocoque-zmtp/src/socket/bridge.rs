@@ -1,0 +1,319 @@
+//! The bridge between a [`SocketHandle`](super::handle::SocketHandle) on any thread
+//! and its [`Socket`](super::Socket) on an I/O thread.
+//!
+//! Both sides share one [`Bridge`]: an outbox of messages to send, an inbox of what
+//! was received, commands (bind, connect, ...), under one lock. The I/O side takes
+//! the whole outbox at once (a batch), and a handle wakes the I/O side only when it
+//! finds the outbox empty, so a burst of sends costs one cross-thread wake-up.
+//!
+//! Sends wait for the socket's verdict only where the socket can refuse a message
+//! (REQ and REP out of turn, ROUTER with `router_mandatory`); elsewhere a send is
+//! done once queued, as in libzmq. Receives are read ahead, up to the receive
+//! high-water mark, except on REQ and REP, whose receives are part of their state:
+//! there the I/O side receives only for a waiting `recv`.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use futures::channel::oneshot;
+use futures::task::AtomicWaker;
+
+use crate::config::SocketOptions;
+use crate::engine::SocketStats;
+use crate::error::Error;
+use crate::proto::message::Message;
+use crate::proto::socket_type::SocketType;
+
+/// A request from a handle, answered on its channel.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Bind(String, oneshot::Sender<Result<String, Error>>),
+    Connect(String, oneshot::Sender<Result<(), Error>>),
+    Unbind(String, oneshot::Sender<Result<(), Error>>),
+    Disconnect(String, oneshot::Sender<Result<(), Error>>),
+    Subscribe(Vec<u8>, bool, oneshot::Sender<Result<(), Error>>),
+    Stats(oneshot::Sender<(SocketStats, usize)>),
+}
+
+/// What both sides share, under the bridge's lock.
+#[derive(Debug, Default)]
+pub(crate) struct Queues {
+    /// Messages to send, numbered in submission order.
+    pub(crate) outbox: VecDeque<(u64, Message)>,
+    submitted: u64,
+    /// The number of the last message the socket has taken or refused.
+    completed: u64,
+    /// Refusals of confirmed sends, by number.
+    refused: VecDeque<(u64, Error)>,
+    inbox: VecDeque<Result<Message, Error>>,
+    /// `recv` calls waiting for a message (the demand REQ and REP receive for).
+    waiting: usize,
+    pub(crate) commands: VecDeque<Command>,
+    send_wakers: Vec<Waker>,
+    recv_wakers: Vec<Waker>,
+    /// `close` was called or the context ends: the I/O side sends what is queued,
+    /// then closes the socket (with its linger).
+    pub(crate) closing: bool,
+    /// The socket is closed.
+    closed: bool,
+}
+
+fn register(wakers: &mut Vec<Waker>, waker: &Waker) {
+    if !wakers.iter().any(|w| w.will_wake(waker)) {
+        wakers.push(waker.clone());
+    }
+}
+
+fn wake_all(wakers: &mut Vec<Waker>) {
+    for waker in wakers.drain(..) {
+        waker.wake();
+    }
+}
+
+/// The shared state of one handle's socket.
+#[derive(Debug)]
+pub(crate) struct Bridge {
+    pub(crate) socket_type: SocketType,
+    /// Sends wait for the socket's verdict.
+    confirms: bool,
+    /// The I/O side receives ahead of `recv` calls.
+    read_ahead: bool,
+    /// The socket type receives at all (not PUSH, PUB).
+    receives: bool,
+    send_capacity: usize,
+    recv_capacity: usize,
+    queues: Mutex<Queues>,
+    /// Wakes the I/O side; `generation` tells it whether anything happened since it
+    /// last looked, so no wake-up is lost between looking and waiting.
+    io: AtomicWaker,
+    generation: AtomicU64,
+}
+
+fn capacity(hwm: usize) -> usize {
+    if hwm == 0 { usize::MAX } else { hwm }
+}
+
+impl Bridge {
+    pub(crate) fn new(socket_type: SocketType, options: &SocketOptions) -> Bridge {
+        let stateful = matches!(socket_type, SocketType::Req | SocketType::Rep);
+        Bridge {
+            socket_type,
+            confirms: stateful || (socket_type == SocketType::Router && options.router_mandatory),
+            read_ahead: !stateful,
+            receives: !matches!(socket_type, SocketType::Push | SocketType::Pub),
+            send_capacity: capacity(options.sndhwm),
+            recv_capacity: capacity(options.rcvhwm),
+            queues: Mutex::new(Queues::default()),
+            io: AtomicWaker::new(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The queues, even if a panicking thread poisoned the lock (they stay
+    /// consistent: every change under the lock is a single push or pop).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Queues> {
+        self.queues.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn wake_io(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.io.wake();
+    }
+
+    // ---- the handle's side ----
+
+    /// Queues the message in `slot` if there is room; registers `cx` otherwise.
+    /// Returns the message's number once queued.
+    pub(crate) fn poll_submit(
+        &self,
+        cx: &mut Context<'_>,
+        slot: &mut Option<Message>,
+    ) -> Poll<Result<u64, Error>> {
+        let mut queues = self.lock();
+        if queues.closing {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        if queues.outbox.len() >= self.send_capacity {
+            register(&mut queues.send_wakers, cx.waker());
+            return Poll::Pending;
+        }
+        let Some(message) = slot.take() else {
+            return Poll::Ready(Err(Error::Closed));
+        };
+        queues.submitted += 1;
+        let number = queues.submitted;
+        let was_empty = queues.outbox.is_empty();
+        queues.outbox.push_back((number, message));
+        drop(queues);
+        if was_empty {
+            self.wake_io();
+        }
+        Poll::Ready(Ok(number))
+    }
+
+    /// Whether sends wait for the socket's verdict.
+    pub(crate) fn confirms(&self) -> bool {
+        self.confirms
+    }
+
+    /// Resolves once message `number` was taken or refused by the socket.
+    pub(crate) fn poll_verdict(
+        &self,
+        cx: &mut Context<'_>,
+        number: u64,
+    ) -> Poll<Result<(), Error>> {
+        let mut queues = self.lock();
+        if let Some(i) = queues.refused.iter().position(|(n, _)| *n == number) {
+            let refusal = queues.refused.remove(i).map(|(_, err)| err);
+            return Poll::Ready(refusal.map_or(Ok(()), Err));
+        }
+        if queues.completed >= number {
+            return Poll::Ready(Ok(()));
+        }
+        if queues.closed {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        register(&mut queues.send_wakers, cx.waker());
+        Poll::Pending
+    }
+
+    /// Takes the next received message; `counted` tracks whether this caller is
+    /// counted among the waiting receivers.
+    pub(crate) fn poll_receive(
+        &self,
+        cx: Option<&mut Context<'_>>,
+        counted: &mut bool,
+    ) -> Poll<Result<Message, Error>> {
+        let mut queues = self.lock();
+        if let Some(received) = queues.inbox.pop_front() {
+            if std::mem::take(counted) {
+                queues.waiting -= 1;
+            }
+            let room_again = queues.inbox.len() + 1 == self.recv_capacity;
+            drop(queues);
+            if room_again {
+                self.wake_io();
+            }
+            return Poll::Ready(received);
+        }
+        if queues.closed {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        let Some(cx) = cx else {
+            return Poll::Pending;
+        };
+        register(&mut queues.recv_wakers, cx.waker());
+        if !*counted {
+            *counted = true;
+            queues.waiting += 1;
+            if !self.read_ahead {
+                drop(queues);
+                self.wake_io();
+            }
+        }
+        Poll::Pending
+    }
+
+    /// A waiting receiver gave up.
+    pub(crate) fn stop_waiting(&self) {
+        let mut queues = self.lock();
+        queues.waiting = queues.waiting.saturating_sub(1);
+    }
+
+    /// Queues a command for the I/O side.
+    pub(crate) fn command(&self, command: Command) -> Result<(), Error> {
+        let mut queues = self.lock();
+        if queues.closing {
+            return Err(Error::Closed);
+        }
+        queues.commands.push_back(command);
+        drop(queues);
+        self.wake_io();
+        Ok(())
+    }
+
+    /// Asks the I/O side to send what is queued and close the socket.
+    pub(crate) fn close(&self) {
+        self.lock().closing = true;
+        self.wake_io();
+    }
+
+    // ---- the I/O side's ----
+
+    /// The generation to compare with in [`poll_woken`](Self::poll_woken).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Resolves once woken after `seen` was read.
+    pub(crate) fn poll_woken(&self, cx: &mut Context<'_>, seen: u64) -> Poll<()> {
+        self.io.register(cx.waker());
+        if self.generation() != seen {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Moves every queued message into `batch` (in order) and every command into
+    /// `commands`; wakes senders waiting for room.
+    pub(crate) fn take_work(
+        &self,
+        batch: &mut VecDeque<(u64, Message)>,
+        commands: &mut Vec<Command>,
+    ) -> bool {
+        let mut queues = self.lock();
+        batch.append(&mut queues.outbox);
+        commands.extend(queues.commands.drain(..));
+        wake_all(&mut queues.send_wakers);
+        queues.closing
+    }
+
+    /// Whether the I/O side should receive now.
+    pub(crate) fn wants_message(&self) -> bool {
+        if !self.receives {
+            return false;
+        }
+        let queues = self.lock();
+        if queues.closing {
+            return false;
+        }
+        if self.read_ahead {
+            queues.inbox.len() < self.recv_capacity
+        } else {
+            queues.waiting > queues.inbox.len()
+        }
+    }
+
+    /// The socket took (or refused) message `number`.
+    pub(crate) fn sent(&self, number: u64, result: Result<(), Error>) {
+        let mut queues = self.lock();
+        queues.completed = number;
+        if let Err(err) = result {
+            if self.confirms {
+                queues.refused.push_back((number, err));
+            } else {
+                tracing::debug!(error = %err, "a handle's message was not sent");
+            }
+        }
+        wake_all(&mut queues.send_wakers);
+    }
+
+    /// The socket received a message (or failed to).
+    pub(crate) fn received(&self, received: Result<Message, Error>) {
+        let mut queues = self.lock();
+        queues.inbox.push_back(received);
+        wake_all(&mut queues.recv_wakers);
+    }
+
+    /// The socket is closed: wakes everyone still waiting.
+    pub(crate) fn finished(&self) {
+        let mut queues = self.lock();
+        queues.closed = true;
+        queues.closing = true;
+        wake_all(&mut queues.send_wakers);
+        wake_all(&mut queues.recv_wakers);
+    }
+}

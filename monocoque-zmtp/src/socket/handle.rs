@@ -1,0 +1,423 @@
+//! [`SocketHandle`]: a socket used from any thread and any async runtime, or from
+//! plain blocking code.
+//!
+//! A handle is a thin client of a [`Socket`] that lives on one of its [`Context`]'s
+//! I/O threads; the socket's logic is written once, in the socket. Messages cross
+//! through a bridge in batches (`socket/bridge.rs`). Handles are `Send`, `Sync` and
+//! `Clone`: many tasks may send on one PUB; a socket closes when its last handle is
+//! dropped or [`SocketHandle::close`] is called, spending its linger on the I/O
+//! thread, never in the caller.
+//!
+//! [`Context`]: super::context::Context
+
+use std::collections::VecDeque;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use futures::channel::oneshot;
+use futures::future::{Fuse, FusedFuture};
+
+use super::Socket;
+use super::bridge::{Bridge, Command};
+use super::context::ContextInner;
+use crate::engine::SocketStats;
+use crate::error::Error;
+use crate::proto::error::ProtocolError;
+use crate::proto::message::Message;
+use crate::proto::socket_type::SocketType;
+
+/// A socket usable from any thread: `Send + Sync + Clone`.
+///
+/// ```
+/// use monocoque_zmtp::socket::context::Context;
+/// use monocoque_zmtp::proto::socket_type::SocketType;
+///
+/// let context = Context::new()?;
+/// let pull = context.socket(SocketType::Pull)?;
+/// let push = context.socket(SocketType::Push)?;
+/// futures::executor::block_on(async {
+///     let endpoint = pull.bind("tcp://127.0.0.1:0").await?;
+///     push.connect(&endpoint).await?;
+///     push.send("from any thread").await?;
+///     assert_eq!(&pull.recv().await?[0][..], b"from any thread");
+///     Ok::<(), monocoque_zmtp::error::Error>(())
+/// })?;
+/// context.terminate();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct SocketHandle {
+    inner: Arc<Closer>,
+}
+
+/// Closes the socket when the last handle goes.
+#[derive(Debug)]
+struct Closer {
+    bridge: Arc<Bridge>,
+    /// Keeps the context (and its I/O threads) alive while handles exist.
+    _context: Arc<ContextInner>,
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.bridge.close();
+    }
+}
+
+impl SocketHandle {
+    pub(crate) fn new(bridge: Arc<Bridge>, context: Arc<ContextInner>) -> SocketHandle {
+        SocketHandle {
+            inner: Arc::new(Closer {
+                bridge,
+                _context: context,
+            }),
+        }
+    }
+
+    fn bridge(&self) -> &Bridge {
+        &self.inner.bridge
+    }
+
+    /// The socket's type.
+    pub fn socket_type(&self) -> SocketType {
+        self.bridge().socket_type
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, Error> {
+        let (reply, answer) = oneshot::channel();
+        self.bridge().command(make(reply))?;
+        answer.await.map_err(|_| Error::Closed)
+    }
+
+    /// Binds to `endpoint`; see [`Socket::bind`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::bind`], and [`Error::Closed`] after `close`.
+    pub async fn bind(&self, endpoint: &str) -> Result<String, Error> {
+        self.ask(|reply| Command::Bind(endpoint.to_string(), reply))
+            .await?
+    }
+
+    /// Connects to `endpoint` in the background; see [`Socket::connect`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::connect`], and [`Error::Closed`] after `close`.
+    pub async fn connect(&self, endpoint: &str) -> Result<(), Error> {
+        self.ask(|reply| Command::Connect(endpoint.to_string(), reply))
+            .await?
+    }
+
+    /// Stops listening on a bound endpoint; see [`Socket::unbind`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownEndpoint`], [`Error::Closed`].
+    pub async fn unbind(&self, endpoint: &str) -> Result<(), Error> {
+        self.ask(|reply| Command::Unbind(endpoint.to_string(), reply))
+            .await?
+    }
+
+    /// Stops connecting to an endpoint; see [`Socket::disconnect`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownEndpoint`], [`Error::Closed`].
+    pub async fn disconnect(&self, endpoint: &str) -> Result<(), Error> {
+        self.ask(|reply| Command::Disconnect(endpoint.to_string(), reply))
+            .await?
+    }
+
+    /// Subscribes to `topic` (SUB, XSUB).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSupported`] on other socket types, [`Error::Closed`].
+    pub async fn subscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), Error> {
+        let topic = topic.as_ref().to_vec();
+        self.ask(|reply| Command::Subscribe(topic, true, reply))
+            .await?
+    }
+
+    /// Cancels one subscription to `topic` (SUB, XSUB).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSupported`] on other socket types, [`Error::Closed`].
+    pub async fn unsubscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), Error> {
+        let topic = topic.as_ref().to_vec();
+        self.ask(|reply| Command::Subscribe(topic, false, reply))
+            .await?
+    }
+
+    /// Counters of handshakes, protocol errors, disconnects and dropped messages.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] after `close`.
+    pub async fn stats(&self) -> Result<SocketStats, Error> {
+        Ok(self.ask(Command::Stats).await?.0)
+    }
+
+    /// Peers connected with a completed handshake.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] after `close`.
+    pub async fn peer_count(&self) -> Result<usize, Error> {
+        Ok(self.ask(Command::Stats).await?.1)
+    }
+
+    fn check_send(&self, message: &Message) -> Result<(), Error> {
+        let socket_type = self.socket_type();
+        if matches!(socket_type, SocketType::Pull | SocketType::Sub) {
+            return Err(Error::NotSupported {
+                socket_type,
+                operation: "send",
+            });
+        }
+        if message.is_empty() {
+            return Err(ProtocolError::EmptyMessage.into());
+        }
+        Ok(())
+    }
+
+    /// Sends a message by the socket type's rule; the future is `Send` and runs on
+    /// any executor. It waits while the queue to the I/O thread is full (`sndhwm`
+    /// messages); REQ and REP (and ROUTER with `router_mandatory`) also wait for the
+    /// socket's verdict. Cancel-safe: a future dropped before it queued the message
+    /// has sent nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send`].
+    pub async fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
+        let message = message.into();
+        self.check_send(&message)?;
+        let bridge = self.bridge();
+        let mut slot = Some(message);
+        let number = poll_fn(|cx| bridge.poll_submit(cx, &mut slot)).await?;
+        if bridge.confirms() {
+            poll_fn(|cx| bridge.poll_verdict(cx, number)).await?;
+        }
+        Ok(())
+    }
+
+    /// Receives the next message by the socket type's rule; the future is `Send` and
+    /// runs on any executor. Cancel-safe: a future dropped before it completed has
+    /// taken nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::recv`].
+    pub async fn recv(&self) -> Result<Message, Error> {
+        let socket_type = self.socket_type();
+        if matches!(socket_type, SocketType::Push | SocketType::Pub) {
+            return Err(Error::NotSupported {
+                socket_type,
+                operation: "receive",
+            });
+        }
+        Receive {
+            bridge: self.bridge(),
+            counted: false,
+        }
+        .await
+    }
+
+    /// Queues a message if there is room now; gives it back otherwise.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
+    pub fn try_send(&self, message: impl Into<Message>) -> Result<Option<Message>, Error> {
+        let message = message.into();
+        self.check_send(&message)?;
+        let mut slot = Some(message);
+        let waker = Waker::noop();
+        let mut cx = TaskContext::from_waker(waker);
+        match self.bridge().poll_submit(&mut cx, &mut slot) {
+            Poll::Ready(Ok(_)) => Ok(None),
+            Poll::Ready(Err(err)) => Err(err),
+            Poll::Pending => Ok(slot),
+        }
+    }
+
+    /// Takes a received message if one is waiting.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv).
+    pub fn try_recv(&self) -> Result<Option<Message>, Error> {
+        let mut counted = false;
+        match self.bridge().poll_receive(None, &mut counted) {
+            Poll::Ready(received) => received.map(Some),
+            Poll::Pending => Ok(None),
+        }
+    }
+
+    /// Sends from code with no async runtime, waiting at most `timeout` (`None`:
+    /// as long as it takes).
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send), and [`Error::TimedOut`] (the message was not sent).
+    pub fn send_blocking(
+        &self,
+        message: impl Into<Message>,
+        timeout: Option<Duration>,
+    ) -> Result<(), Error> {
+        block_on_until(self.send(message), timeout).unwrap_or(Err(Error::TimedOut))
+    }
+
+    /// Receives from code with no async runtime, waiting at most `timeout` (`None`:
+    /// as long as it takes).
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv), and [`Error::TimedOut`].
+    pub fn recv_blocking(&self, timeout: Option<Duration>) -> Result<Message, Error> {
+        block_on_until(self.recv(), timeout).unwrap_or(Err(Error::TimedOut))
+    }
+
+    /// Closes the socket without waiting: queued messages are still sent, within the
+    /// socket's `linger`, by the I/O thread; [`Context::terminate`] waits for that.
+    /// Other clones of this handle get [`Error::Closed`] from then on.
+    ///
+    /// [`Context::terminate`]: super::context::Context::terminate
+    pub fn close(self) {
+        self.bridge().close();
+    }
+}
+
+/// A `recv` in progress: counted among the waiting receivers until it completes or
+/// is dropped.
+struct Receive<'a> {
+    bridge: &'a Bridge,
+    counted: bool,
+}
+
+impl Future for Receive<'_> {
+    type Output = Result<Message, Error>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        this.bridge.poll_receive(Some(cx), &mut this.counted)
+    }
+}
+
+impl Drop for Receive<'_> {
+    fn drop(&mut self) {
+        if self.counted {
+            self.bridge.stop_waiting();
+        }
+    }
+}
+
+/// Wakes a thread parked in [`block_on_until`].
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` on this thread until it completes or `timeout` passes (`None`).
+fn block_on_until<F: Future>(future: F, timeout: Option<Duration>) -> Option<F::Output> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut future = pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = TaskContext::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return Some(output);
+        }
+        match deadline {
+            None => std::thread::park(),
+            Some(at) => {
+                let now = Instant::now();
+                if now >= at {
+                    return None;
+                }
+                std::thread::park_timeout(at - now);
+            }
+        }
+    }
+}
+
+// ---- the I/O thread's side ----
+
+/// Runs on the I/O thread: moves messages and commands between the bridge and the
+/// socket until the socket is closed, then closes it (with its linger).
+pub(crate) async fn pump(socket: Socket, bridge: Arc<Bridge>) {
+    serve(&socket, &bridge).await;
+    socket.close().await;
+    bridge.finished();
+}
+
+async fn serve(socket: &Socket, bridge: &Bridge) {
+    let mut batch: VecDeque<(u64, Message)> = VecDeque::new();
+    let mut commands = Vec::new();
+    let mut sending = pin!(Fuse::terminated());
+    let mut receiving = pin!(Fuse::terminated());
+    loop {
+        let seen = bridge.generation();
+        let closing = bridge.take_work(&mut batch, &mut commands);
+        for command in commands.drain(..) {
+            run(socket, command).await;
+        }
+        if sending.is_terminated()
+            && let Some((number, message)) = batch.pop_front()
+        {
+            sending.set(async move { (number, socket.send(message).await) }.fuse());
+        }
+        if closing && batch.is_empty() && sending.is_terminated() {
+            return;
+        }
+        if receiving.is_terminated() && bridge.wants_message() {
+            receiving.set(socket.recv().fuse());
+        }
+        let mut woken = pin!(poll_fn(|cx| bridge.poll_woken(cx, seen)).fuse());
+        futures::select_biased! {
+            (number, result) = sending => bridge.sent(number, result),
+            received = receiving => bridge.received(received),
+            () = woken => {}
+        }
+    }
+}
+
+async fn run(socket: &Socket, command: Command) {
+    match command {
+        Command::Bind(endpoint, reply) => {
+            let _ = reply.send(socket.bind(&endpoint).await);
+        }
+        Command::Connect(endpoint, reply) => {
+            let _ = reply.send(socket.connect(&endpoint).await);
+        }
+        Command::Unbind(endpoint, reply) => {
+            let _ = reply.send(socket.unbind(&endpoint));
+        }
+        Command::Disconnect(endpoint, reply) => {
+            let _ = reply.send(socket.disconnect(&endpoint));
+        }
+        Command::Subscribe(topic, on, reply) => {
+            let result = if on {
+                socket.subscribe(&topic)
+            } else {
+                socket.unsubscribe(&topic)
+            };
+            let _ = reply.send(result);
+        }
+        Command::Stats(reply) => {
+            let _ = reply.send((socket.stats(), socket.peer_count()));
+        }
+    }
+}

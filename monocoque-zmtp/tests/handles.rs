@@ -1,0 +1,328 @@
+//! Socket handles from a `Context`: used from tokio's multi-thread runtime, from
+//! `futures::executor`, from plain threads with blocking calls; cancel safety across
+//! the hop to the I/O thread; context termination with sockets still open.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use monocoque_zmtp::config::SocketOptions;
+use monocoque_zmtp::error::Error;
+use monocoque_zmtp::proto::message::Message;
+use monocoque_zmtp::proto::socket_type::SocketType;
+use monocoque_zmtp::socket::{Context, SocketHandle};
+
+/// Long enough for anything here to happen on a loaded machine; a guard against
+/// hanging, not a measure.
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn pair(
+    context: &Context,
+    sender: SocketType,
+    receiver: SocketType,
+) -> (SocketHandle, SocketHandle) {
+    let receive = context.socket(receiver).unwrap();
+    let send = context.socket(sender).unwrap();
+    futures::executor::block_on(async {
+        let endpoint = receive.bind("tcp://127.0.0.1:0").await.unwrap();
+        send.connect(&endpoint).await.unwrap();
+    });
+    (send, receive)
+}
+
+fn text(message: &Message) -> String {
+    String::from_utf8_lossy(&message[0]).into_owned()
+}
+
+#[test]
+fn handles_and_their_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let context = Context::new().unwrap();
+    let handle = context.socket(SocketType::Dealer).unwrap();
+    send_sync(&handle);
+    send_sync(&context);
+    send(&handle.send("x"));
+    send(&handle.recv());
+    send(&handle.bind("tcp://127.0.0.1:0"));
+    context.terminate();
+}
+
+/// Several tokio tasks send on clones of one PUSH handle; one task receives. Every
+/// message arrives once, and each sender's messages in the order sent.
+#[test]
+fn tokio_tasks_share_one_push_handle() {
+    const TASKS: u64 = 4;
+    const EACH: u64 = 5_000;
+    let context = Context::new().unwrap();
+    let (push, pull) = pair(&context, SocketType::Push, SocketType::Pull);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let receiver = tokio::spawn(async move {
+            let mut next: HashMap<u64, u64> = HashMap::new();
+            for _ in 0..TASKS * EACH {
+                let message = pull.recv().await.unwrap();
+                let (task, n) = text(&message)
+                    .split_once(':')
+                    .map(|(t, n)| (t.parse::<u64>().unwrap(), n.parse::<u64>().unwrap()))
+                    .unwrap();
+                let expected = next.entry(task).or_default();
+                assert_eq!(n, *expected, "task {task}'s messages in order");
+                *expected += 1;
+            }
+            next
+        });
+        let senders: Vec<_> = (0..TASKS)
+            .map(|task| {
+                let push = push.clone();
+                tokio::spawn(async move {
+                    for n in 0..EACH {
+                        push.send(format!("{task}:{n}")).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.await.unwrap();
+        }
+        let counts = tokio::time::timeout(LIMIT, receiver)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(counts.len() as u64, TASKS);
+        assert!(counts.values().all(|&n| n == EACH));
+    });
+    context.terminate();
+}
+
+/// REQ/REP through handles on `futures::executor`: the state rules of the native
+/// sockets hold (a REQ cannot receive before it sent, a REP cannot reply before it
+/// received).
+#[test]
+fn req_rep_under_futures_executor() {
+    let context = Context::new().unwrap();
+    let (req, rep) = pair(&context, SocketType::Req, SocketType::Rep);
+    futures::executor::block_on(async {
+        assert!(matches!(req.recv().await, Err(Error::InvalidState(_))));
+        assert!(matches!(
+            rep.send("early").await,
+            Err(Error::InvalidState(_))
+        ));
+        for i in 0..100 {
+            req.send(format!("ping {i}")).await.unwrap();
+            assert!(matches!(
+                req.send("twice").await,
+                Err(Error::InvalidState(_))
+            ));
+            let request = rep.recv().await.unwrap();
+            assert_eq!(text(&request), format!("ping {i}"));
+            rep.send(format!("pong {i}")).await.unwrap();
+            assert_eq!(text(&req.recv().await.unwrap()), format!("pong {i}"));
+        }
+    });
+    context.terminate();
+}
+
+/// Blocking calls from plain threads, with and without a timeout.
+#[test]
+fn blocking_calls_from_plain_threads() {
+    let context = Context::new().unwrap();
+    let (dealer, router) = pair(&context, SocketType::Dealer, SocketType::Router);
+    assert!(matches!(
+        router.recv_blocking(Some(Duration::from_millis(20))),
+        Err(Error::TimedOut)
+    ));
+    let worker = std::thread::spawn(move || {
+        for i in 0..100 {
+            dealer.send_blocking(format!("{i}"), None).unwrap();
+            let reply = dealer.recv_blocking(Some(LIMIT)).unwrap();
+            assert_eq!(text(&reply), format!("re {i}"));
+        }
+    });
+    for i in 0..100 {
+        let message = router.recv_blocking(Some(LIMIT)).unwrap();
+        assert_eq!(text(&Message::from(message[1].clone())), format!("{i}"));
+        let reply = Message::from([message[0].clone(), format!("re {i}").into()]);
+        router.send_blocking(reply, None).unwrap();
+    }
+    worker.join().unwrap();
+    assert!(router.try_recv().unwrap().is_none(), "nothing left over");
+    context.terminate();
+}
+
+/// 8 threads x 100,000 messages through one cloned PUSH handle: every message
+/// arrives once, each thread's in order.
+#[test]
+fn eight_threads_through_one_cloned_push_handle() {
+    const THREADS: u64 = 8;
+    const EACH: u64 = 100_000;
+    let context = Context::new().unwrap();
+    let (push, pull) = pair(&context, SocketType::Push, SocketType::Pull);
+    let senders: Vec<_> = (0..THREADS)
+        .map(|thread| {
+            let push = push.clone();
+            std::thread::spawn(move || {
+                for n in 0..EACH {
+                    let mut body = [0u8; 16];
+                    body[..8].copy_from_slice(&thread.to_le_bytes());
+                    body[8..].copy_from_slice(&n.to_le_bytes());
+                    push.send_blocking(body.to_vec(), None).unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut next = [0u64; THREADS as usize];
+    for _ in 0..THREADS * EACH {
+        let message = pull.recv_blocking(Some(LIMIT)).unwrap();
+        let body = &message[0];
+        let thread = u64::from_le_bytes(body[..8].try_into().unwrap()) as usize;
+        let n = u64::from_le_bytes(body[8..16].try_into().unwrap());
+        assert_eq!(n, next[thread], "thread {thread}'s messages in order");
+        next[thread] += 1;
+    }
+    for sender in senders {
+        sender.join().unwrap();
+    }
+    assert!(next.iter().all(|&n| n == EACH));
+    context.terminate();
+}
+
+/// Futures dropped at random points on both sides: nothing is lost or received
+/// twice. A send dropped before it completed queued nothing and is sent again.
+#[test]
+fn cancelled_sends_and_receives_lose_and_duplicate_nothing() {
+    const COUNT: u64 = 20_000;
+    let context = Context::builder().io_threads(2).build().unwrap();
+    let options = SocketOptions::default().sndhwm(8).rcvhwm(8);
+    let pull = context
+        .socket_with_options(SocketType::Pull, options.clone())
+        .unwrap();
+    let push = context
+        .socket_with_options(SocketType::Push, options)
+        .unwrap();
+    futures::executor::block_on(async {
+        let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+        push.connect(&endpoint).await.unwrap();
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    let cancelled = runtime.block_on(async {
+        let sender = tokio::spawn(async move {
+            let mut cancelled = 0u64;
+            let mut n = 0;
+            while n < COUNT {
+                let send = push.send(n.to_le_bytes().to_vec());
+                tokio::select! {
+                    biased;
+                    () = tokio::task::yield_now() => cancelled += 1,
+                    sent = send => { sent.unwrap(); n += 1; }
+                }
+            }
+            cancelled
+        });
+        let mut cancelled = 0u64;
+        let mut expected = 0u64;
+        while expected < COUNT {
+            tokio::select! {
+                biased;
+                () = tokio::task::yield_now() => cancelled += 1,
+                received = pull.recv() => {
+                    let message = received.unwrap();
+                    let n = u64::from_le_bytes(message[0][..].try_into().unwrap());
+                    assert_eq!(n, expected, "every message once, in order");
+                    expected += 1;
+                }
+            }
+        }
+        cancelled + tokio::time::timeout(LIMIT, sender).await.unwrap().unwrap()
+    });
+    assert!(cancelled > 0, "some futures were dropped before completing");
+    context.terminate();
+}
+
+/// A dropped handle's queued messages still go out (within linger, here unlimited)
+/// after the sender's context is told to terminate; `terminate` waits for that.
+#[test]
+fn terminate_waits_for_queued_messages_of_dropped_handles() {
+    const COUNT: usize = 1_000;
+    let receiving = Context::new().unwrap();
+    let pull = receiving.socket(SocketType::Pull).unwrap();
+    let endpoint = futures::executor::block_on(pull.bind("tcp://127.0.0.1:0")).unwrap();
+    let sending = Context::new().unwrap();
+    let push = sending.socket(SocketType::Push).unwrap();
+    futures::executor::block_on(async {
+        push.connect(&endpoint).await.unwrap();
+        for i in 0..COUNT {
+            push.send(format!("{i}")).await.unwrap();
+        }
+    });
+    drop(push);
+    sending.terminate();
+    for i in 0..COUNT {
+        let message = pull.recv_blocking(Some(LIMIT)).unwrap();
+        assert_eq!(text(&message), format!("{i}"));
+    }
+    receiving.terminate();
+}
+
+/// `close` returns at once even with a message queued for a peer that is not
+/// there; terminating with a zero linger then drops it and returns.
+#[test]
+fn close_never_blocks_and_terminate_honours_linger() {
+    let context = Context::new().unwrap();
+    let options = SocketOptions::default().linger(Some(Duration::ZERO));
+    let push = context
+        .socket_with_options(SocketType::Push, options)
+        .unwrap();
+    let other = push.clone();
+    futures::executor::block_on(async {
+        // A port nobody listens on: the connection keeps retrying.
+        push.connect("tcp://127.0.0.1:1").await.unwrap();
+        push.send("never delivered").await.unwrap();
+    });
+    push.close();
+    assert!(matches!(
+        futures::executor::block_on(other.send("after close")),
+        Err(Error::Closed)
+    ));
+    context.terminate();
+}
+
+/// Sockets still open when their context is terminated are closed; their handles
+/// then fail with `Closed` instead of hanging.
+#[test]
+fn terminate_closes_sockets_still_open() {
+    let context = Context::new().unwrap();
+    let keep = context.clone();
+    let (dealer, router) = pair(&context, SocketType::Dealer, SocketType::Router);
+    context.terminate();
+    assert!(matches!(
+        dealer.send_blocking("late", None),
+        Err(Error::Closed)
+    ));
+    assert!(matches!(
+        router.recv_blocking(Some(LIMIT)),
+        Err(Error::Closed)
+    ));
+    assert!(matches!(keep.socket(SocketType::Pull), Err(Error::Closed)));
+}
+
+/// The process-wide context works from several threads.
+#[test]
+fn the_global_context_serves_any_thread() {
+    let context = Context::global().unwrap();
+    let (push, pull) = pair(context, SocketType::Push, SocketType::Pull);
+    std::thread::spawn(move || push.send_blocking("from a thread", None).unwrap())
+        .join()
+        .unwrap();
+    assert_eq!(
+        text(&pull.recv_blocking(Some(LIMIT)).unwrap()),
+        "from a thread"
+    );
+}
