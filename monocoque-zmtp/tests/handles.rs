@@ -9,7 +9,7 @@ use monocoque_zmtp::config::SocketOptions;
 use monocoque_zmtp::error::Error;
 use monocoque_zmtp::proto::message::Message;
 use monocoque_zmtp::proto::socket_type::SocketType;
-use monocoque_zmtp::socket::{Context, SocketHandle};
+use monocoque_zmtp::socket::{Context, SocketHandle, proxy_blocking, proxy_steerable};
 
 /// Long enough for anything here to happen on a loaded machine; a guard against
 /// hanging, not a measure.
@@ -325,4 +325,130 @@ fn the_global_context_serves_any_thread() {
         text(&pull.recv_blocking(Some(LIMIT)).unwrap()),
         "from a thread"
     );
+}
+
+/// The guide's request-reply broker: REQ clients → ROUTER frontend → proxy → DEALER
+/// backend → REP workers, the proxy blocking on its own thread until the context
+/// ends and closes its sockets.
+#[test]
+fn a_proxy_between_router_and_dealer_serves_req_clients_and_rep_workers() {
+    let context = Context::new().unwrap();
+    let frontend = context.socket(SocketType::Router).unwrap();
+    let backend = context.socket(SocketType::Dealer).unwrap();
+    let (front, back) = futures::executor::block_on(async {
+        (
+            frontend.bind("tcp://127.0.0.1:0").await.unwrap(),
+            backend.bind("tcp://127.0.0.1:0").await.unwrap(),
+        )
+    });
+    let broker = std::thread::spawn(move || proxy_blocking(&frontend, &backend, None));
+    let workers: Vec<_> = (0..2)
+        .map(|w| {
+            let rep = context.socket(SocketType::Rep).unwrap();
+            futures::executor::block_on(rep.connect(&back)).unwrap();
+            std::thread::spawn(move || {
+                while let Ok(request) = rep.recv_blocking(None) {
+                    let reply = format!("{} by {w}", text(&request));
+                    if rep.send_blocking(reply, None).is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    let clients: Vec<_> = (0..3)
+        .map(|c| {
+            let req = context.socket(SocketType::Req).unwrap();
+            futures::executor::block_on(req.connect(&front)).unwrap();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    req.send_blocking(format!("{c}.{i}"), None).unwrap();
+                    let reply = text(&req.recv_blocking(Some(LIMIT)).unwrap());
+                    assert!(reply.starts_with(&format!("{c}.{i} by ")), "{reply}");
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    context.terminate();
+    assert!(matches!(broker.join().unwrap(), Err(Error::Closed)));
+    for worker in workers {
+        worker.join().unwrap();
+    }
+}
+
+/// `proxy_steerable`: PAUSE holds messages back, RESUME lets them through in order,
+/// STATISTICS answers with the counts, TERMINATE ends the proxy with them.
+#[test]
+fn a_steerable_proxy_pauses_resumes_reports_and_terminates() {
+    const COUNT: u64 = 20;
+    let context = Context::new().unwrap();
+    let frontend = context.socket(SocketType::Pull).unwrap();
+    let backend = context.socket(SocketType::Push).unwrap();
+    let control = context.socket(SocketType::Pair).unwrap();
+    let steer = context.socket(SocketType::Pair).unwrap();
+    let source = context.socket(SocketType::Push).unwrap();
+    let sink = context.socket(SocketType::Pull).unwrap();
+    futures::executor::block_on(async {
+        let endpoint = frontend.bind("tcp://127.0.0.1:0").await.unwrap();
+        source.connect(&endpoint).await.unwrap();
+        let endpoint = backend.bind("tcp://127.0.0.1:0").await.unwrap();
+        sink.connect(&endpoint).await.unwrap();
+        let endpoint = control.bind("tcp://127.0.0.1:0").await.unwrap();
+        steer.connect(&endpoint).await.unwrap();
+    });
+    let proxy = std::thread::spawn(move || {
+        futures::executor::block_on(proxy_steerable(&frontend, &backend, None, &control))
+    });
+    let statistics = |steer: &SocketHandle| {
+        steer.send_blocking("STATISTICS", None).unwrap();
+        let reply = steer.recv_blocking(Some(LIMIT)).unwrap();
+        assert_eq!(reply.len(), 8, "eight counts");
+        reply
+            .iter()
+            .map(|f| u64::from_ne_bytes(f[..].try_into().unwrap()))
+            .collect::<Vec<u64>>()
+    };
+    steer.send_blocking("PAUSE", None).unwrap();
+    assert_eq!(
+        statistics(&steer),
+        [0; 8],
+        "PAUSE taken, nothing forwarded yet"
+    );
+    for i in 0..COUNT {
+        source.send_blocking(format!("{i:02}"), None).unwrap();
+    }
+    assert_eq!(
+        statistics(&steer)[0],
+        0,
+        "paused: nothing taken from the frontend"
+    );
+    assert!(sink.try_recv().unwrap().is_none());
+    steer.send_blocking("RESUME", None).unwrap();
+    for i in 0..COUNT {
+        assert_eq!(
+            text(&sink.recv_blocking(Some(LIMIT)).unwrap()),
+            format!("{i:02}")
+        );
+    }
+    let counts = statistics(&steer);
+    assert_eq!(counts, [COUNT, 2 * COUNT, 0, 0, 0, 0, COUNT, 2 * COUNT]);
+    steer.send_blocking("TERMINATE", None).unwrap();
+    let stats = proxy.join().unwrap().unwrap();
+    assert_eq!((stats.frontend_in, stats.backend_out), (COUNT, COUNT));
+    context.terminate();
+}
+
+/// A thread that panics while it holds handles and their context unwinds normally:
+/// closing the sockets on the way must not abort the process (compio aborts when a
+/// panicking thread wakes one of its tasks, so that work moves to another thread).
+#[test]
+#[should_panic(expected = "the caller's own panic")]
+fn a_panic_with_live_handles_unwinds_instead_of_aborting() {
+    let context = Context::new().unwrap();
+    let pull = context.socket(SocketType::Pull).unwrap();
+    futures::executor::block_on(pull.bind("tcp://127.0.0.1:0")).unwrap();
+    panic!("the caller's own panic");
 }

@@ -76,9 +76,9 @@ pub use monocoque_zmtp::proto::error::{Fault, ProtocolError, StateError};
 pub use monocoque_zmtp::proto::message::Message;
 pub use monocoque_zmtp::proto::socket_type::SocketType;
 pub use monocoque_zmtp::socket::{
-    Context, ContextBuilder, DealerSocket, PairSocket, PubSocket, PullSocket, PushSocket,
-    RECENT_ERRORS, RepSocket, ReqSocket, RouterSocket, Socket, SocketHandle, SocketStats,
-    SubSocket, XPubSocket, XSubSocket,
+    Context, ContextBuilder, DealerSocket, PairSocket, ProxyStats, PubSocket, PullSocket,
+    PushSocket, RECENT_ERRORS, RepSocket, ReqSocket, RouterSocket, Socket, SocketHandle,
+    SocketStats, SubSocket, XPubSocket, XSubSocket,
 };
 
 /// Which compio driver runs the sockets (io_uring, or epoll where it is refused).

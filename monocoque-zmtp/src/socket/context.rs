@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use super::Socket;
 use super::bridge::Bridge;
-use super::handle::{SocketHandle, pump};
+use super::handle::{SocketHandle, off_panicking_thread, pump};
 use crate::config::SocketOptions;
 use crate::driver::io_thread::IoThread;
 use crate::driver::runtime::Driver;
@@ -194,14 +194,16 @@ impl ContextInner {
         }
         let sockets =
             std::mem::take(&mut *self.sockets.lock().unwrap_or_else(PoisonError::into_inner));
-        for bridge in sockets.iter().filter_map(Weak::upgrade) {
-            bridge.close();
-        }
         let mut threads =
             std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
-        for thread in &mut threads {
-            thread.stop_and_join();
-        }
+        off_panicking_thread(move || {
+            for bridge in sockets.iter().filter_map(Weak::upgrade) {
+                bridge.close();
+            }
+            for thread in &mut threads {
+                thread.stop_and_join();
+            }
+        });
     }
 }
 

@@ -64,7 +64,19 @@ struct Closer {
 
 impl Drop for Closer {
     fn drop(&mut self) {
-        self.bridge.close();
+        let bridge = self.bridge.clone();
+        off_panicking_thread(move || bridge.close());
+    }
+}
+
+/// Runs `work` here, or on a thread of its own if this one is unwinding from a
+/// panic: compio aborts the process when a thread that is panicking wakes one of
+/// its tasks, and closing a socket wakes its I/O thread.
+pub(crate) fn off_panicking_thread(work: impl FnOnce() + Send + 'static) {
+    if std::thread::panicking() {
+        let _ = std::thread::spawn(work).join();
+    } else {
+        work();
     }
 }
 
@@ -331,7 +343,7 @@ impl Wake for Unpark {
 }
 
 /// Runs `future` on this thread until it completes or `timeout` passes (`None`).
-fn block_on_until<F: Future>(future: F, timeout: Option<Duration>) -> Option<F::Output> {
+pub(crate) fn block_on_until<F: Future>(future: F, timeout: Option<Duration>) -> Option<F::Output> {
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut future = pin!(future);
     let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
