@@ -452,3 +452,28 @@ fn a_panic_with_live_handles_unwinds_instead_of_aborting() {
     futures::executor::block_on(pull.bind("tcp://127.0.0.1:0")).unwrap();
     panic!("the caller's own panic");
 }
+
+/// inproc between handles made on different threads: connect before bind, as
+/// libzmq allows, and messages both ways.
+#[test]
+fn inproc_joins_handles_made_on_different_threads() {
+    let context = Context::new().unwrap();
+    let connecting = context.clone();
+    let early = std::thread::spawn(move || {
+        let pair = connecting.socket(SocketType::Pair).unwrap();
+        futures::executor::block_on(pair.connect("inproc://across-threads")).unwrap();
+        pair.send_blocking("connected first", None).unwrap();
+        assert_eq!(text(&pair.recv_blocking(Some(LIMIT)).unwrap()), "bound later");
+    });
+    let binding = context.clone();
+    std::thread::spawn(move || {
+        let pair = binding.socket(SocketType::Pair).unwrap();
+        futures::executor::block_on(pair.bind("inproc://across-threads")).unwrap();
+        assert_eq!(text(&pair.recv_blocking(Some(LIMIT)).unwrap()), "connected first");
+        pair.send_blocking("bound later", None).unwrap();
+    })
+    .join()
+    .unwrap();
+    early.join().unwrap();
+    context.terminate();
+}

@@ -78,7 +78,7 @@ pub use monocoque_zmtp::proto::socket_type::SocketType;
 pub use monocoque_zmtp::socket::{
     Context, ContextBuilder, DealerSocket, PairSocket, ProxyStats, PubSocket, PullSocket,
     PushSocket, RECENT_ERRORS, RepSocket, ReqSocket, RouterSocket, Socket, SocketHandle,
-    SocketStats, SubSocket, XPubSocket, XSubSocket,
+    SocketStats, SubSocket, XPubSocket, XSubSocket, proxy, proxy_blocking, proxy_steerable,
 };
 
 /// Which compio driver runs the sockets (io_uring, or epoll where it is refused).
