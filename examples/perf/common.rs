@@ -103,8 +103,35 @@ pub fn parse_thr_args_from(
     parsed.unwrap_or_else(|| usage(tool, endpoint_role, "message-count", &pattern_usage(tool)))
 }
 
+/// Which monocoque API a tool runs on: `--api native` (compio sockets on the
+/// tool's own runtime, the default) or `--api handle` (a `Context`'s socket handles,
+/// used from plain threads with blocking calls, as a C program uses libzmq).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Native,
+    Handle,
+}
+
+/// The `--api` flag, anywhere on the command line.
+pub fn api() -> Api {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == "--api") {
+        None => Api::Native,
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("native") => Api::Native,
+            Some("handle") => Api::Handle,
+            other => fail(format!("--api takes native or handle, not {other:?}")),
+        },
+    }
+}
+
+/// The arguments without the program name and without `--api <value>`.
 fn command_line() -> Vec<String> {
-    std::env::args().skip(1).collect()
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--api") {
+        args.drain(i..(i + 2).min(args.len()));
+    }
+    args
 }
 
 fn parse_common(endpoint: &str, size: &str, count: &str) -> Option<(String, usize, u64)> {
@@ -116,7 +143,14 @@ fn parse_common(endpoint: &str, size: &str, count: &str) -> Option<(String, usiz
 
 fn usage(tool: &str, endpoint_role: &str, what: &str, more: &str) -> ! {
     let pattern = if more.is_empty() { "" } else { " [pattern]" };
-    eprintln!("usage: {tool} <{endpoint_role}> <message-size> <{what}>{pattern}{more}");
+    // Only monocoque's own tools (named as libzmq's, without a prefix) take --api.
+    let monocoque = ["local_thr", "remote_thr", "local_lat", "remote_lat"].contains(&tool);
+    let api = if monocoque {
+        " [--api native|handle]"
+    } else {
+        ""
+    };
+    eprintln!("usage: {tool} <{endpoint_role}> <message-size> <{what}>{pattern}{api}{more}");
     std::process::exit(1);
 }
 

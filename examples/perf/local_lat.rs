@@ -5,22 +5,50 @@
 #[path = "common.rs"]
 mod common;
 
-use monocoque::RepSocket;
+use monocoque::{Context, Message, RepSocket, SocketType};
+
+fn main() {
+    let (bind_to, size, roundtrips) = common::parse_args("local_lat", "bind-to", "roundtrip-count");
+    match common::api() {
+        common::Api::Handle => with_handle(&bind_to, size, roundtrips),
+        common::Api::Native => native(&bind_to, size, roundtrips),
+    }
+}
+
+fn check(message: &Message, size: usize) {
+    if message.len() != 1 || message[0].len() != size {
+        common::fail(format!(
+            "request of {} bytes; expected {size}",
+            message.byte_len()
+        ));
+    }
+}
+
+/// The handle API, from this plain thread.
+fn with_handle(bind_to: &str, size: usize, roundtrips: u64) {
+    let context = Context::new().unwrap_or_else(|e| common::fail(e));
+    let rep = context
+        .socket(SocketType::Rep)
+        .unwrap_or_else(|e| common::fail(e));
+    futures::executor::block_on(rep.bind(bind_to)).unwrap_or_else(|e| common::fail(e));
+    for _ in 0..roundtrips {
+        let message = rep.recv_blocking(None).unwrap_or_else(|e| common::fail(e));
+        check(&message, size);
+        rep.send_blocking(message, None)
+            .unwrap_or_else(|e| common::fail(e));
+    }
+    drop(rep);
+    context.terminate();
+}
 
 #[compio::main]
-async fn main() {
-    let (bind_to, size, roundtrips) = common::parse_args("local_lat", "bind-to", "roundtrip-count");
+async fn native(bind_to: &str, size: usize, roundtrips: u64) {
     let rep = RepSocket::new();
-    rep.bind(&bind_to).await.unwrap_or_else(|e| common::fail(e));
+    rep.bind(bind_to).await.unwrap_or_else(|e| common::fail(e));
 
     for _ in 0..roundtrips {
         let message = rep.recv().await.unwrap_or_else(|e| common::fail(e));
-        if message.len() != 1 || message[0].len() != size {
-            common::fail(format!(
-                "request of {} bytes; expected {size}",
-                message.byte_len()
-            ));
-        }
+        check(&message, size);
         rep.send(message).await.unwrap_or_else(|e| common::fail(e));
     }
     rep.close().await;

@@ -23,10 +23,11 @@ mod common;
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::Pattern;
-use monocoque::{Bytes, Message, Socket, SocketOptions, SocketType};
+use common::{Api, Pattern};
+use monocoque::{Bytes, Context, Message, Socket, SocketOptions, SocketType};
 
 /// Exits unless `message` is `frames` frames, the last of `size` bytes.
 fn check(message: &Message, frames: usize, size: usize) {
@@ -112,15 +113,107 @@ async fn subscribers(connect_to: &str, size: usize, count: u64, subscribers: usi
     last.duration_since(start)
 }
 
-#[compio::main]
-async fn main() {
+/// The handle API: one receiving handle, used from this plain thread.
+fn one_receiver_handle(bind_to: &str, size: usize, count: u64, pattern: Pattern) -> Duration {
+    let (socket_type, frames) = match pattern {
+        Pattern::DealerRouter => (SocketType::Router, 2),
+        _ => (SocketType::Pull, 1),
+    };
+    let context = Context::new().unwrap_or_else(|e| common::fail(e));
+    let socket = context
+        .socket(socket_type)
+        .unwrap_or_else(|e| common::fail(e));
+    futures::executor::block_on(socket.bind(bind_to)).unwrap_or_else(|e| common::fail(e));
+    let receive = || {
+        socket
+            .recv_blocking(None)
+            .unwrap_or_else(|e| common::fail(e))
+    };
+    let first = receive();
+    check(&first, frames, size);
+    let start = Instant::now();
+    let mut last = first;
+    for _ in 1..count {
+        last = receive();
+        check(&last, frames, size);
+    }
+    let elapsed = start.elapsed();
+    if pattern == Pattern::DealerRouter {
+        let ack = [last[0].clone(), Bytes::new()];
+        socket
+            .send_blocking(ack, None)
+            .unwrap_or_else(|e| common::fail(e));
+    }
+    drop(socket);
+    context.terminate();
+    elapsed
+}
+
+/// The handle API: N subscribing handles, each read on a thread of its own.
+fn subscribers_handle(connect_to: &str, size: usize, count: u64, subscribers: usize) -> Duration {
+    let context = Context::new().unwrap_or_else(|e| common::fail(e));
+    let options = SocketOptions::default().sndhwm(0).rcvhwm(0);
+    let start = Arc::new(Mutex::new(None::<Instant>));
+    let threads: Vec<_> = (0..subscribers)
+        .map(|index| {
+            let sub = context
+                .socket_with_options(SocketType::Sub, options.clone())
+                .unwrap_or_else(|e| common::fail(e));
+            futures::executor::block_on(async {
+                // "" then the marker, both sent on the handshake in that order.
+                sub.subscribe("").await?;
+                sub.subscribe([0xff, index as u8]).await?;
+                sub.connect(connect_to).await
+            })
+            .unwrap_or_else(|e| common::fail(e));
+            let start = start.clone();
+            std::thread::spawn(move || {
+                let receive = || sub.recv_blocking(None).unwrap_or_else(|e| common::fail(e));
+                let first = receive();
+                start
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert_with(Instant::now);
+                check(&first, 1, size);
+                for _ in 1..count {
+                    check(&receive(), 1, size);
+                }
+                Instant::now()
+            })
+        })
+        .collect();
+    let last = threads
+        .into_iter()
+        .map(|t| {
+            t.join()
+                .unwrap_or_else(|_| common::fail("subscriber thread panicked"))
+        })
+        .max();
+    context.terminate();
+    let start = start
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .unwrap_or_else(|| common::fail("no message"));
+    last.unwrap_or(start).duration_since(start)
+}
+
+fn main() {
     let (endpoint, size, count, pattern) = common::parse_thr_args("local_thr", "bind-to");
-    let elapsed = match pattern {
-        Pattern::PubSub(n) => subscribers(&endpoint, size, count, n).await,
-        _ => one_receiver(&endpoint, size, count, pattern).await,
+    let elapsed = match (common::api(), pattern) {
+        (Api::Handle, Pattern::PubSub(n)) => subscribers_handle(&endpoint, size, count, n),
+        (Api::Handle, _) => one_receiver_handle(&endpoint, size, count, pattern),
+        (Api::Native, pattern) => native(&endpoint, size, count, pattern),
     };
     if let Some(line) = pattern.describe() {
         println!("{line}");
     }
     common::print_throughput(size, count, elapsed);
+}
+
+#[compio::main]
+async fn native(endpoint: &str, size: usize, count: u64, pattern: Pattern) -> Duration {
+    match pattern {
+        Pattern::PubSub(n) => subscribers(endpoint, size, count, n).await,
+        _ => one_receiver(endpoint, size, count, pattern).await,
+    }
 }

@@ -7,17 +7,55 @@
 #[path = "common.rs"]
 mod common;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use monocoque::{Message, ReqSocket};
+use monocoque::{Context, Message, ReqSocket, SocketType};
 
-#[compio::main]
-async fn main() {
+fn main() {
     let (connect_to, size, roundtrips) =
         common::parse_args("remote_lat", "connect-to", "roundtrip-count");
+    let elapsed = match common::api() {
+        common::Api::Handle => with_handle(&connect_to, size, roundtrips),
+        common::Api::Native => native(&connect_to, size, roundtrips),
+    };
+    common::print_latency(size, roundtrips, elapsed);
+}
+
+fn check(message: &Message, size: usize) {
+    if message.len() != 1 || message[0].len() != size {
+        common::fail(format!(
+            "reply of {} bytes; expected {size}",
+            message.byte_len()
+        ));
+    }
+}
+
+/// The handle API, from this plain thread.
+fn with_handle(connect_to: &str, size: usize, roundtrips: u64) -> Duration {
+    let context = Context::new().unwrap_or_else(|e| common::fail(e));
+    let req = context
+        .socket(SocketType::Req)
+        .unwrap_or_else(|e| common::fail(e));
+    futures::executor::block_on(req.connect(connect_to)).unwrap_or_else(|e| common::fail(e));
+    let mut message = Message::from(Bytes::from(vec![0u8; size]));
+    let start = Instant::now();
+    for _ in 0..roundtrips {
+        req.send_blocking(message, None)
+            .unwrap_or_else(|e| common::fail(e));
+        message = req.recv_blocking(None).unwrap_or_else(|e| common::fail(e));
+        check(&message, size);
+    }
+    let elapsed = start.elapsed();
+    drop(req);
+    context.terminate();
+    elapsed
+}
+
+#[compio::main]
+async fn native(connect_to: &str, size: usize, roundtrips: u64) -> Duration {
     let req = ReqSocket::new();
-    req.connect(&connect_to)
+    req.connect(connect_to)
         .await
         .unwrap_or_else(|e| common::fail(e));
 
@@ -27,15 +65,9 @@ async fn main() {
     for _ in 0..roundtrips {
         req.send(message).await.unwrap_or_else(|e| common::fail(e));
         message = req.recv().await.unwrap_or_else(|e| common::fail(e));
-        if message.len() != 1 || message[0].len() != size {
-            common::fail(format!(
-                "reply of {} bytes; expected {size}",
-                message.byte_len()
-            ));
-        }
+        check(&message, size);
     }
     let elapsed = start.elapsed();
-
-    common::print_latency(size, roundtrips, elapsed);
     req.close().await;
+    elapsed
 }

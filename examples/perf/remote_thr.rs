@@ -19,8 +19,8 @@
 mod common;
 
 use bytes::Bytes;
-use common::Pattern;
-use monocoque::{Socket, SocketOptions, SocketType};
+use common::{Api, Pattern};
+use monocoque::{Context, Socket, SocketHandle, SocketOptions, SocketType};
 
 /// Binds an XPUB on `bind_to` and waits for `subscribers` distinct marker topics.
 async fn publisher(bind_to: &str, subscribers: usize) -> Socket {
@@ -45,11 +45,73 @@ async fn publisher(bind_to: &str, subscribers: usize) -> Socket {
     xpub
 }
 
-#[compio::main]
-async fn main() {
-    let (endpoint, size, count, pattern) = common::parse_thr_args("remote_thr", "connect-to");
+/// The handle API: the same, from this plain thread.
+fn send_with_handle(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
+    let context = Context::new().unwrap_or_else(|e| common::fail(e));
     let socket = match pattern {
-        Pattern::PubSub(n) => publisher(&endpoint, n).await,
+        Pattern::PubSub(n) => publisher_handle(&context, endpoint, n),
+        _ => {
+            let socket_type = if pattern == Pattern::DealerRouter {
+                SocketType::Dealer
+            } else {
+                SocketType::Push
+            };
+            let socket = context
+                .socket(socket_type)
+                .unwrap_or_else(|e| common::fail(e));
+            futures::executor::block_on(socket.connect(endpoint))
+                .unwrap_or_else(|e| common::fail(e));
+            socket
+        }
+    };
+    let template = vec![0u8; size];
+    for _ in 0..count {
+        let payload = Bytes::copy_from_slice(&template);
+        socket
+            .send_blocking(payload, None)
+            .unwrap_or_else(|e| common::fail(e));
+    }
+    if pattern == Pattern::DealerRouter {
+        socket
+            .recv_blocking(None)
+            .unwrap_or_else(|e| common::fail(e));
+    }
+    drop(socket);
+    // Waits until every queued message was written (infinite linger).
+    context.terminate();
+}
+
+fn publisher_handle(context: &Context, bind_to: &str, subscribers: usize) -> SocketHandle {
+    let options = SocketOptions::default().sndhwm(0).rcvhwm(0);
+    let xpub = context
+        .socket_with_options(SocketType::Xpub, options)
+        .unwrap_or_else(|e| common::fail(e));
+    futures::executor::block_on(xpub.bind(bind_to)).unwrap_or_else(|e| common::fail(e));
+    let mut seen = [false; 256];
+    let mut missing = subscribers;
+    while missing > 0 {
+        let report = xpub.recv_blocking(None).unwrap_or_else(|e| common::fail(e));
+        if let [1, 0xff, index] = report[0][..]
+            && !std::mem::replace(&mut seen[usize::from(index)], true)
+        {
+            missing -= 1;
+        }
+    }
+    xpub
+}
+
+fn main() {
+    let (endpoint, size, count, pattern) = common::parse_thr_args("remote_thr", "connect-to");
+    match common::api() {
+        Api::Handle => send_with_handle(&endpoint, size, count, pattern),
+        Api::Native => native(&endpoint, size, count, pattern),
+    }
+}
+
+#[compio::main]
+async fn native(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
+    let socket = match pattern {
+        Pattern::PubSub(n) => publisher(endpoint, n).await,
         _ => {
             let socket_type = if pattern == Pattern::DealerRouter {
                 SocketType::Dealer
@@ -58,7 +120,7 @@ async fn main() {
             };
             let socket = Socket::new(socket_type);
             socket
-                .connect(&endpoint)
+                .connect(endpoint)
                 .await
                 .unwrap_or_else(|e| common::fail(e));
             socket

@@ -273,38 +273,38 @@ impl Bridge {
 
     /// Whether the I/O side should receive now.
     pub(crate) fn wants_message(&self) -> bool {
-        if !self.receives {
-            return false;
-        }
-        let queues = self.lock();
-        if queues.closing {
-            return false;
-        }
-        if self.read_ahead {
-            queues.inbox.len() < self.recv_capacity
-        } else {
-            queues.waiting > queues.inbox.len()
-        }
+        self.inbox_room() > 0
     }
 
-    /// The socket took (or refused) message `number`.
-    pub(crate) fn sent(&self, number: u64, result: Result<(), Error>) {
+    /// The socket took (or refused) every message up to `number`; `refused` holds
+    /// the refusals of confirmed sends.
+    pub(crate) fn sent(&self, number: u64, refused: &mut Vec<(u64, Error)>) {
         let mut queues = self.lock();
         queues.completed = number;
-        if let Err(err) = result {
-            if self.confirms {
-                queues.refused.push_back((number, err));
-            } else {
-                tracing::debug!(error = %err, "a handle's message was not sent");
-            }
-        }
+        queues.refused.extend(refused.drain(..));
         wake_all(&mut queues.send_wakers);
     }
 
-    /// The socket received a message (or failed to).
-    pub(crate) fn received(&self, received: Result<Message, Error>) {
+    /// How many more received messages the inbox takes now.
+    pub(crate) fn inbox_room(&self) -> usize {
+        if !self.receives {
+            return 0;
+        }
+        let queues = self.lock();
+        if queues.closing {
+            return 0;
+        }
+        if self.read_ahead {
+            self.recv_capacity.saturating_sub(queues.inbox.len())
+        } else {
+            queues.waiting.saturating_sub(queues.inbox.len())
+        }
+    }
+
+    /// The socket received these messages (or failed to): one lock, one wake-up.
+    pub(crate) fn received(&self, received: impl IntoIterator<Item = Result<Message, Error>>) {
         let mut queues = self.lock();
-        queues.inbox.push_back(received);
+        queues.inbox.extend(received);
         wake_all(&mut queues.recv_wakers);
     }
 

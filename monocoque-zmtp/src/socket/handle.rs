@@ -386,10 +386,9 @@ async fn serve(socket: &Socket, bridge: &Bridge) {
         for command in commands.drain(..) {
             run(socket, command).await;
         }
-        if sending.is_terminated()
-            && let Some((number, message)) = batch.pop_front()
-        {
-            sending.set(async move { (number, socket.send(message).await) }.fuse());
+        if sending.is_terminated() && !batch.is_empty() {
+            let messages = std::mem::take(&mut batch);
+            sending.set(send_all(socket, messages, bridge.confirms()).fuse());
         }
         if closing && batch.is_empty() && sending.is_terminated() {
             return;
@@ -399,11 +398,54 @@ async fn serve(socket: &Socket, bridge: &Bridge) {
         }
         let mut woken = pin!(poll_fn(|cx| bridge.poll_woken(cx, seen)).fuse());
         futures::select_biased! {
-            (number, result) = sending => bridge.sent(number, result),
-            received = receiving => bridge.received(received),
+            (number, mut refused) = sending => bridge.sent(number, &mut refused),
+            received = receiving => deliver(socket, bridge, received),
             () = woken => {}
         }
     }
+}
+
+/// Sends a batch in order; returns the last message's number and the refusals to
+/// report (only where sends are confirmed; others are logged).
+async fn send_all(
+    socket: &Socket,
+    batch: VecDeque<(u64, Message)>,
+    confirms: bool,
+) -> (u64, Vec<(u64, Error)>) {
+    let mut last = 0;
+    let mut refused = Vec::new();
+    for (number, message) in batch {
+        if let Err(err) = socket.send(message).await {
+            if confirms {
+                refused.push((number, err));
+            } else {
+                tracing::debug!(error = %err, "a handle's message was not sent");
+            }
+        }
+        last = number;
+    }
+    (last, refused)
+}
+
+/// Hands `first` and whatever else is ready (as far as the inbox has room) to the
+/// handles in one go.
+fn deliver(socket: &Socket, bridge: &Bridge, first: Result<Message, Error>) {
+    let room = bridge.inbox_room().saturating_sub(1);
+    let failed = first.is_err();
+    let mut ready = vec![first];
+    if !failed {
+        while ready.len() <= room {
+            match socket.try_recv() {
+                Ok(Some(message)) => ready.push(Ok(message)),
+                Ok(None) => break,
+                Err(err) => {
+                    ready.push(Err(err));
+                    break;
+                }
+            }
+        }
+    }
+    bridge.received(ready);
 }
 
 async fn run(socket: &Socket, command: Command) {

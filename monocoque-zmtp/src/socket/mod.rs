@@ -267,6 +267,15 @@ impl Socket {
         }
     }
 
+    /// Receives a message if one is ready, without waiting (for a handle's I/O
+    /// thread, which takes what is ready in one go).
+    pub(crate) fn try_recv(&self) -> Result<Option<Message>, Error> {
+        if self.engine.shutdown.is_stopped() {
+            return Err(Error::Closed);
+        }
+        self.engine.try_recv()
+    }
+
     /// Subscribes to messages starting with `topic` (SUB and XSUB).
     pub fn subscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), Error> {
         self.change_subscription(topic.as_ref(), true)
