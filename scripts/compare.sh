@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# Compares monocoque with libzmq 4.3.4 using libzmq's perf tools' conventions.
+# Compares monocoque with libzmq 4.3.4, and with two other pure-Rust ZeroMQs, using
+# libzmq's perf tools' conventions.
 #
 # Builds, in release, monocoque's local_thr/remote_thr/local_lat/remote_lat (examples
-# crate) and the same tools on libzmq (perf crate: zmq_local_thr, ...), then runs each
-# case as two processes pinned with taskset, REPS times per implementation
-# (alternating), and writes the medians to docs/benchmarks.md.
+# crate), the same tools on libzmq (perf crate: zmq_local_thr, ...) and on the rivals
+# (perf-rivals crate: zeromq_* on zmq.rs, omq_* on OMQ.rs), then runs each case as two
+# processes pinned with taskset, REPS times per implementation (alternating), and
+# writes the medians to docs/benchmarks.md.
+#
+# Implementations, in the order each repetition runs them:
+#   libzmq     the perf crate's zmq_* tools (libzmq 4.3.4 through the zmq crate)
+#   base       with BASE_REV only: monocoque's tools as of that commit (native API)
+#   monocoque  monocoque's tools, native compio sockets (--api native, the default)
+#   handle     the same binaries with --api handle: a Context's thread-safe socket
+#              handles, used from plain threads with blocking calls
+#   zmq.rs     the `zeromq` crate (zmq.rs, tokio): zeromq_local_thr, ...
+#   omq-tokio  the `omq-tokio` crate (OMQ.rs, tokio): omq_local_thr, ...
+# RIVALS=0 leaves out zmq.rs and omq-tokio (and does not build them). Every
+# implementation gets a ratio to libzmq. A tool that exits with code 2 does not
+# support the pattern: its cell reads "n/a" and the run does not count as failed.
 #
 # Cases: throughput of PUSH/PULL (64 B, 1 KiB, 64 KiB), DEALER/ROUTER and PUB/SUB with
 # 1 and 8 subscribers (64 B, 1 KiB), over tcp and ipc; REQ/REP latency over tcp (64 B,
@@ -31,7 +45,7 @@
 #
 # Environment: QUICK=1, REPS (default 5), BASE_PORT (default 15555), OUT (default
 # docs/benchmarks.md), CARGO_TARGET_DIR (honoured, for this tree), BASE_REV,
-# BASE_WORKTREE, BASE_TARGET_DIR. Needs Rust, gcc/g++, git and python3; without
+# BASE_WORKTREE, BASE_TARGET_DIR, RIVALS (default 1). Needs Rust, gcc/g++, git and python3; without
 # taskset the processes run unpinned and the report says so.
 set -euo pipefail
 
@@ -45,7 +59,8 @@ DIV=1
 [ "$QUICK" = 1 ] && DIV=20
 RUN_TIMEOUT=60
 BASE_REV=${BASE_REV:-}
-IMPLS=(libzmq monocoque)
+RIVALS=${RIVALS:-1}
+IMPLS=(libzmq monocoque handle)
 BASE_SHA='' BASE_SHORT='' BASE_SUBJECT=''
 if [ -n "$BASE_REV" ]; then
     if ! BASE_SHA=$(git rev-parse --verify --quiet "$BASE_REV^{commit}"); then
@@ -56,15 +71,26 @@ if [ -n "$BASE_REV" ]; then
     BASE_SUBJECT=$(git log -1 --format=%s "$BASE_SHA")
     BASE_TREE=${BASE_WORKTREE:-/tmp/monocoque-base-$BASE_SHORT}
     BASE_TARGET=${BASE_TARGET_DIR:-/tmp/monocoque-base-target}
-    IMPLS=(libzmq base monocoque)
+    IMPLS=(libzmq base monocoque handle)
 fi
+[ "$RIVALS" = 0 ] || IMPLS+=(zmq.rs omq-tokio)
 
 echo "== building (release) =="
 cargo build --release -p monocoque-examples \
     --example local_thr --example remote_thr --example local_lat --example remote_lat
 cargo build --release -p monocoque-perf --bins
+[ "$RIVALS" = 0 ] || cargo build --release -p monocoque-perf-rivals --bins
 TARGET=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+# The rival crates' versions, as Cargo.lock resolves them, for the report.
+RIVAL_VERSIONS=''
+if [ "$RIVALS" != 0 ]; then
+    RIVAL_VERSIONS=$(cargo metadata --format-version 1 | python3 -c '
+import json, sys
+found = {p["name"]: p["version"] for p in json.load(sys.stdin)["packages"]
+         if p["name"] in ("zeromq", "omq-tokio", "tokio")}
+print(", ".join(n + " " + found.get(n, "?") for n in ("zeromq", "omq-tokio", "tokio")))')
+fi
 MONO=$TARGET/release/examples
 ZMQ=$TARGET/release
 
@@ -114,10 +140,12 @@ if [ -n "$BASE_REV" ]; then
 fi
 
 # Waits (up to 10 s) until the server side of $1 is listening, so the client's first
-# connect succeeds and is not delayed by a reconnect interval.
+# connect succeeds and is not delayed by a reconnect interval; gives up at once if
+# process $2 (the binding side) has exited.
 wait_listening() {
-    local endpoint=$1 i
+    local endpoint=$1 pid=$2 i
     for i in $(seq 1 1000); do
+        kill -0 "$pid" 2>/dev/null || return 1
         case $endpoint in
         tcp://*)
             local hex
@@ -135,7 +163,8 @@ wait_listening() {
 }
 
 # run_pair IMPL KIND PATTERN ENDPOINT SIZE COUNT SERVER_CPU CLIENT_CPU -> prints the
-# number. KIND thr: server local_thr, client remote_thr, PATTERN push-pull,
+# number; returns 2 if a tool exited with 2 (the pattern is not supported), 1 on
+# another failure. KIND thr: server local_thr, client remote_thr, PATTERN push-pull,
 # dealer-router or pub-sub:N (the tools' 4th argument; push-pull is left out so
 # libzmq's 3-argument form is what runs); lat: server local_lat, client remote_lat,
 # PATTERN req-rep. The binding side starts first and the other once it listens: the
@@ -143,13 +172,23 @@ wait_listening() {
 run_pair() {
     local impl=$1 kind=$2 pattern=$3 endpoint=$4 size=$5 count=$6 scpu=$7 ccpu=$8
     local server client
+    local extra=()
+    case $pattern in push-pull | req-rep) ;; *) extra=("$pattern") ;; esac
     case $impl in
     libzmq) server=$ZMQ/zmq_local_$kind client=$ZMQ/zmq_remote_$kind ;;
     base) server=$BASE_BIN/local_$kind client=$BASE_BIN/remote_$kind ;;
-    *) server=$MONO/local_$kind client=$MONO/remote_$kind ;;
+    monocoque) server=$MONO/local_$kind client=$MONO/remote_$kind ;;
+    handle)
+        server=$MONO/local_$kind client=$MONO/remote_$kind
+        extra+=(--api handle)
+        ;;
+    zmq.rs) server=$ZMQ/zeromq_local_$kind client=$ZMQ/zeromq_remote_$kind ;;
+    omq-tokio) server=$ZMQ/omq_local_$kind client=$ZMQ/omq_remote_$kind ;;
+    *)
+        echo "unknown implementation $impl" >&2
+        return 1
+        ;;
     esac
-    local extra=()
-    case $pattern in push-pull | req-rep) ;; *) extra=("$pattern") ;; esac
     local first=server firstcpu=$scpu second=client secondcpu=$ccpu
     case $pattern in pub-sub*) first=client firstcpu=$ccpu second=server secondcpu=$scpu ;; esac
     local firstbin secondbin
@@ -157,16 +196,25 @@ run_pair() {
     case $endpoint in ipc://*) rm -f "${endpoint#ipc://}" ;; esac
     pin "$firstcpu" timeout $RUN_TIMEOUT "$firstbin" "$endpoint" "$size" "$count" "${extra[@]}" \
         >"$WORK/$first.out" 2>"$WORK/$first.err" &
-    local fpid=$!
-    if ! wait_listening "$endpoint"; then
+    local fpid=$! src=0 frc=0
+    if ! wait_listening "$endpoint" "$fpid"; then
         kill "$fpid" 2>/dev/null || true
-        wait "$fpid" 2>/dev/null || true
+        wait "$fpid" 2>/dev/null || frc=$?
+        if [ $frc = 2 ]; then
+            echo "n/a: $impl $kind $pattern: $(head -1 "$WORK/$first.err")" >&2
+            return 2
+        fi
+        echo "FAILED: $impl $kind $pattern $endpoint: $first did not listen (rc $frc)" >&2
+        cat "$WORK/$first.err" >&2
         return 1
     fi
-    local src=0 frc=0
     pin "$secondcpu" timeout $RUN_TIMEOUT "$secondbin" "$endpoint" "$size" "$count" "${extra[@]}" \
         >"$WORK/$second.out" 2>"$WORK/$second.err" || src=$?
     wait "$fpid" || frc=$?
+    if [ $src = 2 ] || [ $frc = 2 ]; then
+        echo "n/a: $impl $kind $pattern: $(cat "$WORK/server.err" "$WORK/client.err" | head -1)" >&2
+        return 2
+    fi
     if [ $src != 0 ] || [ $frc != 0 ]; then
         echo "FAILED: $impl $kind $pattern $endpoint $size $count ($first rc $frc, $second rc $src)" >&2
         cat "$WORK/server.err" "$WORK/client.err" >&2
@@ -182,7 +230,7 @@ run_pair() {
 # run_case ID KIND PATTERN TRANSPORT SIZE COUNT SERVER_CPU CLIENT_CPU
 run_case() {
     local id=$1 kind=$2 pattern=$3 transport=$4 size=$5 count=$(($6 / DIV)) scpu=$7 ccpu=$8
-    local rep impl endpoint value
+    local rep impl endpoint value rc
     echo "== $id: $kind $pattern $transport ${size} B x $count (cpus $scpu/$ccpu) =="
     for rep in $(seq 1 "$REPS"); do
         for impl in "${IMPLS[@]}"; do
@@ -192,9 +240,14 @@ run_case() {
                 endpoint=ipc:///tmp/monocoque-compare-$$-$PORT.ipc
             fi
             PORT=$((PORT + 1))
-            if value=$(run_pair "$impl" "$kind" "$pattern" "$endpoint" "$size" "$count" "$scpu" "$ccpu"); then
+            rc=0
+            value=$(run_pair "$impl" "$kind" "$pattern" "$endpoint" "$size" "$count" "$scpu" "$ccpu") || rc=$?
+            if [ $rc = 0 ] && [ -n "$value" ]; then
                 printf '%s\t%s\t%s\n' "$id" "$impl" "$value" >>"$RESULTS"
                 echo "  rep $rep $impl: $value"
+            elif [ $rc = 2 ]; then
+                printf '%s\t%s\tNA\n' "$id" "$impl" >>"$RESULTS"
+                echo "  rep $rep $impl: n/a (pattern not supported)"
             else
                 printf '%s\t%s\tFAIL\n' "$id" "$impl" >>"$RESULTS"
                 echo "  rep $rep $impl: FAILED"
@@ -233,7 +286,7 @@ LIBZMQ=$("$ZMQ/zmq_local_thr" --version)
 
 mkdir -p "$(dirname "$OUT")"
 IMPLS="${IMPLS[*]}" BASE_SHA="$BASE_SHA" BASE_SHORT="$BASE_SHORT" BASE_SUBJECT="$BASE_SUBJECT" \
-    python3 - "$RESULTS" "$OUT" <<PY
+    RIVAL_VERSIONS="$RIVAL_VERSIONS" python3 - "$RESULTS" "$OUT" <<PY
 import math, os, statistics, sys
 results, out = sys.argv[1], sys.argv[2]
 impls = os.environ["IMPLS"].split()
@@ -247,58 +300,95 @@ for line in open(results):
         order.append(case)
     runs[case][impl].append(value)
 
+def ok_values(values):
+    out = []
+    for v in values:
+        try:
+            out.append(float(v))
+        except ValueError:
+            pass  # FAIL, NA
+    return out
+
 def median(values):
-    ok = [float(v) for v in values if v != "FAIL"]
+    ok = ok_values(values)
     return statistics.median(ok) if ok else None
 
-# pattern -> (title, unit in the column headers, ratio column, definition or None)
-better_up = "monocoque / libzmq (> 1 is better)"
+# pattern -> (title, unit in the column headers, definition or None)
 pub_sub_unit = "msg/s published, received by every subscriber"
+rivals = "zmq.rs" in impls
 pub_sub_text = (
     "An XPUB publisher (remote_thr) binds; local_thr's {n} SUB socket(s), all read on "
     "one thread (monocoque: one compio runtime; libzmq: one context, non-blocking "
-    "receives and zmq_poll), connect and subscribe. The publisher starts once every "
-    "subscription has arrived; high-water marks are unlimited on both sides. "
-    "Throughput = messages published / time from the first message any subscriber "
-    "received until every subscriber had received all of them.")
+    "receives and zmq_poll"
+    + ("; zmq.rs and omq-tokio: one task per subscriber on one current-thread tokio "
+       "runtime" if rivals else "")
+    + "), connect and subscribe. The publisher starts once every subscription has "
+    "arrived; high-water marks are unlimited on both sides"
+    + (" (omq-tokio: its maximum, 2^20 messages, and xpub_nodrop; zmq.rs's XPUB never "
+       "drops)" if rivals else "")
+    + ". Throughput = messages published / time from the first message any "
+    "subscriber received until every subscriber had received all of them.")
 titles = {
-    "push-pull": ("PUSH/PULL throughput", "msg/s", better_up, None),
-    "dealer-router": ("DEALER/ROUTER throughput", "msg/s", better_up,
+    "push-pull": ("PUSH/PULL throughput", "msg/s", None),
+    "dealer-router": ("DEALER/ROUTER throughput", "msg/s",
                       "DEALER (remote_thr) connects and sends; ROUTER (local_thr) binds "
                       "and receives [routing id, payload]; payloads are counted."),
-    "pub-sub:1": ("PUB/SUB throughput, 1 subscriber", pub_sub_unit, better_up,
-                  pub_sub_text.format(n=1)),
-    "pub-sub:8": ("PUB/SUB throughput, 8 subscribers", pub_sub_unit, better_up,
-                  pub_sub_text.format(n=8)),
-    "req-rep": ("REQ/REP one-way latency", "us", "monocoque / libzmq (< 1 is better)", None),
+    "pub-sub:1": ("PUB/SUB throughput, 1 subscriber", pub_sub_unit, pub_sub_text.format(n=1)),
+    "pub-sub:8": ("PUB/SUB throughput, 8 subscribers", pub_sub_unit, pub_sub_text.format(n=8)),
+    "req-rep": ("REQ/REP one-way latency", "us", None),
 }
 quick = "$QUICK" == "1"
+rival_versions = os.environ.get("RIVAL_VERSIONS", "")
 base_name = "base " + os.environ["BASE_SHORT"] if base else ""
-lines = ["# monocoque vs libzmq" + (f", and vs {base_name}" if base else ""), ""]
+names = {i: (base_name if i == "base" else i) for i in impls}
+others = [i for i in impls if i != "libzmq"]
+title = "# monocoque vs libzmq"
+if rivals:
+    title += ", zmq.rs and omq-tokio"
+if base:
+    title += f", and vs {base_name}"
+lines = [title, ""]
 if quick:
     lines += ["**QUICK=1 smoke run (counts / 20): these numbers are not measurements.**", ""]
 lines += [
     "Written by \`scripts/compare.sh\` with libzmq's perf tools' conventions: throughput",
     "is \`local_thr\`'s mean msg/s (timed from the first message received), latency is",
     "\`remote_lat\`'s elapsed / (2 x round trips). Each value is the median of $REPS runs",
-    "of a pair of processes (monocoque: \`examples/perf\`, libzmq: the \`perf\` crate's",
-    "\`zmq_*\` binaries through the \`zmq\` crate); senders allocate and copy every message.",
-    "The criterion benches (both sides in one process, 16 B to 64 KiB) are in",
-    "docs/criterion.md; notes and profiles in docs/performance.md.",
+    "of a pair of processes; senders allocate and copy every message. The",
+    "implementations, run in this order within each repetition:",
+    "",
+    "- **libzmq**: the \`perf\` crate's \`zmq_*\` binaries, libzmq through the \`zmq\` crate.",
+]
+if base:
+    lines += [f"- **{base_name}**: monocoque's \`examples/perf\` as of commit {base_name[5:]}, "
+              "built from a git worktree of that commit (native API)."]
+lines += [
+    "- **monocoque**: \`examples/perf\` (this tree), native compio sockets.",
+    "- **handle**: the same binaries with \`--api handle\`: a \`Context\`'s thread-safe",
+    "  socket handles, used from plain threads with blocking calls.",
+]
+if rivals:
+    lines += [
+        "- **zmq.rs**: the \`zeromq\` crate (tokio), \`perf-rivals\`' \`zeromq_*\` binaries.",
+        "- **omq-tokio**: the \`omq-tokio\` crate (OMQ.rs), \`perf-rivals\`' \`omq_*\`",
+        "  binaries; sockets driven on the tool's current-thread tokio runtime.",
+    ]
+lines += [
+    "",
+    "Ratios divide a row's median by libzmq's (throughput: > 1 is better; latency:",
+    "< 1 is better). The spread is the row's lowest and highest run relative to its",
+    "median (for latency the lowest is the best). \"n/a\": the implementation does not",
+    "support the pattern. The criterion benches (both sides in one process, 16 B to",
+    "64 KiB) are in docs/criterion.md; notes and profiles in docs/performance.md.",
     "",
 ]
 if base:
     reps = int("$REPS")
     lines += [
-        f"**{base_name}** is monocoque's \`examples/perf\` as of commit {base_name[5:]}, built",
-        "from a git worktree of that commit; within each repetition libzmq, base and",
-        "monocoque (this tree) run in that order. Per case, the ratio columns divide the",
-        "row's median by libzmq's and by base's; the spread is the row's lowest and",
-        "highest run relative to its median (for latency the lowest is the best). The",
-        "first table sums up monocoque vs base; \"ranges\" says whether the two sets of",
-        "runs overlap (each run of one better than every run of the other, or not). With",
-        f"{reps} run{'s' if reps != 1 else ''} each and no real difference, they fail to",
-        f"overlap by chance {200 / math.comb(2 * reps, reps):.1f}% of the time.",
+        f"The first table sums up monocoque vs {base_name}; \"ranges\" says whether the",
+        "two sets of runs overlap (each run of one better than every run of the other,",
+        f"or not). With {reps} run{'s' if reps != 1 else ''} each and no real difference, "
+        f"they fail to overlap by chance {200 / math.comb(2 * reps, reps):.1f}% of the time.",
         "",
     ]
 lines += [
@@ -309,14 +399,13 @@ lines += [
     "| CPU | ${CPU:-unknown} ($(nproc) cores online) |",
     "| rustc | $(rustc --version) |",
     "| libzmq | ${LIBZMQ#libzmq } (zeromq-src, built by zmq-sys) |",
-    "| pinning | $PINNING |",
 ]
+if rival_versions:
+    lines += [f"| rivals | {rival_versions} (crates.io) |"]
+lines += ["| pinning | $PINNING |"]
 if base:
     lines += [f"| base | {os.environ['BASE_SHA']} ({os.environ['BASE_SUBJECT']}) |"]
 lines += [""]
-
-def ok_values(values):
-    return [float(v) for v in values if v != "FAIL"]
 
 def spread(values, med):
     ok = ok_values(values)
@@ -339,40 +428,40 @@ body = []
 explained = set()
 for case in order:
     kind, pattern, transport, size, unit_b, *where = case.split()
-    title, unit, ratio_name, definition = titles[pattern]
+    title, unit, definition = titles[pattern]
     heading = f"## {title}, {transport}, {size} B"
     if where:
         heading += ", same core" if where[0] == "same" else ", cross-core"
-    lz, mq = median(runs[case]["libzmq"]), median(runs[case]["monocoque"])
     fmt = (lambda v: f"{v:,.0f}") if kind == "thr" else (lambda v: f"{v:.3f}")
-    show = lambda v: fmt(v) if v is not None else "failed"
-    ratio = f"{mq / lz:.2f}" if lz and mq else "n/a"
+    med = {i: median(runs[case][i]) for i in impls}
+    def show(i):
+        if med[i] is not None:
+            return fmt(med[i])
+        return "n/a" if runs[case][i] and all(v == "NA" for v in runs[case][i]) else "failed"
+    div = lambda a, b: f"{a / b:.2f}" if a and b else "n/a"
+    better = "> 1 is better" if kind == "thr" else "< 1 is better"
+    sp = {i: spread(runs[case][i], med[i]) for i in impls}
     body += [heading, ""]
     # The definition once, under the first table of each pattern.
     if definition and pattern not in explained:
         explained.add(pattern)
         body += [definition, ""]
-    if not base:
-        body += [f"| libzmq median ({unit}) | monocoque median ({unit}) | {ratio_name} |",
-                 "| ---: | ---: | ---: |",
-                 f"| {show(lz)} | {show(mq)} | {ratio} |", "",
-                 "runs: libzmq " + ", ".join(runs[case]["libzmq"]) +
-                 "; monocoque " + ", ".join(runs[case]["monocoque"]), ""]
-        continue
-    bs = median(runs[case]["base"])
-    better = "> 1 is better" if kind == "thr" else "< 1 is better"
-    div = lambda a, b: f"{a / b:.2f}" if a and b else "n/a"
-    sp = {i: spread(runs[case][i], median(runs[case][i])) for i in impls}
-    body += [f"| | median ({unit}) | spread of runs vs median | / libzmq ({better}) "
-             f"| / base ({better}) |",
-             "| --- | ---: | ---: | ---: | ---: |",
-             f"| libzmq | {show(lz)} | {sp['libzmq']} | | |",
-             f"| {base_name} | {show(bs)} | {sp['base']} | {div(bs, lz)} | |",
-             f"| monocoque | {show(mq)} | {sp['monocoque']} | {div(mq, lz)} | {div(mq, bs)} |",
-             "",
-             "runs: " + "; ".join(i + " " + ", ".join(runs[case][i]) for i in impls), ""]
-    summary += [f"| {heading[3:]} | {div(mq, bs)} | {better[:3]} | {sp['base']} "
-                f"| {sp['monocoque']} | {ranges(runs[case]['base'], runs[case]['monocoque'], kind == 'thr')} |"]
+    header = f"| | median ({unit}) | spread of runs vs median | / libzmq ({better}) |"
+    rule = "| --- | ---: | ---: | ---: |"
+    if base:
+        header += f" / base ({better}) |"
+        rule += " ---: |"
+    body += [header, rule]
+    for i in impls:
+        row = f"| {names[i]} | {show(i)} | {sp[i]} | {div(med[i], med['libzmq']) if i != 'libzmq' else ''} |"
+        if base:
+            row += f" {div(med[i], med['base']) if i == 'monocoque' else ''} |"
+        body += [row]
+    body += ["", "runs: " + "; ".join(names[i] + " " + ", ".join(runs[case][i]) for i in impls), ""]
+    if base:
+        summary += [f"| {heading[3:]} | {div(med['monocoque'], med['base'])} | {better[:3]} "
+                    f"| {sp['base']} | {sp['monocoque']} "
+                    f"| {ranges(runs[case]['base'], runs[case]['monocoque'], kind == 'thr')} |"]
 if base:
     lines += [f"## monocoque vs {base_name}", "",
               "| case | monocoque / base | better if | base spread | monocoque spread | ranges |",
