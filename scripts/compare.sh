@@ -19,6 +19,7 @@
 # RIVALS=0 leaves out zmq.rs and omq-tokio (and does not build them). Every
 # implementation gets a ratio to libzmq. A tool that exits with code 2 does not
 # support the pattern: its cell reads "n/a" and the run does not count as failed.
+# docs/benchmarks-rivals.md describes the rivals' tools and how they differ.
 #
 # Cases: throughput of PUSH/PULL (64 B, 1 KiB, 64 KiB), DEALER/ROUTER and PUB/SUB with
 # 1 and 8 subscribers (64 B, 1 KiB), over tcp and ipc; REQ/REP latency over tcp (64 B,
