@@ -463,13 +463,19 @@ fn inproc_joins_handles_made_on_different_threads() {
         let pair = connecting.socket(SocketType::Pair).unwrap();
         futures::executor::block_on(pair.connect("inproc://across-threads")).unwrap();
         pair.send_blocking("connected first", None).unwrap();
-        assert_eq!(text(&pair.recv_blocking(Some(LIMIT)).unwrap()), "bound later");
+        assert_eq!(
+            text(&pair.recv_blocking(Some(LIMIT)).unwrap()),
+            "bound later"
+        );
     });
     let binding = context.clone();
     std::thread::spawn(move || {
         let pair = binding.socket(SocketType::Pair).unwrap();
         futures::executor::block_on(pair.bind("inproc://across-threads")).unwrap();
-        assert_eq!(text(&pair.recv_blocking(Some(LIMIT)).unwrap()), "connected first");
+        assert_eq!(
+            text(&pair.recv_blocking(Some(LIMIT)).unwrap()),
+            "connected first"
+        );
         pair.send_blocking("bound later", None).unwrap();
     })
     .join()

@@ -342,27 +342,34 @@ impl Wake for Unpark {
     }
 }
 
+thread_local! {
+    /// This thread's waker for [`block_on_until`], made once: a blocking send or
+    /// receive per message must not allocate one each time.
+    static PARKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+}
+
 /// Runs `future` on this thread until it completes or `timeout` passes (`None`).
 pub(crate) fn block_on_until<F: Future>(future: F, timeout: Option<Duration>) -> Option<F::Output> {
     let deadline = timeout.map(|t| Instant::now() + t);
     let mut future = pin!(future);
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = TaskContext::from_waker(&waker);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return Some(output);
-        }
-        match deadline {
-            None => std::thread::park(),
-            Some(at) => {
-                let now = Instant::now();
-                if now >= at {
-                    return None;
+    PARKER.with(|waker| {
+        let mut cx = TaskContext::from_waker(waker);
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return Some(output);
+            }
+            match deadline {
+                None => std::thread::park(),
+                Some(at) => {
+                    let now = Instant::now();
+                    if now >= at {
+                        return None;
+                    }
+                    std::thread::park_timeout(at - now);
                 }
-                std::thread::park_timeout(at - now);
             }
         }
-    }
+    })
 }
 
 // ---- the I/O thread's side ----
