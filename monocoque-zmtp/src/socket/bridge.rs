@@ -265,7 +265,12 @@ impl Bridge {
         commands: &mut Vec<Command>,
     ) -> bool {
         let mut queues = self.lock();
-        batch.append(&mut queues.outbox);
+        // A swap, not a copy, while the handles wait for the lock.
+        if batch.is_empty() {
+            std::mem::swap(batch, &mut queues.outbox);
+        } else {
+            batch.append(&mut queues.outbox);
+        }
         commands.extend(queues.commands.drain(..));
         wake_all(&mut queues.send_wakers);
         queues.closing

@@ -185,6 +185,17 @@ impl SocketHandle {
         Ok(self.ask(Command::Stats).await?.1)
     }
 
+    fn check_recv(&self) -> Result<(), Error> {
+        let socket_type = self.socket_type();
+        if matches!(socket_type, SocketType::Push | SocketType::Pub) {
+            return Err(Error::NotSupported {
+                socket_type,
+                operation: "receive",
+            });
+        }
+        Ok(())
+    }
+
     fn check_send(&self, message: &Message) -> Result<(), Error> {
         let socket_type = self.socket_type();
         if matches!(socket_type, SocketType::Pull | SocketType::Sub) {
@@ -228,13 +239,7 @@ impl SocketHandle {
     ///
     /// As [`Socket::recv`].
     pub async fn recv(&self) -> Result<Message, Error> {
-        let socket_type = self.socket_type();
-        if matches!(socket_type, SocketType::Push | SocketType::Pub) {
-            return Err(Error::NotSupported {
-                socket_type,
-                operation: "receive",
-            });
-        }
+        self.check_recv()?;
         Receive {
             bridge: self.bridge(),
             counted: false,
@@ -266,6 +271,7 @@ impl SocketHandle {
     ///
     /// As [`recv`](Self::recv).
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
+        self.check_recv()?;
         let mut counted = false;
         match self.bridge().poll_receive(None, &mut counted) {
             Poll::Ready(received) => received.map(Some),
@@ -284,6 +290,17 @@ impl SocketHandle {
         message: impl Into<Message>,
         timeout: Option<Duration>,
     ) -> Result<(), Error> {
+        let message = message.into();
+        // Most sends find room: queue at once, without a future or a parking waker.
+        if !self.bridge().confirms() {
+            match self.try_send(message)? {
+                None => return Ok(()),
+                Some(back) => {
+                    return block_on_until(self.send(back), timeout)
+                        .unwrap_or(Err(Error::TimedOut));
+                }
+            }
+        }
         block_on_until(self.send(message), timeout).unwrap_or(Err(Error::TimedOut))
     }
 
@@ -294,6 +311,10 @@ impl SocketHandle {
     ///
     /// As [`recv`](Self::recv), and [`Error::TimedOut`].
     pub fn recv_blocking(&self, timeout: Option<Duration>) -> Result<Message, Error> {
+        // A message already waiting is taken without a future or a parking waker.
+        if let Some(message) = self.try_recv()? {
+            return Ok(message);
+        }
         block_on_until(self.recv(), timeout).unwrap_or(Err(Error::TimedOut))
     }
 
@@ -384,6 +405,8 @@ pub(crate) async fn pump(socket: Socket, bridge: Arc<Bridge>) {
 
 async fn serve(socket: &Socket, bridge: &Bridge) {
     let mut batch: VecDeque<(u64, Message)> = VecDeque::new();
+    // The previous batch's buffer, emptied, so buffers are reused, not reallocated.
+    let mut spare: VecDeque<(u64, Message)> = VecDeque::new();
     let mut commands = Vec::new();
     let mut sending = pin!(Fuse::terminated());
     let mut receiving = pin!(Fuse::terminated());
@@ -394,7 +417,7 @@ async fn serve(socket: &Socket, bridge: &Bridge) {
             run(socket, command).await;
         }
         if sending.is_terminated() && !batch.is_empty() {
-            let messages = std::mem::take(&mut batch);
+            let messages = std::mem::replace(&mut batch, std::mem::take(&mut spare));
             sending.set(send_all(socket, messages, bridge.confirms()).fuse());
         }
         if closing && batch.is_empty() && sending.is_terminated() {
@@ -405,23 +428,27 @@ async fn serve(socket: &Socket, bridge: &Bridge) {
         }
         let mut woken = pin!(poll_fn(|cx| bridge.poll_woken(cx, seen)).fuse());
         futures::select_biased! {
-            (number, mut refused) = sending => bridge.sent(number, &mut refused),
+            (number, mut refused, emptied) = sending => {
+                bridge.sent(number, &mut refused);
+                spare = emptied;
+            }
             received = receiving => deliver(socket, bridge, received),
             () = woken => {}
         }
     }
 }
 
-/// Sends a batch in order; returns the last message's number and the refusals to
-/// report (only where sends are confirmed; others are logged).
+/// Sends a batch in order; returns the last message's number, the refusals to
+/// report (only where sends are confirmed; others are logged) and the emptied
+/// buffer.
 async fn send_all(
     socket: &Socket,
-    batch: VecDeque<(u64, Message)>,
+    mut batch: VecDeque<(u64, Message)>,
     confirms: bool,
-) -> (u64, Vec<(u64, Error)>) {
+) -> (u64, Vec<(u64, Error)>, VecDeque<(u64, Message)>) {
     let mut last = 0;
     let mut refused = Vec::new();
-    for (number, message) in batch {
+    while let Some((number, message)) = batch.pop_front() {
         if let Err(err) = socket.send(message).await {
             if confirms {
                 refused.push((number, err));
@@ -431,7 +458,7 @@ async fn send_all(
         }
         last = number;
     }
-    (last, refused)
+    (last, refused, batch)
 }
 
 /// Hands `first` and whatever else is ready (as far as the inbox has room) to the
