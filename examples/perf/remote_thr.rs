@@ -23,6 +23,23 @@ use common::{Api, Pattern};
 use monocoque::{Context, Socket, SocketHandle, SocketOptions, SocketType};
 
 /// Binds an XPUB on `bind_to` and waits for `subscribers` distinct marker topics.
+/// Whether an XPUB report is a subscriber's marker `[1, 0xff, index]` not seen yet.
+fn new_marker(report: &monocoque::Message, seen: &mut [bool; 256]) -> bool {
+    match report[0][..] {
+        [1, 0xff, index] => !std::mem::replace(&mut seen[usize::from(index)], true),
+        _ => false,
+    }
+}
+
+/// The sending socket of a one-to-one pattern.
+fn sender_type(pattern: Pattern) -> SocketType {
+    if pattern == Pattern::DealerRouter {
+        SocketType::Dealer
+    } else {
+        SocketType::Push
+    }
+}
+
 async fn publisher(bind_to: &str, subscribers: usize) -> Socket {
     let xpub = Socket::with_options(
         SocketType::Xpub,
@@ -34,11 +51,7 @@ async fn publisher(bind_to: &str, subscribers: usize) -> Socket {
     while missing > 0 {
         let report = xpub.recv().await.unwrap_or_else(|e| common::fail(e));
         // [1 (subscribe), 0xff, index]
-        let new_marker = match report[0][..] {
-            [1, 0xff, index] => !std::mem::replace(&mut seen[usize::from(index)], true),
-            _ => false,
-        };
-        if new_marker {
+        if new_marker(&report, &mut seen) {
             missing -= 1;
         }
     }
@@ -51,11 +64,7 @@ fn send_with_handle(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
     let socket = match pattern {
         Pattern::PubSub(n) => publisher_handle(&context, endpoint, n),
         _ => {
-            let socket_type = if pattern == Pattern::DealerRouter {
-                SocketType::Dealer
-            } else {
-                SocketType::Push
-            };
+            let socket_type = sender_type(pattern);
             let socket = context
                 .socket(socket_type)
                 .unwrap_or_else(|e| common::fail(e));
@@ -91,9 +100,7 @@ fn publisher_handle(context: &Context, bind_to: &str, subscribers: usize) -> Soc
     let mut missing = subscribers;
     while missing > 0 {
         let report = xpub.recv_blocking(None).unwrap_or_else(|e| common::fail(e));
-        if let [1, 0xff, index] = report[0][..]
-            && !std::mem::replace(&mut seen[usize::from(index)], true)
-        {
+        if new_marker(&report, &mut seen) {
             missing -= 1;
         }
     }
@@ -113,11 +120,7 @@ async fn native(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
     let socket = match pattern {
         Pattern::PubSub(n) => publisher(endpoint, n).await,
         _ => {
-            let socket_type = if pattern == Pattern::DealerRouter {
-                SocketType::Dealer
-            } else {
-                SocketType::Push
-            };
+            let socket_type = sender_type(pattern);
             let socket = Socket::new(socket_type);
             socket
                 .connect(endpoint)
