@@ -261,6 +261,22 @@ async fn oversized() {
     }
 }
 
+/// Without `maxmsgsize` (libzmq's default), a declared size no allocation can hold
+/// closes that peer at once, as libzmq's failed allocation does, instead of keeping
+/// everything the peer then streams; the socket serves good peers on.
+async fn unaddressable_without_a_limit() {
+    let mut f = Fixture::new(SocketOptions::default()).await;
+    for size in [1 << 63, u64::MAX] {
+        let mut bytes = handshake(SocketType::Push);
+        bytes.extend_from_slice(&long_frame_header(size));
+        bytes.extend_from_slice(&[0u8; 4096]);
+        assert_eq!(
+            f.bad_peer(bytes).await,
+            ProtocolError::FrameTooLarge { size }
+        );
+    }
+}
+
 /// READY commands with malformed or unacceptable metadata.
 async fn malformed() {
     let mut f = Fixture::new(SocketOptions::default()).await;
@@ -500,6 +516,11 @@ async fn duplicate_identity() {
 async fn oversized_declared_frame_sizes() {
     oversized().await;
     heap_failures();
+}
+
+#[compio::test]
+async fn unaddressable_frame_sizes_without_a_limit() {
+    unaddressable_without_a_limit().await;
 }
 
 #[compio::test]

@@ -87,8 +87,9 @@ pub enum ProtocolError {
         /// The configured maximum.
         max: u64,
     },
-    /// A frame declared a size this platform cannot address.
-    #[error("frame size {size} cannot be addressed on this platform")]
+    /// A frame declared a size no allocation can hold (more than `isize::MAX`
+    /// bytes), whether or not a maximum message size is set.
+    #[error("frame size {size} is more than any allocation can hold")]
     FrameTooLarge {
         /// Declared frame size.
         size: u64,

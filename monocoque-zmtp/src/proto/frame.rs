@@ -192,7 +192,13 @@ impl FrameDecoder {
         {
             return Err(ProtocolError::MessageTooLarge { size, max });
         }
-        let size = usize::try_from(size).map_err(|_| ProtocolError::FrameTooLarge { size })?;
+        // No Rust allocation can hold more than isize::MAX bytes: a peer declaring more
+        // (2^63, 2^64-1) would otherwise stream into memory until it gave up. libzmq
+        // closes such a connection at once, when allocating the declared size fails.
+        let size = usize::try_from(size)
+            .ok()
+            .filter(|&size| isize::try_from(size).is_ok())
+            .ok_or(ProtocolError::FrameTooLarge { size })?;
         input.advance(header_len);
         Ok(Some(PendingHeader {
             more,
@@ -360,6 +366,29 @@ mod tests {
         );
         // At the limit is fine.
         assert_eq!(decode_all(&[0x00, 1, b'x'], Some(1)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn sizes_no_allocation_can_hold_are_refused_without_a_limit() {
+        let over = isize::MAX as u64 + 1;
+        for size in [over, 1u64 << 63, u64::MAX - 8, u64::MAX] {
+            let mut header = vec![0x02];
+            header.extend_from_slice(&size.to_be_bytes());
+            let mut input = SegmentedBuffer::new();
+            input.push(Bytes::from(header));
+            let mut d = FrameDecoder::new(None);
+            assert_eq!(
+                d.decode(&mut input),
+                Err(ProtocolError::FrameTooLarge { size }),
+                "{size}"
+            );
+        }
+        // The largest size an allocation may have is accepted: the decoder waits.
+        let mut header = vec![0x02];
+        header.extend_from_slice(&(isize::MAX as u64).to_be_bytes());
+        let mut input = SegmentedBuffer::new();
+        input.push(Bytes::from(header));
+        assert_eq!(FrameDecoder::new(None).decode(&mut input), Ok(None));
     }
 
     #[test]
