@@ -483,3 +483,49 @@ fn inproc_joins_handles_made_on_different_threads() {
     early.join().unwrap();
     context.terminate();
 }
+
+/// REQ and REP through handles keep their turns without waiting on the I/O thread:
+/// the reply is read ahead, so `try_recv` finds it; and when the REP goes away, a
+/// waiting REQ `recv` gets the socket's refusal (as on a native REQ), after which
+/// the REQ may send again.
+#[test]
+fn req_turns_survive_read_ahead_and_a_lost_peer() {
+    let serving = Context::new().unwrap();
+    let rep = serving.socket(SocketType::Rep).unwrap();
+    let endpoint = futures::executor::block_on(rep.bind("tcp://127.0.0.1:0")).unwrap();
+    let asking = Context::new().unwrap();
+    // Zero linger: the last request has no peer left, and terminate must not wait.
+    let options = SocketOptions::default().linger(Some(Duration::ZERO));
+    let req = asking
+        .socket_with_options(SocketType::Req, options)
+        .unwrap();
+    futures::executor::block_on(req.connect(&endpoint)).unwrap();
+
+    req.send_blocking("first", None).unwrap();
+    assert!(matches!(req.try_send("twice"), Err(Error::InvalidState(_))));
+    let request = rep.recv_blocking(Some(LIMIT)).unwrap();
+    rep.send_blocking(request, None).unwrap();
+    // try_recv polls by nature: poll until the read-ahead reply is there.
+    let deadline = std::time::Instant::now() + LIMIT;
+    let reply = loop {
+        if let Some(reply) = req.try_recv().unwrap() {
+            break reply;
+        }
+        assert!(std::time::Instant::now() < deadline, "no reply read ahead");
+        std::thread::yield_now();
+    };
+    assert_eq!(text(&reply), "first");
+
+    req.send_blocking("unanswered", None).unwrap();
+    rep.recv_blocking(Some(LIMIT)).unwrap();
+    serving.terminate();
+    assert!(matches!(
+        req.recv_blocking(Some(LIMIT)),
+        Err(Error::InvalidState(_))
+    ));
+    assert!(
+        req.try_send("again").unwrap().is_none(),
+        "the REQ's turn to send"
+    );
+    asking.terminate();
+}

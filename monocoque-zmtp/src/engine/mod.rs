@@ -95,6 +95,11 @@ impl Engine {
         self.state.borrow_mut().try_recv()
     }
 
+    /// Whether receiving is the socket's turn now (REQ, REP; always for the others).
+    pub(crate) fn recv_allowed(&self) -> bool {
+        self.state.borrow().recv_allowed()
+    }
+
     /// Subscribes to or cancels `topic` (SUB, XSUB).
     pub(crate) fn change_subscription(&self, topic: &[u8], on: bool) -> Result<(), Error> {
         self.state.borrow_mut().change_subscription(topic, on)

@@ -341,6 +341,11 @@ impl State {
         })
     }
 
+    /// Whether receiving is allowed now (see [`Routing::recv_allowed`]).
+    pub(crate) fn recv_allowed(&self) -> bool {
+        self.routing.recv_allowed()
+    }
+
     /// Receives by the socket type's rule, without waiting.
     #[inline]
     pub(crate) fn try_recv(&mut self) -> Result<Option<Message>, Error> {

@@ -6,11 +6,13 @@
 //! the whole outbox at once (a batch), and a handle wakes the I/O side only when it
 //! finds the outbox empty, so a burst of sends costs one cross-thread wake-up.
 //!
-//! Sends wait for the socket's verdict only where the socket can refuse a message
-//! (REQ and REP out of turn, ROUTER with `router_mandatory`); elsewhere a send is
-//! done once queued, as in libzmq. Receives are read ahead, up to the receive
-//! high-water mark, except on REQ and REP, whose receives are part of their state:
-//! there the I/O side receives only for a waiting `recv`.
+//! Sends are done once queued, as in libzmq, except where the socket can refuse a
+//! message the handle cannot judge (ROUTER with `router_mandatory`): there a send
+//! waits for the socket's verdict. Receives are read ahead, up to the receive
+//! high-water mark. REQ and REP alternate: the handle keeps whose turn it is (a
+//! call out of turn fails at once, as on the socket), and the I/O side receives
+//! ahead only when the socket's own state allows it, one message at a time, so
+//! neither a send nor a receive waits for a cross-thread round trip.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +25,7 @@ use futures::task::AtomicWaker;
 use crate::config::SocketOptions;
 use crate::engine::SocketStats;
 use crate::error::Error;
+use crate::proto::error::StateError;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
 
@@ -48,8 +51,10 @@ pub(crate) struct Queues {
     /// Refusals of confirmed sends, by number.
     refused: VecDeque<(u64, Error)>,
     inbox: VecDeque<Result<Message, Error>>,
-    /// `recv` calls waiting for a message (the demand REQ and REP receive for).
+    /// `recv` calls waiting for a message.
     waiting: usize,
+    /// REQ and REP: whether the next call must be a send (else a receive).
+    sends_next: Option<bool>,
     pub(crate) commands: VecDeque<Command>,
     send_wakers: Vec<Waker>,
     recv_wakers: Vec<Waker>,
@@ -78,8 +83,8 @@ pub(crate) struct Bridge {
     pub(crate) socket_type: SocketType,
     /// Sends wait for the socket's verdict.
     confirms: bool,
-    /// The I/O side receives ahead of `recv` calls.
-    read_ahead: bool,
+    /// REQ and REP: send and receive alternate, one message in flight.
+    alternates: bool,
     /// The socket type receives at all (not PUSH, PUB).
     receives: bool,
     send_capacity: usize,
@@ -97,15 +102,23 @@ fn capacity(hwm: usize) -> usize {
 
 impl Bridge {
     pub(crate) fn new(socket_type: SocketType, options: &SocketOptions) -> Bridge {
-        let stateful = matches!(socket_type, SocketType::Req | SocketType::Rep);
+        let alternates = matches!(socket_type, SocketType::Req | SocketType::Rep);
+        let queues = Queues {
+            sends_next: alternates.then_some(socket_type == SocketType::Req),
+            ..Queues::default()
+        };
         Bridge {
             socket_type,
-            confirms: stateful || (socket_type == SocketType::Router && options.router_mandatory),
-            read_ahead: !stateful,
+            confirms: socket_type == SocketType::Router && options.router_mandatory,
+            alternates,
             receives: !matches!(socket_type, SocketType::Push | SocketType::Pub),
             send_capacity: capacity(options.sndhwm),
-            recv_capacity: capacity(options.rcvhwm),
-            queues: Mutex::new(Queues::default()),
+            recv_capacity: if alternates {
+                1
+            } else {
+                capacity(options.rcvhwm)
+            },
+            queues: Mutex::new(queues),
             io: AtomicWaker::new(),
             generation: AtomicU64::new(0),
         }
@@ -135,6 +148,9 @@ impl Bridge {
         if queues.closing {
             return Poll::Ready(Err(Error::Closed));
         }
+        if queues.sends_next == Some(false) {
+            return Poll::Ready(Err(Error::InvalidState(self.out_of_turn(true))));
+        }
         if queues.outbox.len() >= self.send_capacity {
             register(&mut queues.send_wakers, cx.waker());
             return Poll::Pending;
@@ -143,6 +159,9 @@ impl Bridge {
             return Poll::Ready(Err(Error::Closed));
         };
         queues.submitted += 1;
+        if queues.sends_next.is_some() {
+            queues.sends_next = Some(false);
+        }
         let number = queues.submitted;
         let was_empty = queues.outbox.is_empty();
         queues.outbox.push_back((number, message));
@@ -187,9 +206,20 @@ impl Bridge {
         counted: &mut bool,
     ) -> Poll<Result<Message, Error>> {
         let mut queues = self.lock();
+        if queues.sends_next == Some(true) && queues.inbox.is_empty() {
+            if std::mem::take(counted) {
+                queues.waiting -= 1;
+            }
+            return Poll::Ready(Err(Error::InvalidState(self.out_of_turn(false))));
+        }
         if let Some(received) = queues.inbox.pop_front() {
             if std::mem::take(counted) {
                 queues.waiting -= 1;
+            }
+            if queues.sends_next.is_some() {
+                // A reply or request taken: the next call sends. A refusal from the
+                // socket (a REQ whose peer went away) leaves its turn to it too.
+                queues.sends_next = Some(true);
             }
             let room_again = queues.inbox.len() + 1 == self.recv_capacity;
             drop(queues);
@@ -208,7 +238,9 @@ impl Bridge {
         if !*counted {
             *counted = true;
             queues.waiting += 1;
-            if !self.read_ahead {
+            if self.alternates {
+                // The socket may refuse to receive (a REQ whose peer went away): the
+                // I/O side then asks it anyway, to hand the refusal to this call.
                 drop(queues);
                 self.wake_io();
             }
@@ -277,8 +309,18 @@ impl Bridge {
     }
 
     /// Whether the I/O side should receive now.
-    pub(crate) fn wants_message(&self) -> bool {
-        self.inbox_room() > 0
+    pub(crate) fn wants_message(&self, allowed: bool, sending: bool) -> bool {
+        self.inbox_room(allowed, sending) > 0
+    }
+
+    /// The state error of a call out of turn on REQ or REP.
+    fn out_of_turn(&self, sending: bool) -> StateError {
+        match (self.socket_type, sending) {
+            (SocketType::Req, true) => StateError::RequestPending,
+            (SocketType::Req, false) => StateError::NoRequest,
+            (_, true) => StateError::NothingToReply,
+            (_, false) => StateError::ReplyOwed,
+        }
     }
 
     /// The socket took (or refused) every message up to `number`; `refused` holds
@@ -290,8 +332,10 @@ impl Bridge {
         wake_all(&mut queues.send_wakers);
     }
 
-    /// How many more received messages the inbox takes now.
-    pub(crate) fn inbox_room(&self) -> usize {
+    /// How many more received messages the inbox takes now; `allowed`: whether the
+    /// socket's state lets it receive (REQ and REP); `sending`: a batch is still
+    /// being sent (its REQ request or REP reply may be what makes receiving allowed).
+    pub(crate) fn inbox_room(&self, allowed: bool, sending: bool) -> usize {
         if !self.receives {
             return 0;
         }
@@ -299,11 +343,15 @@ impl Bridge {
         if queues.closing {
             return 0;
         }
-        if self.read_ahead {
-            self.recv_capacity.saturating_sub(queues.inbox.len())
-        } else {
-            queues.waiting.saturating_sub(queues.inbox.len())
+        if self.alternates && !allowed {
+            // Only to hand a waiting `recv` the socket's refusal, once every send
+            // before it reached the socket.
+            if sending || !queues.outbox.is_empty() {
+                return 0;
+            }
+            return queues.waiting.saturating_sub(queues.inbox.len());
         }
+        self.recv_capacity.saturating_sub(queues.inbox.len())
     }
 
     /// The socket received these messages (or failed to): one lock, one wake-up.

@@ -423,7 +423,8 @@ async fn serve(socket: &Socket, bridge: &Bridge) {
         if closing && batch.is_empty() && sending.is_terminated() {
             return;
         }
-        if receiving.is_terminated() && bridge.wants_message() {
+        let in_flight = !batch.is_empty() || !sending.is_terminated();
+        if receiving.is_terminated() && bridge.wants_message(socket.recv_allowed(), in_flight) {
             receiving.set(socket.recv().fuse());
         }
         let mut woken = pin!(poll_fn(|cx| bridge.poll_woken(cx, seen)).fuse());
@@ -464,7 +465,10 @@ async fn send_all(
 /// Hands `first` and whatever else is ready (as far as the inbox has room) to the
 /// handles in one go.
 fn deliver(socket: &Socket, bridge: &Bridge, first: Result<Message, Error>) {
-    let room = bridge.inbox_room().saturating_sub(1);
+    // REQ and REP take one message at a time: for them this leaves no room.
+    let room = bridge
+        .inbox_room(socket.recv_allowed(), true)
+        .saturating_sub(1);
     let failed = first.is_err();
     let mut ready = vec![first];
     if !failed {

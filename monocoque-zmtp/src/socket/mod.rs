@@ -276,6 +276,12 @@ impl Socket {
         self.engine.try_recv()
     }
 
+    /// Whether receiving is the socket's turn now (a handle's I/O thread receives
+    /// ahead for REQ and REP only then).
+    pub(crate) fn recv_allowed(&self) -> bool {
+        self.engine.recv_allowed()
+    }
+
     /// Subscribes to messages starting with `topic` (SUB and XSUB).
     pub fn subscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), Error> {
         self.change_subscription(topic.as_ref(), true)

@@ -225,6 +225,17 @@ impl Routing {
         }
     }
 
+    /// Whether receiving now is the socket's turn (REQ after a request, REP between
+    /// requests; always, for types without turns), for a handle's I/O thread, which
+    /// receives ahead only when it may.
+    pub(crate) fn recv_allowed(&self) -> bool {
+        match self {
+            Routing::Req(req) => req.check_recv().is_ok(),
+            Routing::Rep(rep) => rep.check_recv().is_ok(),
+            _ => true,
+        }
+    }
+
     /// What the application receives of a message taken from a peer, if anything.
     #[inline]
     fn accept(&mut self, from: PeerId, message: Message) -> Option<Message> {
