@@ -212,9 +212,9 @@ impl SocketHandle {
 
     /// Sends a message by the socket type's rule; the future is `Send` and runs on
     /// any executor. It waits while the queue to the I/O thread is full (`sndhwm`
-    /// messages); REQ and REP (and ROUTER with `router_mandatory`) also wait for the
-    /// socket's verdict. Cancel-safe: a future dropped before it queued the message
-    /// has sent nothing.
+    /// messages); ROUTER with `router_mandatory` also waits for the socket's
+    /// verdict. REQ and REP fail at once when it is not their turn to send.
+    /// Cancel-safe: a future dropped before it queued the message has sent nothing.
     ///
     /// # Errors
     ///
