@@ -127,20 +127,22 @@ async fn run(
                 _ => {}
             },
             Next::Frontend(message) => {
-                let bytes = message.byte_len() as u64;
-                stats.frontend_in += 1;
-                stats.frontend_in_bytes += bytes;
-                forward(message, backend, capture).await?;
-                stats.backend_out += 1;
-                stats.backend_out_bytes += bytes;
+                let counts = [
+                    &mut stats.frontend_in,
+                    &mut stats.frontend_in_bytes,
+                    &mut stats.backend_out,
+                    &mut stats.backend_out_bytes,
+                ];
+                relay(message, backend, capture, counts).await?;
             }
             Next::Backend(message) => {
-                let bytes = message.byte_len() as u64;
-                stats.backend_in += 1;
-                stats.backend_in_bytes += bytes;
-                forward(message, frontend, capture).await?;
-                stats.frontend_out += 1;
-                stats.frontend_out_bytes += bytes;
+                let counts = [
+                    &mut stats.backend_in,
+                    &mut stats.backend_in_bytes,
+                    &mut stats.frontend_out,
+                    &mut stats.frontend_out_bytes,
+                ];
+                relay(message, frontend, capture, counts).await?;
             }
         }
     }
@@ -185,13 +187,23 @@ async fn receive(socket: &SocketHandle) -> Result<Message, Error> {
     socket.recv().await
 }
 
-async fn forward(
+/// Sends `message` on (copied to `capture` first), counting it in `counts`:
+/// received, received bytes, sent, sent bytes.
+async fn relay(
     message: Message,
     to: &SocketHandle,
     capture: Option<&SocketHandle>,
+    counts: [&mut u64; 4],
 ) -> Result<(), Error> {
+    let bytes = message.byte_len() as u64;
+    let [received, received_bytes, sent, sent_bytes] = counts;
+    *received += 1;
+    *received_bytes += bytes;
     if let Some(capture) = capture {
         capture.send(message.clone()).await?;
     }
-    to.send(message).await
+    to.send(message).await?;
+    *sent += 1;
+    *sent_bytes += bytes;
+    Ok(())
 }
