@@ -4,6 +4,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::proto::auth::Authenticator;
+use crate::proto::error::ProtocolError;
+#[cfg(feature = "curve")]
+use crate::proto::mechanism::curve::{KeyPair, PublicKey, SecretKey};
+use crate::proto::mechanism::{Password, Security};
 use crate::proto::session::SessionConfig;
 use crate::proto::socket_type::SocketType;
 
@@ -97,6 +102,35 @@ pub struct SocketOptions {
     /// The sizes of the connection's read pages and write batches (not a libzmq
     /// option).
     pub buffers: BufferConfig,
+    /// `ZMQ_PLAIN_SERVER`: act as a PLAIN server (credentials checked through the
+    /// authenticator).
+    pub plain_server: bool,
+    /// `ZMQ_PLAIN_USERNAME`: act as a PLAIN client with this user name.
+    pub plain_username: Option<Bytes>,
+    /// `ZMQ_PLAIN_PASSWORD`: the PLAIN client's password (never printed).
+    pub plain_password: Option<Password>,
+    /// `ZMQ_CURVE_SERVER`: act as a CURVE server (needs `curve_secretkey`).
+    #[cfg(feature = "curve")]
+    pub curve_server: bool,
+    /// `ZMQ_CURVE_PUBLICKEY`: our long-term public key (checked against the secret
+    /// key when both are set).
+    #[cfg(feature = "curve")]
+    pub curve_publickey: Option<PublicKey>,
+    /// `ZMQ_CURVE_SECRETKEY`: our long-term secret key (never printed).
+    #[cfg(feature = "curve")]
+    pub curve_secretkey: Option<SecretKey>,
+    /// `ZMQ_CURVE_SERVERKEY`: act as a CURVE client of the server with this key.
+    #[cfg(feature = "curve")]
+    pub curve_serverkey: Option<PublicKey>,
+    /// `ZMQ_ZAP_DOMAIN`: the domain put in ZAP requests; under NULL, setting it turns
+    /// authentication on.
+    pub zap_domain: Option<Bytes>,
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`: authenticate every peer, and refuse all of them when
+    /// there is no authenticator (off).
+    pub zap_enforce_domain: bool,
+    /// Decides this socket's ZAP requests (the role of libzmq's handler on
+    /// `inproc://zeromq.zap.01`); none by default.
+    pub authenticator: Option<Authenticator>,
 }
 
 impl Default for SocketOptions {
@@ -116,6 +150,20 @@ impl Default for SocketOptions {
             router_mandatory: false,
             immediate: false,
             buffers: BufferConfig::default(),
+            plain_server: false,
+            plain_username: None,
+            plain_password: None,
+            #[cfg(feature = "curve")]
+            curve_server: false,
+            #[cfg(feature = "curve")]
+            curve_publickey: None,
+            #[cfg(feature = "curve")]
+            curve_secretkey: None,
+            #[cfg(feature = "curve")]
+            curve_serverkey: None,
+            zap_domain: None,
+            zap_enforce_domain: false,
+            authenticator: None,
         }
     }
 }
@@ -158,6 +206,110 @@ impl SocketOptions {
         immediate: bool => |v| v;
         /// Sets the IO buffer sizes.
         buffers: BufferConfig => |v| v;
+        /// Sets `ZMQ_PLAIN_SERVER`.
+        plain_server: bool => |v| v;
+        /// Sets `ZMQ_ZAP_ENFORCE_DOMAIN`.
+        zap_enforce_domain: bool => |v| v;
+        /// Sets the authenticator that decides ZAP requests.
+        authenticator: Authenticator => Some;
+    }
+
+    /// Sets `ZMQ_PLAIN_USERNAME`: the socket becomes a PLAIN client.
+    pub fn plain_username(mut self, username: impl Into<Bytes>) -> Self {
+        self.plain_username = Some(username.into());
+        self
+    }
+
+    /// Sets `ZMQ_PLAIN_PASSWORD`.
+    pub fn plain_password(mut self, password: impl Into<Vec<u8>>) -> Self {
+        self.plain_password = Some(Password::new(password));
+        self
+    }
+
+    /// Sets `ZMQ_ZAP_DOMAIN`.
+    pub fn zap_domain(mut self, domain: impl Into<Bytes>) -> Self {
+        self.zap_domain = Some(domain.into());
+        self
+    }
+
+    /// Sets `ZMQ_CURVE_SERVER`.
+    #[cfg(feature = "curve")]
+    pub fn curve_server(mut self, on: bool) -> Self {
+        self.curve_server = on;
+        self
+    }
+
+    /// Sets `ZMQ_CURVE_PUBLICKEY`.
+    #[cfg(feature = "curve")]
+    pub fn curve_publickey(mut self, key: PublicKey) -> Self {
+        self.curve_publickey = Some(key);
+        self
+    }
+
+    /// Sets `ZMQ_CURVE_SECRETKEY`.
+    #[cfg(feature = "curve")]
+    pub fn curve_secretkey(mut self, key: SecretKey) -> Self {
+        self.curve_secretkey = Some(key);
+        self
+    }
+
+    /// Sets `ZMQ_CURVE_SERVERKEY`: the socket becomes a CURVE client.
+    #[cfg(feature = "curve")]
+    pub fn curve_serverkey(mut self, key: PublicKey) -> Self {
+        self.curve_serverkey = Some(key);
+        self
+    }
+
+    /// Sets `ZMQ_CURVE_PUBLICKEY` and `ZMQ_CURVE_SECRETKEY` from a pair.
+    #[cfg(feature = "curve")]
+    pub fn curve_keypair(self, pair: KeyPair) -> Self {
+        self.curve_publickey(pair.public)
+            .curve_secretkey(pair.secret.clone())
+    }
+
+    /// The mechanism these options select, as libzmq picks it: CURVE when
+    /// `curve_server` or `curve_serverkey` is set, else PLAIN when `plain_server` or a
+    /// user name or password is set, else NULL.
+    ///
+    /// # Errors
+    /// [`ProtocolError::InvalidOption`] for CURVE without a secret key, or with a
+    /// public key that is not the secret key's.
+    pub fn security(&self) -> Result<Security, ProtocolError> {
+        #[cfg(feature = "curve")]
+        if self.curve_server || self.curve_serverkey.is_some() {
+            return self.curve_security();
+        }
+        if self.plain_server {
+            return Ok(Security::PlainServer);
+        }
+        if self.plain_username.is_some() || self.plain_password.is_some() {
+            return Ok(Security::PlainClient {
+                username: self.plain_username.clone().unwrap_or_default(),
+                password: self.plain_password.clone().unwrap_or(Password::new([])),
+            });
+        }
+        Ok(Security::Null)
+    }
+
+    #[cfg(feature = "curve")]
+    fn curve_security(&self) -> Result<Security, ProtocolError> {
+        let secret = self
+            .curve_secretkey
+            .clone()
+            .ok_or(ProtocolError::InvalidOption("CURVE needs curve_secretkey"))?;
+        let keys = KeyPair::from_secret(secret);
+        if self
+            .curve_publickey
+            .is_some_and(|public| public != keys.public)
+        {
+            return Err(ProtocolError::InvalidOption(
+                "curve_publickey is not the public key of curve_secretkey",
+            ));
+        }
+        Ok(match self.curve_serverkey {
+            Some(server_key) if !self.curve_server => Security::CurveClient { server_key, keys },
+            _ => Security::CurveServer { keys },
+        })
     }
 
     /// Sets `ZMQ_ROUTING_ID`.
@@ -167,8 +319,11 @@ impl SocketOptions {
     }
 
     /// The per-connection protocol configuration these options imply.
-    pub(crate) fn session_config(&self, socket_type: SocketType) -> SessionConfig {
-        SessionConfig {
+    pub(crate) fn session_config(
+        &self,
+        socket_type: SocketType,
+    ) -> Result<SessionConfig, ProtocolError> {
+        Ok(SessionConfig {
             socket_type,
             routing_id: self.routing_id.clone(),
             max_msg_size: self.max_msg_size,
@@ -176,6 +331,9 @@ impl SocketOptions {
             heartbeat_ivl: self.heartbeat_ivl,
             heartbeat_ttl: self.heartbeat_ttl,
             heartbeat_timeout: self.heartbeat_timeout,
-        }
+            security: self.security()?,
+            zap_domain: self.zap_domain.clone().unwrap_or_default(),
+            zap_enforce_domain: self.zap_enforce_domain,
+        })
     }
 }

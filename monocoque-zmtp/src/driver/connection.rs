@@ -29,6 +29,7 @@ use crate::engine::peers::SubscriptionOp;
 use crate::engine::port::{Ending, Port};
 use crate::proto::error::ProtocolError;
 use crate::proto::session::{Event, Session};
+use crate::proto::zap::{ZapAnswer, ZapRequest};
 
 /// Size of a connection's first read page: enough for any handshake, small enough that
 /// thousands of idle connections cost little memory.
@@ -111,11 +112,11 @@ where
 }
 
 /// Serves one connection on `stream` until it ends, then tells the engine.
-pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>)
+pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>, address: Bytes)
 where
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
-    let (port, why) = match Connection::new(port, stop) {
+    let (port, why) = match Connection::new(port, stop, address) {
         Ok(mut connection) => {
             let why = connection.run(&stream).await;
             (connection.port, why)
@@ -146,14 +147,19 @@ struct Connection {
     spare_chunks: Option<Vec<Bytes>>,
     phase: Phase,
     stop: Rc<Stop>,
+    /// The peer's IP address (empty for ipc), for ZAP requests.
+    address: Bytes,
 }
 
 impl Connection {
-    fn new(port: Port, stop: Rc<Stop>) -> Result<Connection, (Port, Disconnect)> {
+    fn new(port: Port, stop: Rc<Stop>, address: Bytes) -> Result<Connection, (Port, Disconnect)> {
         let engine = port.engine();
-        let config = engine.options.session_config(engine.socket_type);
         let buffers = engine.options.buffers;
-        let session = match Session::new(config, Instant::now()) {
+        let session = match engine
+            .options
+            .session_config(engine.socket_type)
+            .and_then(|config| Session::new(config, Instant::now()))
+        {
             Ok(session) => session,
             Err(err) => return Err((port, Disconnect::Protocol(err))),
         };
@@ -170,6 +176,7 @@ impl Connection {
             spare_chunks: None,
             phase: Phase::Running,
             stop,
+            address,
         })
     }
 
@@ -388,7 +395,18 @@ impl Connection {
             Event::Subscribe(topic) => self.port.subscription(&topic, true),
             Event::Cancel(topic) => self.port.subscription(&topic, false),
             Event::Closed(err) => self.close(Disconnect::Protocol(err)),
+            Event::Authenticate(request) => self.authenticate(request),
         }
+    }
+
+    /// Answers the session's ZAP request with the socket's authenticator, if any.
+    fn authenticate(&mut self, mut request: ZapRequest) {
+        request.address = self.address.clone();
+        let answer = match &self.port.engine().options.authenticator {
+            Some(authenticator) => ZapAnswer::Reply(authenticator.authenticate(&request)),
+            None => ZapAnswer::NoHandler,
+        };
+        self.session.handle_zap_answer(answer, Instant::now());
     }
 }
 
@@ -505,7 +523,7 @@ mod tests {
         let engine = Engine::new(local, options);
         let port = engine.port(None).expect("a fresh peer");
         let stop = Rc::new(Stop::default());
-        let served = compio::runtime::spawn(serve(ours, port, stop.clone()));
+        let served = compio::runtime::spawn(serve(ours, port, stop.clone(), Bytes::new()));
         let session = Session::new(SessionConfig::new(remote), Instant::now()).unwrap();
         let peer = Peer {
             end: theirs,

@@ -119,6 +119,7 @@ fn peer_info(engine: &Engine) -> PeerInfo {
         routing_id: engine.options.routing_id.clone(),
         metadata,
         version: OUR_VERSION,
+        user_id: None,
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use compio::io::{AsyncRead, AsyncWrite};
 use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use futures::FutureExt;
@@ -76,7 +77,8 @@ fn remove_stale_socket(path: &PathBuf) {
 
 trait Acceptor {
     type Stream: 'static;
-    async fn accept(&self) -> io::Result<Self::Stream>;
+    /// The next connection and the peer's address (an IP address, or empty).
+    async fn accept(&self) -> io::Result<(Self::Stream, Bytes)>;
     /// Closes the listening socket and waits until it is closed: with io_uring a
     /// descriptor dropped with an operation in flight is closed later, and a port
     /// still listening then makes the next process's `bind` fail (EADDRINUSE).
@@ -86,10 +88,10 @@ trait Acceptor {
 struct TcpAcceptor(TcpListener);
 impl Acceptor for TcpAcceptor {
     type Stream = TcpStream;
-    async fn accept(&self) -> io::Result<TcpStream> {
-        let (stream, _) = self.0.accept().await?;
+    async fn accept(&self) -> io::Result<(TcpStream, Bytes)> {
+        let (stream, peer) = self.0.accept().await?;
         let _ = stream.set_nodelay(true);
-        Ok(stream)
+        Ok((stream, Bytes::from(peer.ip().to_string())))
     }
     async fn close(self) {
         let _ = self.0.close().await;
@@ -99,8 +101,8 @@ impl Acceptor for TcpAcceptor {
 struct UnixAcceptor(UnixListener, PathBuf);
 impl Acceptor for UnixAcceptor {
     type Stream = UnixStream;
-    async fn accept(&self) -> io::Result<UnixStream> {
-        Ok(self.0.accept().await?.0)
+    async fn accept(&self) -> io::Result<(UnixStream, Bytes)> {
+        Ok((self.0.accept().await?.0, Bytes::new()))
     }
     async fn close(self) {
         let _ = std::fs::remove_file(&self.1);
@@ -131,9 +133,9 @@ where
     loop {
         match or_stop(stop, acceptor.accept()).await {
             None => break,
-            Some(Ok(stream)) => {
+            Some(Ok((stream, address))) => {
                 if let Some(port) = engine.port(None) {
-                    let task = connection::serve(stream, port, stop.clone());
+                    let task = connection::serve(stream, port, stop.clone(), address);
                     compio::runtime::spawn(task).detach();
                 }
             }
@@ -183,10 +185,12 @@ async fn connect_loop(
                     let _ = stream.set_nodelay(true);
                     Ok(stream)
                 };
-                connect_and_run(&engine, &stop, peer, connect).await
+                let address = Bytes::from(host.clone());
+                connect_and_run(&engine, &stop, peer, connect, address).await
             }
             Endpoint::Ipc(path) => {
-                connect_and_run(&engine, &stop, peer, UnixStream::connect(path)).await
+                let connect = UnixStream::connect(path);
+                connect_and_run(&engine, &stop, peer, connect, Bytes::new()).await
             }
             Endpoint::Inproc(_) => None,
         };
@@ -215,6 +219,7 @@ async fn connect_and_run<S: 'static>(
     stop: &Rc<Stop>,
     peer: Option<PeerId>,
     connect: impl Future<Output = io::Result<S>>,
+    address: Bytes,
 ) -> Option<bool>
 where
     for<'a> &'a S: AsyncRead + AsyncWrite,
@@ -222,7 +227,7 @@ where
     match or_stop(stop, connect).await? {
         Ok(stream) => {
             if let Some(port) = engine.port(peer) {
-                connection::serve(stream, port, stop.clone()).await;
+                connection::serve(stream, port, stop.clone(), address).await;
             }
             Some(true)
         }

@@ -380,6 +380,7 @@ mod tests {
             routing_id: id.map(Bytes::from_static),
             metadata: Metadata::new(),
             version: Version { major: 3, minor: 1 },
+            user_id: None,
         }
     }
 

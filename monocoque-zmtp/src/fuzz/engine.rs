@@ -129,6 +129,7 @@ impl Check {
             routing_id: None,
             metadata: Metadata::new(),
             version: OUR_VERSION,
+            user_id: None,
         };
         let taken = self.peers.iter().any(|p| p.connected);
         let got = self.real.peer_ready(peer.id, info);

@@ -107,22 +107,7 @@ impl Command {
     /// whether to pass one, and checking it is a valid routing id (at most 255 bytes,
     /// not starting with a zero byte), is the caller's job. The identity is copied.
     pub fn ready(socket_type: SocketType, identity: Option<&[u8]>) -> Command {
-        let mut metadata = Metadata::new();
-        metadata.props.push((
-            Bytes::from_static(SOCKET_TYPE.as_bytes()),
-            Bytes::from_static(socket_type.as_str().as_bytes()),
-        ));
-        if let Some(identity) = identity {
-            // An identity too long for a property value cannot be sent; the caller
-            // validates identities (at most 255 bytes) long before this point.
-            if (identity.len() as u64) < VALUE_LEN_LIMIT {
-                metadata.props.push((
-                    Bytes::from_static(IDENTITY.as_bytes()),
-                    Bytes::copy_from_slice(identity),
-                ));
-            }
-        }
-        Command::Ready(metadata)
+        Command::Ready(Metadata::for_socket(socket_type, identity))
     }
 
     /// A PING command with a TTL in tenths of a second and a context of at most 16
@@ -257,6 +242,11 @@ impl Command {
         let body_len = self.body_len();
         out.reserve(frame::header_len(body_len).saturating_add(body_len));
         frame::put_header(out, false, true, body_len);
+        self.encode_body(out);
+    }
+
+    /// Appends the command's body only (name and data), as a CURVE box carries it.
+    pub fn encode_body(&self, out: &mut BytesMut) {
         let name = self.wire_name();
         // wire_name is at most 255 bytes.
         out.put_u8(name.len() as u8);
@@ -316,6 +306,25 @@ impl Metadata {
     /// Empty metadata.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The properties a socket announces: `Socket-Type` and, if given, `Identity`
+    /// (copied; validating it is the caller's job).
+    pub fn for_socket(socket_type: SocketType, identity: Option<&[u8]>) -> Self {
+        let mut metadata = Metadata::new();
+        metadata.props.push((
+            Bytes::from_static(SOCKET_TYPE.as_bytes()),
+            Bytes::from_static(socket_type.as_str().as_bytes()),
+        ));
+        // An identity too long for a property value cannot be sent; the caller
+        // validates identities (at most 255 bytes) long before this point.
+        if let Some(identity) = identity.filter(|id| (id.len() as u64) < VALUE_LEN_LIMIT) {
+            metadata.props.push((
+                Bytes::from_static(IDENTITY.as_bytes()),
+                Bytes::copy_from_slice(identity),
+            ));
+        }
+        metadata
     }
 
     /// Adds a property, or replaces the value of the property of the same name

@@ -23,6 +23,8 @@ pub enum Fault {
     Misuse,
     /// The operating system refused or lost a connection (socket layer only).
     Io,
+    /// The peer's credentials were refused (a ZAP status other than 200).
+    Denied,
 }
 
 /// A call the socket's state does not allow now (libzmq's `EFSM`): caller misuse.
@@ -141,6 +143,21 @@ pub enum ProtocolError {
         reason: &'static str,
     },
 
+    /// A CURVE box did not open, a key was of low order, a short nonce was replayed or
+    /// out of order, or a cookie or vouch did not check: the connection closes without
+    /// an ERROR.
+    #[error("CURVE: {reason}")]
+    Crypto {
+        /// What failed.
+        reason: &'static str,
+    },
+    /// The ZAP handler refused the peer with this status (300, 400 or 500).
+    #[error("ZAP handler refused the peer with status {status}")]
+    ZapDenied {
+        /// The ZAP status code.
+        status: u16,
+    },
+
     // ---- incompatible peer ----
     /// The peer speaks an older ZMTP revision (1.0 or 2.0), which is not supported.
     #[error("peer speaks ZMTP {version}, monocoque needs ZMTP 3.0 or later")]
@@ -191,6 +208,13 @@ pub enum ProtocolError {
     /// The call is not allowed in the pattern's current state.
     #[error(transparent)]
     InvalidState(StateError),
+    /// A mechanism needs a ZAP handler and there is none (PLAIN always, NULL and CURVE
+    /// with `ZMQ_ZAP_ENFORCE_DOMAIN`).
+    #[error("no ZAP handler to authenticate the peer")]
+    ZapUnavailable,
+    /// The ZAP handler's reply broke RFC 27.
+    #[error("malformed ZAP reply: {0}")]
+    ZapMalformed(crate::proto::zap::ZapError),
     /// A routing state was told twice that the same peer arrived.
     #[error("peer is already attached")]
     AlreadyAttached,
@@ -214,7 +238,9 @@ impl ProtocolError {
             | PeerError { .. }
             | HandshakeTimeout
             | HeartbeatTimeout
-            | AuthenticationFailed { .. } => Fault::Misbehaved,
+            | AuthenticationFailed { .. }
+            | Crypto { .. } => Fault::Misbehaved,
+            ZapDenied { .. } => Fault::Denied,
             UnsupportedVersion { .. }
             | MechanismMismatch { .. }
             | UnsupportedMechanism(_)
@@ -222,7 +248,7 @@ impl ProtocolError {
             | UnknownSocketType(_)
             | PairAlreadyConnected => Fault::Incompatible,
             NotReady | Closed | EmptyMessage | InvalidOption(_) | InvalidState(_)
-            | AlreadyAttached => Fault::Misuse,
+            | AlreadyAttached | ZapUnavailable | ZapMalformed(_) => Fault::Misuse,
         }
     }
 
@@ -233,6 +259,10 @@ impl ProtocolError {
     pub fn error_reason(&self) -> Option<String> {
         match self.fault() {
             Fault::Misuse | Fault::Io => None,
+            Fault::Denied => match self {
+                Self::ZapDenied { status } if *status != 300 => Some(status.to_string()),
+                _ => None,
+            },
             _ if matches!(self, Self::HandshakeTimeout | Self::HeartbeatTimeout) => None,
             _ if matches!(self, Self::PeerError { .. }) => None,
             _ => {

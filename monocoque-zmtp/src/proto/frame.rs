@@ -107,6 +107,11 @@ impl FrameDecoder {
         self.max_size
     }
 
+    /// Changes the maximum frame size for the frames still to come.
+    pub fn set_max_size(&mut self, max_size: Option<u64>) {
+        self.max_size = max_size;
+    }
+
     /// Takes the next frame off `input`, or returns `Ok(None)` when it has not fully
     /// arrived. An error leaves the decoder unusable: the connection must be closed.
     pub fn decode(&mut self, input: &mut SegmentedBuffer) -> Result<Option<Frame>, ProtocolError> {

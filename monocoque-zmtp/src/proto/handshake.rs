@@ -1,13 +1,14 @@
-//! The ZMTP handshake with the NULL mechanism (RFC 23, RFC 37), as states named for
-//! what they wait for.
+//! The ZMTP handshake (RFC 23, RFC 37): the greeting, then the security mechanism's
+//! commands, as states named for what they wait for.
 //!
 //! ```text
 //!            send signature + major (11 octets)
 //!   ExpectGreeting ── peer's 11 octets ok ──▶ send rest of greeting (53 octets)
 //!        │
-//!        └─ peer's 64 octets, same mechanism ──▶ send READY ──▶ ExpectReady
-//!                                                                  │
-//!                                  peer's READY, compatible type ──┘──▶ Done(PeerInfo)
+//!        └─ peer's 64 octets, same mechanism ──▶ Exchanging (NULL: READY <-> READY;
+//!                                                 PLAIN, CURVE: see `mechanism`)
+//!                                                     │
+//!                       peer's properties, compatible type ──▶ Done(PeerInfo)
 //! ```
 //!
 //! Each state is consumed by value on a transition, so a stale state cannot be used.
@@ -15,13 +16,13 @@
 use bytes::{Bytes, BytesMut};
 use monocoque_core::SegmentedBuffer;
 
-use crate::proto::command::{Command, Metadata};
+use crate::proto::command::Metadata;
 use crate::proto::error::ProtocolError;
 use crate::proto::frame::Frame;
-use crate::proto::greeting::{
-    Greeting, GreetingDecoder, MechanismName, OUR_VERSION, SIGNATURE_LEN, Version,
-};
+use crate::proto::greeting::{Greeting, GreetingDecoder, OUR_VERSION, SIGNATURE_LEN, Version};
+use crate::proto::mechanism::{Established, Exchange, Local, Security, Step};
 use crate::proto::socket_type::SocketType;
+use crate::proto::zap::{ZapAnswer, ZapRequest};
 
 /// What the local side announces in its handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,31 @@ pub struct LocalIdentity {
     pub socket_type: SocketType,
     /// Our routing id (sent as the `Identity` property), if set.
     pub routing_id: Option<Bytes>,
+}
+
+/// The local side of a handshake: who we are and how we secure the connection.
+#[derive(Debug, Clone)]
+pub struct LocalSide {
+    /// Our socket type and routing id.
+    pub identity: LocalIdentity,
+    /// The mechanism and our role in it.
+    pub security: Security,
+    /// `ZMQ_ZAP_DOMAIN` (empty when unset).
+    pub zap_domain: Bytes,
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`.
+    pub zap_enforce: bool,
+}
+
+impl LocalSide {
+    fn mechanism_local(&self) -> Local {
+        let identity = self.identity.routing_id.as_deref();
+        Local {
+            metadata: Metadata::for_socket(self.identity.socket_type, identity),
+            routing_id: self.identity.routing_id.clone().unwrap_or_default(),
+            zap_domain: self.zap_domain.clone(),
+            zap_enforce: self.zap_enforce,
+        }
+    }
 }
 
 impl LocalIdentity {
@@ -59,6 +85,8 @@ pub struct PeerInfo {
     pub metadata: Metadata,
     /// The protocol version both sides speak (3.0 or 3.1).
     pub version: Version,
+    /// The user id a ZAP handler gave the peer (its `User-Id` property).
+    pub user_id: Option<Bytes>,
 }
 
 /// Validates a peer's READY metadata against our socket type.
@@ -86,6 +114,7 @@ pub fn check_peer_ready(
         routing_id,
         metadata,
         version,
+        user_id: None,
     })
 }
 
@@ -94,16 +123,25 @@ pub fn check_peer_ready(
 pub enum Handshake {
     /// Waiting for the peer's greeting; we sent at least our signature.
     ExpectGreeting(ExpectGreeting),
-    /// Greetings exchanged, our READY sent; waiting for the peer's READY.
-    ExpectReady(ExpectReady),
+    /// Greetings exchanged; the mechanism's commands are under way.
+    Exchanging(Exchanging),
     /// The handshake completed.
-    Done(PeerInfo),
+    Done(Completed),
+}
+
+/// A completed handshake: the peer, and for CURVE the cipher of every later frame.
+#[derive(Debug)]
+pub struct Completed {
+    /// What we learned about the peer.
+    pub peer: PeerInfo,
+    #[cfg(feature = "curve")]
+    pub(crate) cipher: Option<crate::proto::mechanism::curve::Cipher>,
 }
 
 impl Handshake {
     /// Starts a handshake: writes the first 11 octets of our greeting to `out`.
-    pub fn start(local: LocalIdentity, out: &mut BytesMut) -> Handshake {
-        let greeting = Greeting::new(MechanismName::NULL, false).encode();
+    pub fn start(local: LocalSide, out: &mut BytesMut) -> Handshake {
+        let greeting = our_greeting(&local);
         out.extend_from_slice(&greeting[..SIGNATURE_LEN]);
         Handshake::ExpectGreeting(ExpectGreeting {
             local,
@@ -118,22 +156,27 @@ impl Handshake {
     }
 }
 
+fn our_greeting(local: &LocalSide) -> [u8; crate::proto::greeting::GREETING_LEN] {
+    Greeting::new(local.security.name(), local.security.is_server()).encode()
+}
+
 /// Waiting for the peer's 64-octet greeting.
 #[derive(Debug)]
 pub struct ExpectGreeting {
-    local: LocalIdentity,
+    local: LocalSide,
     decoder: GreetingDecoder,
     sent_rest: bool,
 }
 
 impl ExpectGreeting {
     /// Consumes greeting octets from `input`; writes the rest of our greeting once the
-    /// peer's signature is accepted, and our READY once its greeting is complete.
+    /// peer's signature is accepted, and the mechanism's first command once its
+    /// greeting is complete. A ZAP request the mechanism makes at once is returned.
     pub fn handle_input(
         mut self,
         input: &mut SegmentedBuffer,
         out: &mut BytesMut,
-    ) -> Result<Handshake, ProtocolError> {
+    ) -> Result<(Handshake, Option<ZapRequest>), ProtocolError> {
         while self.decoder.greeting().is_none() {
             let Some(segment) = input.front() else {
                 break;
@@ -142,59 +185,90 @@ impl ExpectGreeting {
             input.advance(taken);
         }
         if self.decoder.signature_received() && !self.sent_rest {
-            let greeting = Greeting::new(MechanismName::NULL, false).encode();
-            out.extend_from_slice(&greeting[SIGNATURE_LEN..]);
+            out.extend_from_slice(&our_greeting(&self.local)[SIGNATURE_LEN..]);
             self.sent_rest = true;
         }
         let Some(peer) = self.decoder.greeting() else {
-            return Ok(Handshake::ExpectGreeting(self));
+            return Ok((Handshake::ExpectGreeting(self), None));
         };
-        if peer.mechanism != MechanismName::NULL {
+        // The as-server bit is never checked: libzmq sends 0 and ignores it, and our
+        // role comes from our own options.
+        let ours = self.local.security.name();
+        if peer.mechanism != ours {
             return Err(ProtocolError::MechanismMismatch {
-                ours: MechanismName::NULL,
+                ours,
                 theirs: peer.mechanism,
             });
         }
         let version = Version::negotiate(OUR_VERSION, peer.version);
-        Command::ready(self.local.socket_type, self.local.routing_id.as_deref()).encode(out);
-        Ok(Handshake::ExpectReady(ExpectReady {
-            local: self.local,
+        let (exchange, step) =
+            Exchange::start(&self.local.security, self.local.mechanism_local(), out)?;
+        let exchanging = Exchanging {
+            socket_type: self.local.identity.socket_type,
             version,
-        }))
+            exchange,
+        };
+        exchanging.step(step)
     }
 }
 
-/// Waiting for the peer's READY command.
+/// The mechanism's commands are under way.
 #[derive(Debug)]
-pub struct ExpectReady {
-    local: LocalIdentity,
+pub struct Exchanging {
+    socket_type: SocketType,
     version: Version,
+    exchange: Exchange,
 }
 
-impl ExpectReady {
+impl Exchanging {
     /// The negotiated protocol version.
     pub fn version(&self) -> Version {
         self.version
     }
 
+    /// Whether a ZAP decision is awaited (input waits meanwhile).
+    pub fn waits_for_zap(&self) -> bool {
+        self.exchange.waits_for_zap()
+    }
+
     /// Handles one frame from the peer.
-    pub fn handle_frame(self, frame: Frame) -> Result<Handshake, ProtocolError> {
+    pub fn handle_frame(
+        mut self,
+        frame: Frame,
+        out: &mut BytesMut,
+    ) -> Result<(Handshake, Option<ZapRequest>), ProtocolError> {
         if !frame.command {
             return Err(ProtocolError::MessageBeforeReady);
         }
-        match Command::decode(frame.body)? {
-            Command::Ready(metadata) => Ok(Handshake::Done(check_peer_ready(
-                self.local.socket_type,
-                metadata,
-                self.version,
-            )?)),
-            Command::Error { reason } => Err(ProtocolError::PeerError {
-                reason: String::from_utf8_lossy(&reason).into_owned(),
-            }),
-            other => Err(ProtocolError::UnexpectedCommand {
-                name: String::from_utf8_lossy(other.name()).into_owned(),
-                during: "during the NULL handshake",
-            }),
+        let step = self.exchange.handle_command(frame.body, out)?;
+        self.step(step)
+    }
+
+    /// Goes on with a ZAP decision.
+    pub fn handle_zap(
+        mut self,
+        answer: ZapAnswer,
+        out: &mut BytesMut,
+    ) -> Result<(Handshake, Option<ZapRequest>), ProtocolError> {
+        let step = self.exchange.handle_zap(answer, out)?;
+        self.step(step)
+    }
+
+    fn step(self, step: Step) -> Result<(Handshake, Option<ZapRequest>), ProtocolError> {
+        match step {
+            Step::Continue => Ok((Handshake::Exchanging(self), None)),
+            Step::Authenticate(request) => Ok((Handshake::Exchanging(self), Some(request))),
+            Step::Done(established) => Ok((Handshake::Done(self.complete(established)?), None)),
         }
+    }
+
+    fn complete(&self, established: Established) -> Result<Completed, ProtocolError> {
+        let mut peer = check_peer_ready(self.socket_type, established.metadata, self.version)?;
+        peer.user_id = established.user_id;
+        Ok(Completed {
+            peer,
+            #[cfg(feature = "curve")]
+            cipher: established.cipher,
+        })
     }
 }

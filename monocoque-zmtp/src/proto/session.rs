@@ -27,9 +27,22 @@ use crate::proto::command::Command;
 use crate::proto::error::ProtocolError;
 use crate::proto::frame::{Frame, FrameDecoder};
 use crate::proto::greeting::Version;
-use crate::proto::handshake::{Handshake, LocalIdentity, PeerInfo};
+use crate::proto::handshake::{Completed, Handshake, LocalIdentity, LocalSide, PeerInfo};
+use crate::proto::mechanism::Security;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
+use crate::proto::zap::{ZapAnswer, ZapRequest};
+
+#[cfg(feature = "curve")]
+type Cipher = crate::proto::mechanism::curve::Cipher;
+/// Without CURVE no cipher exists: frames always travel in clear.
+#[cfg(not(feature = "curve"))]
+type Cipher = std::convert::Infallible;
+
+/// Largest command accepted during the handshake, whatever `max_msg_size` says: a
+/// peer that has not authenticated cannot make us hold more (libzmq's own commands
+/// carry at most a few hundred bytes of properties).
+const HANDSHAKE_FRAME_MAX: u64 = 64 * 1024;
 
 /// Frames of at least this many bytes are not copied into the output buffer: they
 /// are queued by reference and written with a vectored write.
@@ -61,6 +74,13 @@ pub struct SessionConfig {
     /// How long to wait for any traffic after a PING (`ZMQ_HEARTBEAT_TIMEOUT`;
     /// `None` uses `heartbeat_ivl`, as libzmq does).
     pub heartbeat_timeout: Option<Duration>,
+    /// The security mechanism and our role in it (`ZMQ_PLAIN_*`, `ZMQ_CURVE_*`).
+    pub security: Security,
+    /// `ZMQ_ZAP_DOMAIN` (empty when unset).
+    pub zap_domain: Bytes,
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN`: authenticate through ZAP even without a domain, and
+    /// fail when there is no handler.
+    pub zap_enforce_domain: bool,
 }
 
 impl SessionConfig {
@@ -74,6 +94,9 @@ impl SessionConfig {
             heartbeat_ivl: None,
             heartbeat_ttl: None,
             heartbeat_timeout: None,
+            security: Security::Null,
+            zap_domain: Bytes::new(),
+            zap_enforce_domain: false,
         }
     }
 }
@@ -89,6 +112,9 @@ pub enum Event {
     Subscribe(Bytes),
     /// The peer cancelled a subscription (ZMTP 3.1 CANCEL or a 3.0 `0x00` message).
     Cancel(Bytes),
+    /// The mechanism needs a ZAP decision about the peer: the handshake waits until
+    /// [`Session::handle_zap_answer`] gives it. The driver fills in the peer's address.
+    Authenticate(ZapRequest),
     /// The session failed and is closed. Bytes still waiting in
     /// [`Session::poll_transmit`] (an ERROR command for the peer) should be written
     /// before the connection is closed.
@@ -97,7 +123,7 @@ pub enum Event {
 
 #[derive(Debug)]
 enum State {
-    Handshake(Handshake),
+    Handshake(Box<Handshake>),
     Active(Version),
     Closed,
 }
@@ -143,6 +169,8 @@ pub struct Session {
     chunks: VecDeque<Bytes>,
     chunks_len: usize,
     events: VecDeque<Event>,
+    /// CURVE's cipher once its handshake completed: every frame goes through it.
+    cipher: Option<Cipher>,
     /// The peer's whole greeting arrived: from then on it can read an ERROR command.
     greeted: bool,
     handshake_deadline: Option<Instant>,
@@ -159,18 +187,27 @@ impl Session {
     /// Starts a session; our greeting's first part is ready in
     /// [`poll_transmit`](Self::poll_transmit) at once.
     pub fn new(config: SessionConfig, now: Instant) -> Result<Session, ProtocolError> {
-        let local = LocalIdentity {
+        let identity = LocalIdentity {
             socket_type: config.socket_type,
             routing_id: config.routing_id.clone(),
         };
-        local.validate()?;
+        identity.validate()?;
+        let local = LocalSide {
+            identity,
+            security: config.security.clone(),
+            zap_domain: config.zap_domain.clone(),
+            zap_enforce: config.zap_enforce_domain,
+        };
         let mut out = BytesMut::with_capacity(128);
         let handshake = Handshake::start(local, &mut out);
+        let handshake_max = config
+            .max_msg_size
+            .map_or(HANDSHAKE_FRAME_MAX, |max| max.min(HANDSHAKE_FRAME_MAX));
         Ok(Session {
-            frames: FrameDecoder::new(config.max_msg_size),
+            frames: FrameDecoder::new(Some(handshake_max)),
             handshake_deadline: config.handshake_ivl.map(|ivl| now + ivl),
             config,
-            state: State::Handshake(handshake),
+            state: State::Handshake(Box::new(handshake)),
             input: SegmentedBuffer::new(),
             partial: Message::new(),
             partial_len: 0,
@@ -178,6 +215,7 @@ impl Session {
             chunks: VecDeque::new(),
             chunks_len: 0,
             events: VecDeque::new(),
+            cipher: None,
             greeted: false,
             next_ping: None,
             pong_deadline: None,
@@ -231,36 +269,72 @@ impl Session {
     /// [`poll_event`](Self::poll_event).
     fn process_handshake(&mut self, now: Instant) -> Result<(), ProtocolError> {
         loop {
-            match std::mem::replace(&mut self.state, State::Closed) {
-                State::Handshake(Handshake::ExpectGreeting(s)) => {
-                    let next = s.handle_input(&mut self.input, &mut self.out)?;
-                    let waiting = matches!(next, Handshake::ExpectGreeting(_));
-                    self.greeted = !waiting;
-                    self.state = State::Handshake(next);
-                    if waiting {
-                        return Ok(());
-                    }
-                }
-                State::Handshake(Handshake::ExpectReady(s)) => {
-                    let Some(frame) = self.frames.decode(&mut self.input)? else {
-                        self.state = State::Handshake(Handshake::ExpectReady(s));
-                        return Ok(());
-                    };
-                    match s.handle_frame(frame)? {
-                        Handshake::Done(peer) => self.complete_handshake(peer, now),
-                        next => self.state = State::Handshake(next),
-                    }
-                }
-                State::Handshake(Handshake::Done(peer)) => self.complete_handshake(peer, now),
-                state @ (State::Active(_) | State::Closed) => {
+            let handshake = match std::mem::replace(&mut self.state, State::Closed) {
+                State::Handshake(handshake) => handshake,
+                state => {
                     self.state = state;
                     return Ok(());
                 }
+            };
+            let (next, zap) = match *handshake {
+                Handshake::ExpectGreeting(s) => s.handle_input(&mut self.input, &mut self.out)?,
+                Handshake::Exchanging(s) => {
+                    let frame = match s.waits_for_zap() {
+                        true => None,
+                        false => self.frames.decode(&mut self.input)?,
+                    };
+                    let Some(frame) = frame else {
+                        self.state = State::Handshake(Box::new(Handshake::Exchanging(s)));
+                        return Ok(());
+                    };
+                    s.handle_frame(frame, &mut self.out)?
+                }
+                Handshake::Done(completed) => (Handshake::Done(completed), None),
+            };
+            if let Some(request) = zap {
+                self.events.push_back(Event::Authenticate(request));
+            }
+            self.advance_handshake(next, now);
+            if !self.greeted {
+                return Ok(());
             }
         }
     }
 
-    fn complete_handshake(&mut self, peer: PeerInfo, now: Instant) {
+    /// Moves to the next handshake state, completing it when done.
+    fn advance_handshake(&mut self, next: Handshake, now: Instant) {
+        self.greeted = next.expects_frames();
+        match next {
+            Handshake::Done(completed) => self.complete_handshake(completed, now),
+            next => self.state = State::Handshake(Box::new(next)),
+        }
+    }
+
+    /// Gives the ZAP decision asked for by [`Event::Authenticate`]; the handshake goes
+    /// on (or fails) at once.
+    pub fn handle_zap_answer(&mut self, answer: ZapAnswer, now: Instant) {
+        let State::Handshake(handshake) = std::mem::replace(&mut self.state, State::Closed) else {
+            return self.fail(ProtocolError::InvalidOption("no ZAP request is pending"));
+        };
+        let Handshake::Exchanging(s) = *handshake else {
+            return self.fail(ProtocolError::InvalidOption("no ZAP request is pending"));
+        };
+        let result = s
+            .handle_zap(answer, &mut self.out)
+            .map(|(next, _)| self.advance_handshake(next, now))
+            .and_then(|()| self.process_handshake(now));
+        if let Err(err) = result {
+            self.fail(err);
+        }
+    }
+
+    fn complete_handshake(&mut self, completed: Completed, now: Instant) {
+        let peer = completed.peer;
+        #[cfg(feature = "curve")]
+        {
+            self.cipher = completed.cipher;
+        }
+        self.frames.set_max_size(self.config.max_msg_size);
         self.state = State::Active(peer.version);
         self.handshake_deadline = None;
         self.next_ping = self.config.heartbeat_ivl.map(|ivl| now + ivl);
@@ -270,11 +344,45 @@ impl Session {
     /// Decodes input until it makes an event or runs out.
     fn decode_event(&mut self) -> Result<Option<Event>, ProtocolError> {
         while let Some(frame) = self.frames.decode(&mut self.input)? {
+            let frame = self.open_frame(frame)?;
             if let Some(event) = self.handle_frame(frame)? {
                 return Ok(Some(event));
             }
         }
         Ok(None)
+    }
+
+    /// Takes a CURVE frame out of its MESSAGE box; other frames pass as they are.
+    #[inline]
+    fn open_frame(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
+        match &mut self.cipher {
+            None => Ok(frame),
+            #[cfg(feature = "curve")]
+            Some(cipher) => cipher.open_frame(frame),
+            #[cfg(not(feature = "curve"))]
+            Some(never) => match *never {},
+        }
+    }
+
+    /// Appends one frame, in a MESSAGE box under CURVE.
+    fn put_frame(&mut self, more: bool, command: bool, body: &[u8]) {
+        match &mut self.cipher {
+            None => crate::proto::frame::put_frame(&mut self.out, more, command, body),
+            #[cfg(feature = "curve")]
+            Some(cipher) => cipher.seal_frame(more, command, body, &mut self.out),
+            #[cfg(not(feature = "curve"))]
+            Some(never) => match *never {},
+        }
+    }
+
+    /// Appends a command, in a MESSAGE box under CURVE.
+    fn put_command(&mut self, command: &Command) {
+        if self.cipher.is_none() {
+            return command.encode(&mut self.out);
+        }
+        let mut body = BytesMut::with_capacity(command.body_len());
+        command.encode_body(&mut body);
+        self.put_frame(false, true, &body);
     }
 
     fn handle_frame(&mut self, frame: Frame) -> Result<Option<Event>, ProtocolError> {
@@ -336,7 +444,7 @@ impl Session {
             Command::Ping { ttl, context } => {
                 // RFC 37: answer with a PONG carrying the PING's context; a non-zero TTL
                 // asks us to close if nothing arrives from the peer for that long.
-                Command::pong(context).encode(&mut self.out);
+                self.put_command(&Command::pong(context));
                 if ttl > 0 && self.ttl_deadline.is_none() {
                     self.ttl_deadline = Some(now + Duration::from_millis(u64::from(ttl) * 100));
                 }
@@ -367,6 +475,13 @@ impl Session {
         self.check_sendable()?;
         if message.is_empty() {
             return Err(ProtocolError::EmptyMessage);
+        }
+        if self.cipher.is_some() {
+            let last = message.len() - 1;
+            for (i, frame) in message.iter().enumerate() {
+                self.put_frame(i < last, false, frame);
+            }
+            return Ok(());
         }
         if message.iter().all(|frame| frame.len() < ZERO_COPY_MIN) {
             message.encode(&mut self.out);
@@ -402,6 +517,16 @@ impl Session {
         if wire.is_empty() {
             return Err(ProtocolError::EmptyMessage);
         }
+        if self.cipher.is_some() {
+            // Each frame gets its own box: take the shared encoding apart again.
+            let mut input = SegmentedBuffer::new();
+            input.push(wire.clone());
+            let mut frames = FrameDecoder::new(None);
+            while let Some(frame) = frames.decode(&mut input)? {
+                self.put_frame(frame.more, frame.command, &frame.body);
+            }
+            return Ok(());
+        }
         if wire.len() >= ZERO_COPY_MIN {
             self.push_chunk(wire.clone());
         } else {
@@ -431,12 +556,12 @@ impl Session {
             } else {
                 Command::Cancel(topic)
             };
-            command.encode(&mut self.out);
+            self.put_command(&command);
         } else {
             let mut body = BytesMut::with_capacity(topic.len() + 1);
             body.extend_from_slice(&[u8::from(subscribe)]);
             body.extend_from_slice(topic);
-            crate::proto::frame::put_frame(&mut self.out, false, false, &body);
+            self.put_frame(false, false, &body);
         }
         Ok(())
     }
@@ -559,11 +684,10 @@ impl Session {
             let ttl = self.config.heartbeat_ttl.map_or(0, |ttl| {
                 u16::try_from(ttl.as_millis() / 100).unwrap_or(u16::MAX)
             });
-            Command::Ping {
+            self.put_command(&Command::Ping {
                 ttl,
                 context: Bytes::new(),
-            }
-            .encode(&mut self.out);
+            });
             self.next_ping = Some(now + ivl);
             if self.pong_deadline.is_none() {
                 let timeout = self.config.heartbeat_timeout.unwrap_or(ivl);
@@ -575,7 +699,13 @@ impl Session {
     /// Closes the session with an error: an ERROR command is queued for the peer when
     /// the error is one the peer should hear about, and [`Event::Closed`] is reported.
     fn fail(&mut self, err: ProtocolError) {
+        // libzmq explains a failure with ERROR under NULL; PLAIN and CURVE send one
+        // only for a ZAP refusal (400 or 500), and never once frames are encrypted.
+        let may_explain = matches!(self.config.security, Security::Null)
+            || matches!(err, ProtocolError::ZapDenied { .. });
         if self.greeted
+            && may_explain
+            && self.cipher.is_none()
             && let Some(reason) = err.error_reason()
         {
             Command::error(&reason).encode(&mut self.out);
