@@ -87,6 +87,39 @@ pub use monocoque_zmtp::runtime;
 /// `Bytes`, the frame type of [`Message`].
 pub use bytes::Bytes;
 
+/// Security: PLAIN and CURVE credentials, keys, Z85, and the authenticator that
+/// answers a server socket's ZAP requests. The mechanism is picked by
+/// [`SocketOptions`] with libzmq's option names (`plain_server`, `plain_username`,
+/// `curve_server`, `curve_serverkey`, ...); `docs/security.md` explains them.
+///
+/// ```
+/// use monocoque::security::{Authenticator, KeyPair};
+/// use monocoque::SocketOptions;
+///
+/// let server_keys = KeyPair::generate().unwrap();
+/// let client_keys = KeyPair::generate().unwrap();
+/// // The server accepts this one client key.
+/// let server = SocketOptions::default()
+///     .curve_server(true)
+///     .curve_keypair(server_keys.clone())
+///     .authenticator(Authenticator::new().curve_key(*client_keys.public.as_bytes()));
+/// // The client knows the server's public key.
+/// let client = SocketOptions::default()
+///     .curve_serverkey(server_keys.public)
+///     .curve_keypair(client_keys);
+/// # let _ = (server, client);
+/// ```
+pub mod security {
+    pub use monocoque_zmtp::proto::auth::{AuthCallback, Authenticator};
+    #[cfg(feature = "curve")]
+    pub use monocoque_zmtp::proto::mechanism::curve::{KeyError, KeyPair, PublicKey, SecretKey};
+    pub use monocoque_zmtp::proto::mechanism::{Password, Security};
+    pub use monocoque_zmtp::proto::z85;
+    pub use monocoque_zmtp::proto::zap::{
+        ZAP_ENDPOINT, ZapAnswer, ZapError, ZapReply, ZapRequest, ZapStatus,
+    };
+}
+
 /// The sans-IO protocol core: one connection's ZMTP as a state machine with no IO and
 /// no clock, for driving monocoque from another runtime. The order of calls is in
 /// [`monocoque_zmtp`'s crate docs](monocoque_zmtp#driving-monocoque-from-another-runtime).

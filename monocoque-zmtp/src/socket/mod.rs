@@ -183,6 +183,7 @@ impl Socket {
             routing_id: self.engine.options.routing_id.clone(),
         }
         .validate()?;
+        self.engine.options.security()?;
         Ok(())
     }
 
