@@ -24,6 +24,7 @@ use futures::future::{Fuse, FusedFuture};
 use monocoque_core::{IoArena, ReadRegion};
 
 use super::sleep_until;
+use super::zap::{self, ZapSlot};
 use crate::engine::notify::Stop;
 use crate::engine::peers::SubscriptionOp;
 use crate::engine::port::{Ending, Port};
@@ -149,6 +150,8 @@ struct Connection {
     stop: Rc<Stop>,
     /// The peer's IP address (empty for ipc), for ZAP requests.
     address: Bytes,
+    /// Where the answer of the ZAP handler on `inproc://zeromq.zap.01` will land.
+    zap: Option<Rc<ZapSlot>>,
 }
 
 impl Connection {
@@ -177,6 +180,7 @@ impl Connection {
             phase: Phase::Running,
             stop,
             address,
+            zap: None,
         })
     }
 
@@ -191,6 +195,7 @@ impl Connection {
         let (wake, stop) = (self.port.wake(), self.stop.clone());
         loop {
             let woken = wake.listen();
+            self.take_zap_answer();
             self.fill();
             if writing.is_terminated()
                 && let Some(transmit) = self.next_transmit()
@@ -399,14 +404,28 @@ impl Connection {
         }
     }
 
-    /// Answers the session's ZAP request with the socket's authenticator, if any.
+    /// Answers the session's ZAP request with the socket's authenticator, or asks the
+    /// handler bound to `inproc://zeromq.zap.01`, or says there is none.
     fn authenticate(&mut self, mut request: ZapRequest) {
         request.address = self.address.clone();
         let answer = match &self.port.engine().options.authenticator {
             Some(authenticator) => ZapAnswer::Reply(authenticator.authenticate(&request)),
-            None => ZapAnswer::NoHandler,
+            None => match zap::ask(request, &self.port.wake()) {
+                Some(slot) => return self.zap = Some(slot),
+                None => ZapAnswer::NoHandler,
+            },
         };
         self.session.handle_zap_answer(answer, Instant::now());
+    }
+
+    /// Hands the ZAP handler's answer to the session once it came.
+    fn take_zap_answer(&mut self) {
+        let Some(answer) = self.zap.as_ref().and_then(|slot| slot.take()) else {
+            return;
+        };
+        self.zap = None;
+        self.session.handle_zap_answer(answer, Instant::now());
+        self.drain_events();
     }
 }
 

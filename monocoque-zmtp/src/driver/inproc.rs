@@ -65,6 +65,11 @@ pub(crate) fn bind(engine: &Rc<Engine>, name: &str, stop: &Rc<Stop>) -> Result<(
     })
 }
 
+/// Whether a socket of this thread has `name` bound.
+pub(crate) fn is_bound(name: &str) -> bool {
+    lookup(name).is_some()
+}
+
 fn lookup(name: &str) -> Option<(Rc<Engine>, Rc<Stop>)> {
     REGISTRY.with(|r| {
         let r = r.borrow();

@@ -9,6 +9,7 @@ pub(crate) mod inproc;
 pub(crate) mod io_thread;
 pub mod runtime;
 pub(crate) mod transport;
+pub(crate) mod zap;
 
 use std::time::Instant;
 

@@ -25,6 +25,7 @@ use futures::task::AtomicWaker;
 use crate::config::SocketOptions;
 use crate::engine::SocketStats;
 use crate::error::Error;
+use crate::proto::error::ProtocolError;
 use crate::proto::error::StateError;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
@@ -38,6 +39,7 @@ pub(crate) enum Command {
     Disconnect(String, oneshot::Sender<Result<(), Error>>),
     Subscribe(Vec<u8>, bool, oneshot::Sender<Result<(), Error>>),
     Stats(oneshot::Sender<(SocketStats, usize)>),
+    RecentErrors(oneshot::Sender<Vec<ProtocolError>>),
 }
 
 /// What both sides share, under the bridge's lock.

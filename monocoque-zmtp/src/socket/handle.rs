@@ -176,6 +176,16 @@ impl SocketHandle {
         Ok(self.ask(Command::Stats).await?.0)
     }
 
+    /// The last protocol errors of the socket's peers, oldest first; see
+    /// [`Socket::recent_errors`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] after `close`.
+    pub async fn recent_errors(&self) -> Result<Vec<ProtocolError>, Error> {
+        self.ask(Command::RecentErrors).await
+    }
+
     /// Peers connected with a completed handshake.
     ///
     /// # Errors
@@ -510,6 +520,9 @@ async fn run(socket: &Socket, command: Command) {
         }
         Command::Stats(reply) => {
             let _ = reply.send((socket.stats(), socket.peer_count()));
+        }
+        Command::RecentErrors(reply) => {
+            let _ = reply.send(socket.recent_errors());
         }
     }
 }
