@@ -16,7 +16,7 @@ seconds=${1:-600}
 shift || true
 root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz=$root/monocoque-zmtp/fuzz
-all=(frame_decoder greeting command session pattern_ops engine_ops endpoint)
+all=(frame_decoder greeting command session pattern_ops engine_ops endpoint security_handshake zap_reply z85)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 # The fuzz project keeps its own target dir unless the caller chose one.
 unset CARGO_TARGET_DIR

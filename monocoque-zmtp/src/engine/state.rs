@@ -178,7 +178,7 @@ impl State {
     }
 
     /// Queues a message that arrived from `id`. Returns whether it was queued.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzz"))]
     pub(crate) fn deliver(&mut self, id: PeerId, message: Message) -> bool {
         let mut once = Some(message);
         self.deliver_all(id, || once.take())

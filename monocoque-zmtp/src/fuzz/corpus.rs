@@ -18,7 +18,7 @@ use bytes::BytesMut;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 7] = [
+const TARGETS: [(&str, Target); 10] = [
     ("frame_decoder", fuzz::frame_decoder),
     ("greeting", fuzz::greeting),
     ("command", fuzz::command),
@@ -26,6 +26,9 @@ const TARGETS: [(&str, Target); 7] = [
     ("pattern_ops", fuzz::pattern_ops),
     ("engine_ops", fuzz::engine_ops),
     ("endpoint", fuzz::endpoint),
+    ("security_handshake", fuzz::security_handshake),
+    ("zap_reply", fuzz::zap_reply),
+    ("z85", fuzz::z85),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -218,6 +221,38 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("endpoint", "ipc", b"ipc:///tmp/feeds/0".to_vec()),
         ("endpoint", "inproc", b"inproc://name".to_vec()),
         ("endpoint", "bad-port", b"tcp://host:65536".to_vec()),
+        // Untouched handshakes with every ZAP answer, and a few corruptions.
+        ("security_handshake", "plain-200", vec![0, 1]),
+        ("security_handshake", "plain-server-400", vec![2, 3]),
+        ("security_handshake", "curve-200", vec![1, 1]),
+        ("security_handshake", "curve-server-none", vec![3, 0]),
+        (
+            "security_handshake",
+            "curve-hello-flip",
+            vec![3, 1, 0, 150, 1],
+        ),
+        (
+            "security_handshake",
+            "curve-welcome-flip",
+            vec![1, 1, 0, 100, 0x80],
+        ),
+        (
+            "security_handshake",
+            "plain-raw",
+            b"\x06\x01\x04\x0c\x05HELLO\x01a\x01b".to_vec(),
+        ),
+        (
+            "zap_reply",
+            "ok",
+            b"\x031.0\x011\x03200\x02OK\x04user\x00".to_vec(),
+        ),
+        (
+            "zap_reply",
+            "too-many",
+            b"\x031.0\x011\x03200\x00\x00\x00\x00".to_vec(),
+        ),
+        ("z85", "rfc32", b"HelloWorld".to_vec()),
+        ("z85", "overflow", b"%nSc1".to_vec()),
     ]
 }
 

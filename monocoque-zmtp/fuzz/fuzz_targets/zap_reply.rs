@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| monocoque_zmtp::fuzz::zap_reply(data));
