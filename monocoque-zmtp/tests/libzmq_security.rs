@@ -143,6 +143,12 @@ fn libzmq_plain_clients_against_our_server_and_authenticator() {
     let good = client("secret");
     good.send("hello", 0).unwrap();
     let request = rep.recv_blocking(Some(LIMIT)).unwrap();
+    // The authenticator's user id, and libzmq's handshake properties, come with it.
+    assert_eq!(request.user_id().map(|u| &u[..]), Some(&b"admin"[..]));
+    assert_eq!(
+        request.property("Socket-Type").map(|t| &t[..]),
+        Some(&b"REQ"[..])
+    );
     rep.send_blocking(request, Some(LIMIT)).unwrap();
     assert_eq!(good.recv_bytes(0).unwrap(), b"hello");
 

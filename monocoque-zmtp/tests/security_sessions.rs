@@ -293,6 +293,33 @@ fn curve_zap_acceptance_sets_the_user_id() {
 }
 
 #[test]
+fn messages_carry_the_user_id_and_the_peers_properties() {
+    let mut client = config(SocketType::Dealer, plain_client("admin", "secret"));
+    client.routing_id = Some(Bytes::from_static(b"client-7"));
+    let mut pair = Pair::new(
+        client,
+        config(SocketType::Router, Security::PlainServer),
+        Some(Authenticator::new().plain_user("admin", "secret")),
+    );
+    pair.client.send_message(&multipart(&[b"a", b"b"])).unwrap();
+    pair.client.send_message(&multipart(&[b"c"])).unwrap();
+    pair.pump();
+    let received = pair.messages_at_server();
+    assert_eq!(received.len(), 2);
+    for message in received {
+        assert_eq!(message.user_id().map(|u| &u[..]), Some(&b"admin"[..]));
+        assert_eq!(
+            message.property("socket-type").map(|t| &t[..]),
+            Some(&b"DEALER"[..])
+        );
+        assert_eq!(
+            message.property("Identity").map(|t| &t[..]),
+            Some(&b"client-7"[..])
+        );
+    }
+}
+
+#[test]
 fn curve_without_a_handler_accepts_unless_enforced() {
     let pair = Pair::new(
         config(SocketType::Req, curve_client(server_keys().public)),

@@ -1,8 +1,12 @@
 //! Multipart messages.
 
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
 use bytes::{Bytes, BytesMut};
 use smallvec::SmallVec;
 
+use crate::proto::command::Metadata;
 use crate::proto::frame::{header_len, put_header};
 
 /// Frames a [`Message`] holds inline before it spills to the heap.
@@ -27,9 +31,30 @@ pub const INLINE_FRAMES: usize = 2;
 /// assert_eq!(envelope.len(), 3);
 /// assert_eq!(&envelope[2][..], b"payload");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+///
+/// A message received over PLAIN or CURVE carries its connection's properties
+/// ([`property`](Self::property), libzmq's `zmq_msg_gets`): `User-Id` from the ZAP
+/// handler, and the peer's handshake properties (`Socket-Type`, `Identity`, ...).
+/// Equality and hashing look at the frames only.
+#[derive(Debug, Clone, Default)]
 pub struct Message {
     frames: SmallVec<[Bytes; INLINE_FRAMES]>,
+    /// The connection's properties, shared by its messages (none under NULL).
+    properties: Option<Arc<Metadata>>,
+}
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Self) -> bool {
+        self.frames == other.frames
+    }
+}
+
+impl Eq for Message {}
+
+impl Hash for Message {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.frames.hash(state);
+    }
 }
 
 impl Message {
@@ -94,6 +119,30 @@ impl Message {
     /// The last frame.
     pub fn last(&self) -> Option<&Bytes> {
         self.frames.last()
+    }
+
+    /// A property of the connection this message came from (`User-Id`,
+    /// `Socket-Type`, `Identity`, ...; names compare case-insensitively), for messages
+    /// received over PLAIN or CURVE.
+    pub fn property(&self, name: &str) -> Option<&Bytes> {
+        self.properties.as_ref()?.get(name)
+    }
+
+    /// The `User-Id` a ZAP handler gave the sender, if any.
+    pub fn user_id(&self) -> Option<&Bytes> {
+        self.property("User-Id")
+    }
+
+    /// This message with `other`'s connection properties (for a message rebuilt from
+    /// another's frames).
+    pub(crate) fn with_properties_of(mut self, other: &Message) -> Message {
+        self.properties.clone_from(&other.properties);
+        self
+    }
+
+    /// Attaches the connection's properties.
+    pub(crate) fn set_properties(&mut self, properties: Arc<Metadata>) {
+        self.properties = Some(properties);
     }
 
     /// Total payload bytes over all frames.
@@ -176,6 +225,7 @@ impl<T: Into<Bytes>> FromIterator<T> for Message {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         Message {
             frames: iter.into_iter().map(Into::into).collect(),
+            properties: None,
         }
     }
 }

@@ -171,6 +171,9 @@ pub struct Session {
     events: VecDeque<Event>,
     /// CURVE's cipher once its handshake completed: every frame goes through it.
     cipher: Option<Cipher>,
+    /// The peer's properties (and `User-Id`), attached to each message under PLAIN and
+    /// CURVE; none under NULL, where nobody vouched for them.
+    properties: Option<std::sync::Arc<crate::proto::command::Metadata>>,
     /// The peer's whole greeting arrived: from then on it can read an ERROR command.
     greeted: bool,
     handshake_deadline: Option<Instant>,
@@ -216,6 +219,7 @@ impl Session {
             chunks_len: 0,
             events: VecDeque::new(),
             cipher: None,
+            properties: None,
             greeted: false,
             next_ping: None,
             pong_deadline: None,
@@ -330,6 +334,14 @@ impl Session {
 
     fn complete_handshake(&mut self, completed: Completed, now: Instant) {
         let peer = completed.peer;
+        if !matches!(self.config.security, Security::Null) || peer.user_id.is_some() {
+            let mut properties = peer.metadata.clone();
+            if let Some(user_id) = &peer.user_id {
+                // "User-Id" is a valid name and a user id is far below 2^31 bytes.
+                let _ = properties.insert("User-Id", user_id.clone());
+            }
+            self.properties = Some(std::sync::Arc::new(properties));
+        }
         #[cfg(feature = "curve")]
         {
             self.cipher = completed.cipher;
@@ -402,7 +414,9 @@ impl Session {
         // `partial`, so its bytes are written once.
         if !frame.more && self.partial.is_empty() && !self.is_publisher() {
             self.partial_len = 0;
-            return Ok(Some(Event::Message(Message::from(frame.body))));
+            return Ok(Some(Event::Message(
+                self.with_properties(Message::from(frame.body)),
+            )));
         }
         self.partial.push(frame.body);
         if frame.more {
@@ -415,9 +429,21 @@ impl Session {
                 event
             }
             // Moved once, out to the caller of `poll_event`.
-            None => Event::Message(std::mem::take(&mut self.partial)),
+            None => {
+                let message = std::mem::take(&mut self.partial);
+                Event::Message(self.with_properties(message))
+            }
         };
         Ok(Some(event))
+    }
+
+    /// Attaches the connection's properties, when it has any.
+    #[inline]
+    fn with_properties(&self, mut message: Message) -> Message {
+        if let Some(properties) = &self.properties {
+            message.set_properties(properties.clone());
+        }
+        message
     }
 
     /// RFC 29 for ZMTP 3.0: a publisher reads a subscriber's one-frame message starting

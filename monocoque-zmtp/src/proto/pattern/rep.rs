@@ -59,7 +59,7 @@ impl RepState {
             return None;
         }
         let mut envelope = Message::new();
-        let mut body = Message::new();
+        let mut body = Message::new().with_properties_of(&request);
         for (i, frame) in request.into_iter().enumerate() {
             if i <= delimiter {
                 envelope.push(frame);
