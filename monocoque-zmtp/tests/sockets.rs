@@ -146,6 +146,29 @@ async fn rep_puts_the_whole_envelope_back() {
     assert_eq!(reply, Message::from(["hop1", "hop2", "", "answer"]));
 }
 
+/// The guide's Lazy Pirate relies on this: when the server holding the request dies,
+/// a REQ's receive keeps waiting (until the client's own timeout), as with libzmq,
+/// instead of failing as if the caller had misused the socket.
+#[compio::test]
+async fn req_keeps_waiting_when_the_server_holding_its_request_dies() {
+    let rep = RepSocket::new();
+    let bound = rep.bind("tcp://127.0.0.1:0").await.unwrap();
+    let req = ReqSocket::new();
+    req.connect(&bound).await.unwrap();
+    req.send("request").await.unwrap();
+    within("request", rep.recv()).await.unwrap();
+    rep.close().await;
+    within("disconnect", req.wait_for_peers(|n| n == 0)).await;
+    let waited = compio::time::timeout(Duration::from_millis(200), req.recv()).await;
+    assert!(waited.is_err(), "recv returned {waited:?}");
+    // As libzmq's strict REQ, the request is still outstanding: the client must close
+    // and reopen (Lazy Pirate), not send again.
+    assert!(matches!(
+        req.send("again").await,
+        Err(Error::InvalidState(_))
+    ));
+}
+
 #[compio::test]
 async fn req_round_robins_over_reps() {
     let req = ReqSocket::new();

@@ -431,10 +431,8 @@ impl ReqCheck {
     }
 
     fn detach(&mut self, peer: PeerId) {
+        // The request stays outstanding, as libzmq's strict REQ.
         let expected = self.asked == Some(peer);
-        if expected {
-            self.asked = None;
-        }
         assert_eq!(self.real.peer_detached(peer), expected);
         assert_eq!(self.real.asked(), self.asked);
     }

@@ -55,7 +55,7 @@ impl Req {
 
     #[inline]
     pub(crate) fn check_recv(&self) -> Result<(), Error> {
-        if self.state.can_send() {
+        if !self.state.can_recv() {
             return Err(Error::InvalidState(StateError::NoRequest));
         }
         Ok(())

@@ -29,13 +29,11 @@ use crate::proto::message::Message;
 ///
 /// # When the asked peer goes away
 ///
-/// libzmq's strict REQ (ZMQ_REQ_RELAXED off) keeps waiting for a reply that can no
-/// longer come: the reply could only come from the peer it asked, and that peer is
-/// gone. Here [`ReqState::peer_detached`] abandons the request instead and allows
-/// sending again, so the caller can report the loss and resend (to another peer, or to
-/// the same one after it reconnects). A reconnected peer gets a new [`PeerId`], so a
-/// late reply from the old connection can never be mistaken for the answer to a new
-/// request.
+/// As libzmq's strict REQ (`ZMQ_REQ_RELAXED` off), the request stays outstanding: a
+/// receive keeps waiting for a reply that can no longer come, and a new request is
+/// refused. The guide's Lazy Pirate client relies on this: it times out, closes the
+/// socket and opens a new one. A reconnected peer gets a new [`PeerId`], so nothing
+/// from a new connection is ever taken for the old peer's reply.
 #[derive(Debug, Default, Clone)]
 pub struct ReqState {
     /// The peer the outstanding request went to.
@@ -75,6 +73,12 @@ impl ReqState {
         self.asked.is_none()
     }
 
+    /// Whether a receive may wait for a reply: a request is outstanding (even if the
+    /// peer asked is gone since).
+    pub fn can_recv(&self) -> bool {
+        self.asked.is_some()
+    }
+
     /// The peer whose reply is awaited, if any.
     pub fn asked(&self) -> Option<PeerId> {
         self.asked
@@ -100,16 +104,10 @@ impl ReqState {
         Some(reply)
     }
 
-    /// Tells the REQ that `peer`'s connection is gone. If it was the peer asked, the
-    /// request is abandoned and sending is allowed again (see the type's docs); returns
-    /// whether that happened.
-    pub fn peer_detached(&mut self, peer: PeerId) -> bool {
-        if self.asked == Some(peer) {
-            self.asked = None;
-            true
-        } else {
-            false
-        }
+    /// Tells the REQ that `peer`'s connection is gone; returns whether it held the
+    /// outstanding request, which then stays outstanding (see the type's docs).
+    pub fn peer_detached(&self, peer: PeerId) -> bool {
+        self.asked == Some(peer)
     }
 }
 
@@ -184,15 +182,17 @@ mod tests {
     }
 
     #[test]
-    fn detach_of_asked_peer_abandons_request() {
+    fn a_request_stays_outstanding_when_its_peer_leaves() {
         let mut req = ReqState::new();
         req.start_request(PeerId(1), Message::from("q")).unwrap();
         assert!(!req.peer_detached(PeerId(2)));
-        assert!(!req.can_send());
         assert!(req.peer_detached(PeerId(1)));
-        assert!(req.can_send());
-        // The old peer's reply is no longer accepted.
-        assert_eq!(req.accept_reply(PeerId(1), Message::from(["", "r"])), None);
-        assert!(req.start_request(PeerId(2), Message::from("q")).is_ok());
+        // A receive may wait, a new request is refused, as libzmq's strict REQ.
+        assert!(req.can_recv());
+        assert!(!req.can_send());
+        assert!(req.start_request(PeerId(2), Message::from("q")).is_err());
+        // Nothing from another connection is taken for the reply.
+        assert_eq!(req.accept_reply(PeerId(2), Message::from(["", "r"])), None);
+        assert!(req.can_recv());
     }
 }
