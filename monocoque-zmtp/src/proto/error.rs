@@ -90,8 +90,9 @@ pub enum ProtocolError {
         max: u64,
     },
     /// A frame declared a size no allocation can hold (more than `isize::MAX`
-    /// bytes), whether or not a maximum message size is set.
-    #[error("frame size {size} is more than any allocation can hold")]
+    /// bytes), whether or not a maximum message size is set, or a large frame whose
+    /// buffer could not be reserved when its header arrived.
+    #[error("frame size {size} is more than can be allocated")]
     FrameTooLarge {
         /// Declared frame size.
         size: u64,

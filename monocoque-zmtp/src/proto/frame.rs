@@ -69,6 +69,12 @@ struct PendingHeader {
     size: usize,
 }
 
+/// Frames of at least this many bytes are gathered into a buffer of their own, reserved
+/// (fallibly) when the header arrives, as their bytes arrive: the read pages they came
+/// in are released at once instead of being held until the frame is whole, so a large
+/// message costs its own size in memory, not twice that.
+pub const DIRECT_BODY_MIN: usize = 256 * 1024;
+
 /// Decodes frames from a [`SegmentedBuffer`].
 ///
 /// ```
@@ -90,6 +96,8 @@ struct PendingHeader {
 pub struct FrameDecoder {
     max_size: Option<u64>,
     pending: Option<PendingHeader>,
+    /// The body of a large pending frame, filled as its bytes arrive.
+    body: Option<Vec<u8>>,
 }
 
 impl FrameDecoder {
@@ -99,6 +107,7 @@ impl FrameDecoder {
         FrameDecoder {
             max_size,
             pending: None,
+            body: None,
         }
     }
 
@@ -127,6 +136,9 @@ impl FrameDecoder {
                 }
             }
         };
+        if header.size >= DIRECT_BODY_MIN {
+            return self.gather_body(header, input);
+        }
         if input.len() < header.size {
             self.pending = Some(header);
             return Ok(None);
@@ -136,6 +148,46 @@ impl FrameDecoder {
             more: header.more,
             command: header.command,
             body: input.split_to(header.size),
+        }))
+    }
+
+    /// Moves a large frame's bytes into its own buffer as they arrive. The buffer is
+    /// reserved when the header arrives; when that fails (no memory for the declared
+    /// size) the frame is [`ProtocolError::FrameTooLarge`] and only this peer is lost.
+    fn gather_body(
+        &mut self,
+        header: PendingHeader,
+        input: &mut SegmentedBuffer,
+    ) -> Result<Option<Frame>, ProtocolError> {
+        let body = match &mut self.body {
+            Some(body) => body,
+            None => {
+                let mut body = Vec::new();
+                body.try_reserve_exact(header.size)
+                    .map_err(|_| ProtocolError::FrameTooLarge {
+                        size: header.size as u64,
+                    })?;
+                self.body.insert(body)
+            }
+        };
+        while body.len() < header.size {
+            let Some(segment) = input.front() else {
+                break;
+            };
+            let take = segment.len().min(header.size - body.len());
+            body.extend_from_slice(&segment[..take]);
+            input.advance(take);
+        }
+        if body.len() < header.size {
+            self.pending = Some(header);
+            return Ok(None);
+        }
+        self.pending = None;
+        let body = self.body.take().unwrap_or_default();
+        Ok(Some(Frame {
+            more: header.more,
+            command: header.command,
+            body: Bytes::from(body),
         }))
     }
 
@@ -223,6 +275,43 @@ pub fn put_frame(out: &mut BytesMut, more: bool, command: bool, body: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_bodies_are_gathered_whatever_the_split_and_release_the_input() {
+        let size = DIRECT_BODY_MIN + 12_345;
+        let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let mut wire = BytesMut::new();
+        put_frame(&mut wire, true, false, &body);
+        put_frame(&mut wire, false, false, b"tail");
+        for piece in [1_000, 65_536, 100_003] {
+            let mut input = SegmentedBuffer::new();
+            let mut decoder = FrameDecoder::new(None);
+            let mut frames = Vec::new();
+            for chunk in wire.chunks(piece) {
+                input.push(Bytes::copy_from_slice(chunk));
+                while let Some(frame) = decoder.decode(&mut input).unwrap() {
+                    frames.push(frame);
+                }
+                // Nothing of the large body waits in the input.
+                assert!(input.len() < piece + 16, "input held {}", input.len());
+            }
+            assert_eq!(frames.len(), 2);
+            assert!(frames[0].more);
+            assert_eq!(&frames[0].body[..], &body[..]);
+            assert_eq!(&frames[1].body[..], b"tail");
+        }
+    }
+
+    #[test]
+    fn a_body_that_cannot_be_reserved_fails_that_frame() {
+        // 2^50 bytes is below isize::MAX but no machine here can reserve it.
+        let mut wire = vec![0x02];
+        wire.extend_from_slice(&(1u64 << 50).to_be_bytes());
+        let mut input = SegmentedBuffer::new();
+        input.push(Bytes::from(wire));
+        let err = FrameDecoder::new(None).decode(&mut input).unwrap_err();
+        assert_eq!(err, ProtocolError::FrameTooLarge { size: 1 << 50 });
+    }
 
     fn decode_all(bytes: &[u8], max: Option<u64>) -> Result<Vec<Frame>, ProtocolError> {
         let mut input = SegmentedBuffer::new();
@@ -388,12 +477,18 @@ mod tests {
                 "{size}"
             );
         }
-        // The largest size an allocation may have is accepted: the decoder waits.
+        // The largest size an allocation may have passes the header check, but its
+        // buffer cannot be reserved (as libzmq's allocation of it fails): refused too.
         let mut header = vec![0x02];
         header.extend_from_slice(&(isize::MAX as u64).to_be_bytes());
         let mut input = SegmentedBuffer::new();
         input.push(Bytes::from(header));
-        assert_eq!(FrameDecoder::new(None).decode(&mut input), Ok(None));
+        assert_eq!(
+            FrameDecoder::new(None).decode(&mut input),
+            Err(ProtocolError::FrameTooLarge {
+                size: isize::MAX as u64
+            })
+        );
     }
 
     #[test]
