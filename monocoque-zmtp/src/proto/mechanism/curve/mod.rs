@@ -15,21 +15,23 @@
 //! ```
 //!
 //! Every box is XSalsa20-Poly1305 with its 16-byte tag first, as libsodium's
-//! `crypto_box_afternm` lays it out after its zero padding. Short nonces are big-endian
+//! `crypto_box_afternm` lays it out after its zero padding (see `secretbox`). Short nonces are big-endian
 //! counters starting at 1 and running on across the handshake; a received short nonce
 //! not greater than the last one is a replay and closes the connection.
 
 use bytes::{Bytes, BytesMut};
-use crypto_secretbox::aead::AeadInPlace;
-use crypto_secretbox::{Kdf, KeyInit, XSalsa20Poly1305};
 use curve25519_dalek::montgomery::MontgomeryPoint;
+use salsa20::cipher::consts::U10;
 use zeroize::Zeroizing;
+
+use secretbox::SecretBox;
 
 use crate::proto::error::ProtocolError;
 use crate::proto::frame::{self, Frame};
 
 mod client;
 mod keys;
+mod secretbox;
 mod server;
 
 pub(crate) use client::Client;
@@ -51,7 +53,7 @@ pub(crate) fn refused(reason: &'static str) -> ProtocolError {
 }
 
 /// A precomputed box key between one public and one secret key (`crypto_box_beforenm`).
-pub(crate) struct BoxKey(XSalsa20Poly1305);
+pub(crate) struct BoxKey(SecretBox);
 
 impl std::fmt::Debug for BoxKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,16 +69,17 @@ impl BoxKey {
         if shared.iter().all(|&b| b == 0) {
             return Err(refused("low-order public key"));
         }
-        let key = Zeroizing::new(XSalsa20Poly1305::kdf(
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        key.copy_from_slice(&salsa20::hsalsa::<U10>(
             (&*shared).into(),
             &Default::default(),
         ));
-        Ok(BoxKey(XSalsa20Poly1305::new(&key)))
+        Ok(BoxKey(SecretBox::new(*key)))
     }
 
     /// A secret-box key (the cookie key), used as it is.
     pub fn secret(key: &[u8; KEY_LEN]) -> BoxKey {
-        BoxKey(XSalsa20Poly1305::new(key.into()))
+        BoxKey(SecretBox::new(*key))
     }
 
     /// Appends `tag || ciphertext` of `plaintext` to `out`.
@@ -90,10 +93,8 @@ impl BoxKey {
     /// Encrypts `out[tag_at + 16..]` in place and writes its tag at `tag_at`.
     fn seal_tail(&self, nonce: &[u8; 24], tag_at: usize, out: &mut BytesMut) {
         let (head, body) = out.split_at_mut(tag_at + TAG_LEN);
-        // Encryption fails only with associated data, which is never given.
-        if let Ok(tag) = self.0.encrypt_in_place_detached(nonce.into(), b"", body) {
-            head[tag_at..].copy_from_slice(&tag);
-        }
+        let tag = self.0.seal(nonce, body);
+        head[tag_at..].copy_from_slice(&tag);
     }
 
     /// Opens `tag || ciphertext`.
@@ -106,9 +107,9 @@ impl BoxKey {
             .split_at_checked(TAG_LEN)
             .ok_or(refused("box shorter than its tag"))?;
         let mut plain = Zeroizing::new(ciphertext.to_vec());
-        self.0
-            .decrypt_in_place_detached(nonce.into(), b"", &mut plain, tag.into())
-            .map_err(|_| refused("box did not open"))?;
+        if !self.0.open(nonce, &mut plain, tag) {
+            return Err(refused("box did not open"));
+        }
         Ok(plain)
     }
 }
@@ -205,10 +206,9 @@ impl Cipher {
         let mut plain = BytesMut::from(&body[16 + TAG_LEN..]);
         let tag = &body[16..16 + TAG_LEN];
         let nonce_bytes = short_nonce(self.receive_prefix, nonce);
-        self.key
-            .0
-            .decrypt_in_place_detached((&nonce_bytes).into(), b"", &mut plain, tag.into())
-            .map_err(|_| refused("MESSAGE box did not open"))?;
+        if !self.key.0.open(&nonce_bytes, &mut plain, tag) {
+            return Err(refused("MESSAGE box did not open"));
+        }
         self.last_received = nonce;
         let flags = plain[0];
         let body: Bytes = plain.freeze().slice(1..);
