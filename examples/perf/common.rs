@@ -125,12 +125,19 @@ pub fn api() -> Api {
     }
 }
 
-/// The arguments without the program name and without `--api <value>`.
-fn command_line() -> Vec<String> {
+/// The `--curve` flag, anywhere on the command line: the binding side is a CURVE
+/// server, the connecting side a CURVE client (keys in `curve.rs`).
+pub fn curve() -> bool {
+    std::env::args().skip(1).any(|a| a == "--curve")
+}
+
+/// The arguments without the program name, `--api <value>` and `--curve`.
+pub fn command_line() -> Vec<String> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(i) = args.iter().position(|a| a == "--api") {
         args.drain(i..(i + 2).min(args.len()));
     }
+    args.retain(|a| a != "--curve");
     args
 }
 
@@ -143,10 +150,11 @@ fn parse_common(endpoint: &str, size: &str, count: &str) -> Option<(String, usiz
 
 fn usage(tool: &str, endpoint_role: &str, what: &str, more: &str) -> ! {
     let pattern = if more.is_empty() { "" } else { " [pattern]" };
-    // Only monocoque's own tools (named as libzmq's, without a prefix) take --api.
+    // Only monocoque's own tools (named as libzmq's, without a prefix) take --api
+    // and --curve.
     let monocoque = ["local_thr", "remote_thr", "local_lat", "remote_lat"].contains(&tool);
     let api = if monocoque {
-        " [--api native|handle]"
+        " [--api native|handle] [--curve]"
     } else {
         ""
     };

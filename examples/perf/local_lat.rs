@@ -1,11 +1,16 @@
 //! `local_lat <bind-to> <message-size> <roundtrip-count>`: the echoing half of
 //! libzmq's latency test on monocoque. A REP binds and sends every request back,
 //! `roundtrip-count` times. Pair it with `remote_lat` or `zmq_remote_lat`.
+//! With `--curve` (anywhere on the command line) the REP is a CURVE server with
+//! fixed test keys (`curve.rs`): pair it with `remote_lat --curve` or
+//! `perf-curve/curve_remote_lat`.
 
 #[path = "common.rs"]
 mod common;
+#[path = "curve.rs"]
+mod curve;
 
-use monocoque::{Context, Message, RepSocket, SocketType};
+use monocoque::{Context, Message, RepSocket, SocketOptions, SocketType};
 
 fn main() {
     let (bind_to, size, roundtrips) = common::parse_args("local_lat", "bind-to", "roundtrip-count");
@@ -28,7 +33,7 @@ fn check(message: &Message, size: usize) {
 fn with_handle(bind_to: &str, size: usize, roundtrips: u64) {
     let context = Context::new().unwrap_or_else(|e| common::fail(e));
     let rep = context
-        .socket(SocketType::Rep)
+        .socket_with_options(SocketType::Rep, curve::binding(SocketOptions::default()))
         .unwrap_or_else(|e| common::fail(e));
     futures::executor::block_on(rep.bind(bind_to)).unwrap_or_else(|e| common::fail(e));
     for _ in 0..roundtrips {
@@ -43,7 +48,7 @@ fn with_handle(bind_to: &str, size: usize, roundtrips: u64) {
 
 #[compio::main]
 async fn native(bind_to: &str, size: usize, roundtrips: u64) {
-    let rep = RepSocket::new();
+    let rep = RepSocket::with_options(curve::binding(SocketOptions::default()));
     rep.bind(bind_to).await.unwrap_or_else(|e| common::fail(e));
 
     for _ in 0..roundtrips {

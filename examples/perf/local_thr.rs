@@ -17,9 +17,15 @@
 //!   The clock runs from the first message any subscriber receives until the last
 //!   subscriber has all of them; the rate is messages published per second.
 //!   High-water marks are unlimited (0), so nothing is dropped.
+//!
+//! With `--curve` (anywhere on the command line) the sockets use CURVE with fixed
+//! test keys (`curve.rs`), the binding side as the server: pair with `remote_thr
+//! --curve` or, for push-pull, `perf-curve/curve_remote_thr`.
 
 #[path = "common.rs"]
 mod common;
+#[path = "curve.rs"]
+mod curve;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -46,7 +52,7 @@ async fn one_receiver(bind_to: &str, size: usize, count: u64, pattern: Pattern) 
         Pattern::DealerRouter => (SocketType::Router, 2),
         _ => (SocketType::Pull, 1),
     };
-    let socket = Socket::new(socket_type);
+    let socket = Socket::with_options(socket_type, curve::binding(SocketOptions::default()));
     socket
         .bind(bind_to)
         .await
@@ -71,7 +77,7 @@ async fn one_receiver(bind_to: &str, size: usize, count: u64, pattern: Pattern) 
 
 /// PUB/SUB: `subscribers` SUB sockets connect to the publisher at `connect_to`.
 async fn subscribers(connect_to: &str, size: usize, count: u64, subscribers: usize) -> Duration {
-    let options = SocketOptions::default().sndhwm(0).rcvhwm(0);
+    let options = curve::connecting(SocketOptions::default().sndhwm(0).rcvhwm(0));
     // The first message received by any subscriber starts the clock.
     let start: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
     let mut tasks = Vec::with_capacity(subscribers);
@@ -121,7 +127,7 @@ fn one_receiver_handle(bind_to: &str, size: usize, count: u64, pattern: Pattern)
     };
     let context = Context::new().unwrap_or_else(|e| common::fail(e));
     let socket = context
-        .socket(socket_type)
+        .socket_with_options(socket_type, curve::binding(SocketOptions::default()))
         .unwrap_or_else(|e| common::fail(e));
     futures::executor::block_on(socket.bind(bind_to)).unwrap_or_else(|e| common::fail(e));
     let receive = || {
@@ -152,7 +158,7 @@ fn one_receiver_handle(bind_to: &str, size: usize, count: u64, pattern: Pattern)
 /// The handle API: N subscribing handles, each read on a thread of its own.
 fn subscribers_handle(connect_to: &str, size: usize, count: u64, subscribers: usize) -> Duration {
     let context = Context::new().unwrap_or_else(|e| common::fail(e));
-    let options = SocketOptions::default().sndhwm(0).rcvhwm(0);
+    let options = curve::connecting(SocketOptions::default().sndhwm(0).rcvhwm(0));
     let start = Arc::new(Mutex::new(None::<Instant>));
     let threads: Vec<_> = (0..subscribers)
         .map(|index| {

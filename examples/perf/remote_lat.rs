@@ -3,14 +3,18 @@
 //! for its echo `roundtrip-count` times; it prints the one-way latency,
 //! elapsed / (2 * roundtrips). As in libzmq's `remote_lat`, the clock starts right
 //! after `connect`, so the first round trip includes the connection set-up.
+//! With `--curve` the REQ is a CURVE client of `local_lat --curve` or
+//! `perf-curve/curve_local_lat` (fixed test keys, `curve.rs`).
 
 #[path = "common.rs"]
 mod common;
+#[path = "curve.rs"]
+mod curve;
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use monocoque::{Context, Message, ReqSocket, SocketType};
+use monocoque::{Context, Message, ReqSocket, SocketOptions, SocketType};
 
 fn main() {
     let (connect_to, size, roundtrips) =
@@ -35,7 +39,7 @@ fn check(message: &Message, size: usize) {
 fn with_handle(connect_to: &str, size: usize, roundtrips: u64) -> Duration {
     let context = Context::new().unwrap_or_else(|e| common::fail(e));
     let req = context
-        .socket(SocketType::Req)
+        .socket_with_options(SocketType::Req, curve::connecting(SocketOptions::default()))
         .unwrap_or_else(|e| common::fail(e));
     futures::executor::block_on(req.connect(connect_to)).unwrap_or_else(|e| common::fail(e));
     let mut message = Message::from(Bytes::from(vec![0u8; size]));
@@ -54,7 +58,7 @@ fn with_handle(connect_to: &str, size: usize, roundtrips: u64) -> Duration {
 
 #[compio::main]
 async fn native(connect_to: &str, size: usize, roundtrips: u64) -> Duration {
-    let req = ReqSocket::new();
+    let req = ReqSocket::with_options(curve::connecting(SocketOptions::default()));
     req.connect(connect_to)
         .await
         .unwrap_or_else(|e| common::fail(e));

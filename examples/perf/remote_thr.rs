@@ -11,12 +11,18 @@
 //!   so nothing is dropped) waits until N distinct marker subscriptions `[0xff, i]`
 //!   have arrived, one from each of `local_thr`'s subscribers, then publishes.
 //!
+//! With `--curve` the sockets use CURVE (`curve.rs`), the binding side as the
+//! server: pair with `local_thr --curve` or, for push-pull,
+//! `perf-curve/curve_local_thr`.
+//!
 //! Each message is a fresh allocation filled from a template, like libzmq's
 //! `remote_thr` (`zmq_msg_init_size` per message) and the `zmq` crate's
 //! `send(&[u8])`, so both sides pay one allocation per message.
 
 #[path = "common.rs"]
 mod common;
+#[path = "curve.rs"]
+mod curve;
 
 use bytes::Bytes;
 use common::{Api, Pattern};
@@ -41,10 +47,8 @@ fn sender_type(pattern: Pattern) -> SocketType {
 }
 
 async fn publisher(bind_to: &str, subscribers: usize) -> Socket {
-    let xpub = Socket::with_options(
-        SocketType::Xpub,
-        SocketOptions::default().sndhwm(0).rcvhwm(0),
-    );
+    let options = curve::binding(SocketOptions::default().sndhwm(0).rcvhwm(0));
+    let xpub = Socket::with_options(SocketType::Xpub, options);
     xpub.bind(bind_to).await.unwrap_or_else(|e| common::fail(e));
     let mut seen = [false; 256];
     let mut missing = subscribers;
@@ -65,8 +69,9 @@ fn send_with_handle(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
         Pattern::PubSub(n) => publisher_handle(&context, endpoint, n),
         _ => {
             let socket_type = sender_type(pattern);
+            let options = curve::connecting(SocketOptions::default());
             let socket = context
-                .socket(socket_type)
+                .socket_with_options(socket_type, options)
                 .unwrap_or_else(|e| common::fail(e));
             futures::executor::block_on(socket.connect(endpoint))
                 .unwrap_or_else(|e| common::fail(e));
@@ -91,7 +96,7 @@ fn send_with_handle(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
 }
 
 fn publisher_handle(context: &Context, bind_to: &str, subscribers: usize) -> SocketHandle {
-    let options = SocketOptions::default().sndhwm(0).rcvhwm(0);
+    let options = curve::binding(SocketOptions::default().sndhwm(0).rcvhwm(0));
     let xpub = context
         .socket_with_options(SocketType::Xpub, options)
         .unwrap_or_else(|e| common::fail(e));
@@ -121,7 +126,8 @@ async fn native(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
         Pattern::PubSub(n) => publisher(endpoint, n).await,
         _ => {
             let socket_type = sender_type(pattern);
-            let socket = Socket::new(socket_type);
+            let options = curve::connecting(SocketOptions::default());
+            let socket = Socket::with_options(socket_type, options);
             socket
                 .connect(endpoint)
                 .await
