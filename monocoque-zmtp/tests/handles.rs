@@ -526,3 +526,52 @@ fn req_turns_survive_read_ahead_and_a_lost_peer() {
     assert!(matches!(req.try_send("again"), Err(Error::InvalidState(_))));
     asking.terminate();
 }
+
+/// Handles as a `futures::Sink` and `Stream` under tokio: a PUSH sink fed with
+/// `send_all`, a PULL stream taken with `take`, and a receive timeout from tokio's own
+/// timer around `next()`.
+#[test]
+fn handles_compose_as_sink_and_stream() {
+    use futures::{SinkExt, StreamExt};
+    let context = Context::new().unwrap();
+    let (push, pull) = pair(&context, SocketType::Push, SocketType::Pull);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let sender = tokio::spawn(async move {
+            let mut sink = push.sink();
+            let mut messages =
+                futures::stream::iter((0..100).map(|i| Ok(Message::from(i.to_string()))));
+            sink.send_all(&mut messages).await.unwrap();
+            sink.close().await.unwrap();
+        });
+        let mut stream = pull.stream();
+        let received: Vec<String> = (&mut stream)
+            .take(100)
+            .map(|m| text(&m.unwrap()))
+            .collect()
+            .await;
+        let expected: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        assert_eq!(received, expected);
+        sender.await.unwrap();
+        let nothing = tokio::time::timeout(Duration::from_millis(50), stream.next()).await;
+        assert!(nothing.is_err(), "a message arrived from nowhere");
+    });
+    context.terminate();
+}
+
+/// A handle's stream ends when the socket is closed.
+#[test]
+fn a_stream_ends_when_its_socket_closes() {
+    use futures::StreamExt;
+    let context = Context::new().unwrap();
+    let pull = context.socket(SocketType::Pull).unwrap();
+    let stream = pull.stream();
+    pull.close();
+    let items: Vec<_> = futures::executor::block_on(stream.collect());
+    assert!(items.is_empty(), "{items:?}");
+    context.terminate();
+}

@@ -788,3 +788,28 @@ fn the_runtime_uses_io_uring_or_falls_back_to_epoll() {
         assert_eq!(&message[0][..], b"over either driver");
     });
 }
+
+/// Native sockets as a `futures::Sink` and `Stream`.
+#[compio::test]
+async fn native_sockets_compose_as_sink_and_stream() {
+    use futures::{SinkExt, StreamExt};
+    let pull = PullSocket::new();
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    let push = PushSocket::new();
+    push.connect(&bound).await.unwrap();
+    let mut sink = push.sink();
+    for i in 0..10 {
+        sink.feed(Message::from(i.to_string())).await.unwrap();
+    }
+    sink.flush().await.unwrap();
+    let received: Vec<String> = within(
+        "ten messages",
+        pull.stream()
+            .take(10)
+            .map(|m| text(&m.unwrap(), 0).to_string())
+            .collect(),
+    )
+    .await;
+    let expected: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+    assert_eq!(received, expected);
+}

@@ -257,6 +257,44 @@ impl SocketHandle {
         .await
     }
 
+    /// The messages this socket receives, as a [`futures::Stream`] that is `Send` and
+    /// `'static` (it holds a clone of the handle): each item is what
+    /// [`recv`](Self::recv) returns, and the stream ends when the socket is closed.
+    ///
+    /// ```no_run
+    /// use futures::StreamExt;
+    /// use monocoque_zmtp::proto::socket_type::SocketType;
+    /// use monocoque_zmtp::socket::Context;
+    ///
+    /// # async fn run() -> Result<(), monocoque_zmtp::error::Error> {
+    /// let context = Context::global()?;
+    /// let pull = context.socket(SocketType::Pull)?;
+    /// pull.bind("tcp://127.0.0.1:5557").await?;
+    /// let mut texts = pull
+    ///     .stream()
+    ///     .map(|m| m.map(|m| String::from_utf8_lossy(&m[0]).into_owned()));
+    /// while let Some(text) = texts.next().await {
+    ///     println!("{}", text?);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stream(
+        &self,
+    ) -> impl futures::Stream<Item = Result<Message, Error>> + Unpin + Send + 'static {
+        super::stream::messages(self.clone(), |handle| async move {
+            (handle.recv().await, handle)
+        })
+    }
+
+    /// A [`futures::Sink`] that sends each message with [`send`](Self::send), one at a
+    /// time; `Send` and `'static` (it holds a clone of the handle).
+    pub fn sink(&self) -> impl futures::Sink<Message, Error = Error> + Unpin + Send + 'static {
+        super::stream::sender(self.clone(), |handle, message| async move {
+            handle.send(message).await.map(|()| handle)
+        })
+    }
+
     /// Queues a message if there is room now; gives it back otherwise.
     ///
     /// # Errors

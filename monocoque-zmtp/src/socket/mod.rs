@@ -17,6 +17,7 @@ mod push;
 mod rep;
 mod req;
 mod router;
+mod stream;
 mod subscribe;
 mod xpub;
 mod xsub;
@@ -246,6 +247,34 @@ impl Socket {
             self.sent_since_yield.set(0);
             ready.await;
         }
+    }
+
+    /// The messages this socket receives, as a [`futures::Stream`]: each item is what
+    /// [`recv`](Self::recv) returns, and the stream ends when the socket is closed.
+    ///
+    /// ```no_run
+    /// use futures::StreamExt;
+    /// use monocoque_zmtp::socket::PullSocket;
+    ///
+    /// # #[compio::main] async fn main() {
+    /// let pull = PullSocket::new();
+    /// pull.bind("tcp://127.0.0.1:5557").await.unwrap();
+    /// let mut first_ten = pull.as_socket().stream().take(10);
+    /// while let Some(message) = first_ten.next().await {
+    ///     println!("{:?}", message.unwrap());
+    /// }
+    /// # }
+    /// ```
+    pub fn stream(&self) -> impl futures::Stream<Item = Result<Message, Error>> + Unpin + '_ {
+        stream::messages(self, |socket| async move { (socket.recv().await, socket) })
+    }
+
+    /// A [`futures::Sink`] that sends each message with [`send`](Self::send), one at a
+    /// time.
+    pub fn sink(&self) -> impl futures::Sink<Message, Error = Error> + Unpin + '_ {
+        stream::sender(self, |socket, message| async move {
+            socket.send(message).await.map(|()| socket)
+        })
     }
 
     /// Receives the next message by the socket type's rule, waiting until one arrives.
@@ -486,6 +515,16 @@ macro_rules! socket_send {
             ) -> Result<(), $crate::error::Error> {
                 self.inner.send(message).await
             }
+
+            /// A [`futures::Sink`] of messages; see
+            /// [`Socket::sink`]($crate::socket::Socket::sink).
+            pub fn sink(
+                &self,
+            ) -> impl futures::Sink<$crate::proto::message::Message, Error = $crate::error::Error>
+            + Unpin
+            + '_ {
+                self.inner.sink()
+            }
         }
     };
 }
@@ -499,6 +538,17 @@ macro_rules! socket_recv {
                 &self,
             ) -> Result<$crate::proto::message::Message, $crate::error::Error> {
                 self.inner.recv().await
+            }
+
+            /// The received messages as a [`futures::Stream`]; see
+            /// [`Socket::stream`]($crate::socket::Socket::stream).
+            pub fn stream(
+                &self,
+            ) -> impl futures::Stream<
+                Item = Result<$crate::proto::message::Message, $crate::error::Error>,
+            > + Unpin
+            + '_ {
+                self.inner.stream()
             }
         }
     };

@@ -3,7 +3,8 @@
 //!
 //! Each mechanism is a state machine fed with the peer's command bodies. It writes its
 //! own commands to the output, may stop to ask for a ZAP decision
-//! ([`Step::Authenticate`]), and ends with the peer's metadata and, for CURVE, the
+//! (`Step::Authenticate`, which the session reports as
+//! [`Event::Authenticate`](crate::proto::session::Event::Authenticate)), and ends with the peer's metadata and, for CURVE, the
 //! cipher every later frame goes through.
 //!
 //! Who sends what (client on the left):

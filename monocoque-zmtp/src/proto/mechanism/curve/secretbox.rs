@@ -81,8 +81,8 @@ fn mac(key: &[u8; 32], data: &[u8]) -> [u8; 16] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crypto_secretbox::aead::AeadInPlace;
     use crypto_secretbox::XSalsa20Poly1305;
+    use crypto_secretbox::aead::AeadInPlace;
 
     #[test]
     fn matches_crypto_secretbox_at_every_size() {
