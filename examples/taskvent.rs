@@ -11,18 +11,19 @@
 //! cargo run --example taskvent
 //! ```
 //!
-//! Like the guide, it waits for Enter so that every worker has time to connect: PUSH
-//! spreads messages over the workers connected at the time, so the first worker to
-//! connect would otherwise get the whole batch. The prompt is skipped when stdin is not
-//! a terminal or with `--no-wait`; for scripted runs, `--workers N` waits instead until
-//! N workers are connected:
+//! Like the guide, it waits for Enter on stdin, whether or not stdin is a terminal, so
+//! that every worker has time to connect: PUSH spreads messages over the workers
+//! connected at the time, so the first worker to connect would otherwise get the whole
+//! batch. A script may write the newline when its workers are up (or close stdin).
+//! `--no-wait` skips the prompt; `--workers N` waits instead until N workers are
+//! connected:
 //!
 //! ```text
 //! cargo run --example taskvent -- --no-wait --workers 3
 //! ```
 
-use std::io::{BufRead, IsTerminal, Write};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::io::{BufRead, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use monocoque::PushSocket;
 
@@ -77,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sink = PushSocket::new();
     sink.connect("tcp://localhost:5558").await?;
 
-    if !no_wait && std::io::stdin().is_terminal() {
+    if !no_wait {
         print!("Press Enter when the workers are ready: ");
         std::io::stdout().flush()?;
         // Read on a blocking thread so this runtime keeps accepting workers meanwhile.
@@ -89,9 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if workers > 0 {
         println!("Waiting for {workers} workers to connect...");
-        while sender.peer_count() < workers {
-            compio::time::sleep(Duration::from_millis(10)).await;
-        }
+        sender.wait_for_peers(|n| n >= workers).await;
     }
     println!("Sending tasks to workers...");
 
