@@ -88,7 +88,8 @@ pub struct SocketOptions {
     pub heartbeat_ttl: Option<Duration>,
     /// `ZMQ_HEARTBEAT_TIMEOUT`: silence tolerated after a PING (defaults to the interval).
     pub heartbeat_timeout: Option<Duration>,
-    /// `ZMQ_MAXMSGSIZE`: largest inbound message (`None`: unlimited, the default).
+    /// `ZMQ_MAXMSGSIZE`: largest inbound frame, as libzmq checks it (`None`:
+    /// unlimited, the default).
     pub max_msg_size: Option<u64>,
     /// `ZMQ_LINGER`: how long [`close`](crate::socket::Socket::close) waits for queued
     /// messages to be written (`None`: until they are, libzmq's default of -1).

@@ -309,7 +309,8 @@ impl EventLog {
                     assert_eq!(self.handshakes, 1, "message before the handshake");
                     assert!(!message.is_empty(), "empty message delivered");
                     if let Some(max) = session.config().max_msg_size {
-                        assert!(message.byte_len() as u64 <= max, "message above the limit");
+                        let largest = message.iter().map(|f| f.len()).max().unwrap_or(0);
+                        assert!(largest as u64 <= max, "frame above the limit");
                     }
                 }
                 Event::Subscribe(_) | Event::Cancel(_) => {

@@ -60,8 +60,8 @@ pub struct SessionConfig {
     pub socket_type: SocketType,
     /// Our routing id, sent as the `Identity` property (`ZMQ_ROUTING_ID`).
     pub routing_id: Option<Bytes>,
-    /// Largest frame or message accepted from the peer (`ZMQ_MAXMSGSIZE`; `None` is
-    /// unlimited, libzmq's default).
+    /// Largest frame accepted from the peer (`ZMQ_MAXMSGSIZE`, checked per frame as
+    /// libzmq does; `None` is unlimited, libzmq's default).
     pub max_msg_size: Option<u64>,
     /// Time allowed for the handshake (`ZMQ_HANDSHAKE_IVL`, 30 s by default; `None`
     /// disables the deadline).
@@ -162,7 +162,6 @@ pub struct Session {
     frames: FrameDecoder,
     /// Frames of a message whose last frame has not arrived yet.
     partial: Message,
-    partial_len: u64,
     out: BytesMut,
     /// Output that goes before `out`: encoded bytes and large payloads queued by
     /// reference (frames of 8 KiB or more).
@@ -213,7 +212,6 @@ impl Session {
             state: State::Handshake(Box::new(handshake)),
             input: SegmentedBuffer::new(),
             partial: Message::new(),
-            partial_len: 0,
             out,
             chunks: VecDeque::new(),
             chunks_len: 0,
@@ -401,19 +399,12 @@ impl Session {
         if frame.command {
             return self.handle_command(Command::decode(frame.body)?);
         }
-        self.partial_len += frame.body.len() as u64;
-        if let Some(max) = self.config.max_msg_size
-            && self.partial_len > max
-        {
-            return Err(ProtocolError::MessageTooLarge {
-                size: self.partial_len,
-                max,
-            });
-        }
+        // `max_msg_size` limits each frame, as libzmq's decoder does (checked by the
+        // frame decoder before the body is buffered): a multipart message whose
+        // frames are each under the limit is legal for libzmq, so it is here.
         // A one-frame message (the common case) is built in place, not through
         // `partial`, so its bytes are written once.
         if !frame.more && self.partial.is_empty() && !self.is_publisher() {
-            self.partial_len = 0;
             return Ok(Some(Event::Message(
                 self.with_properties(Message::from(frame.body)),
             )));
@@ -422,7 +413,6 @@ impl Session {
         if frame.more {
             return Ok(None);
         }
-        self.partial_len = 0;
         let event = match self.subscription_message() {
             Some(event) => {
                 self.partial = Message::new();

@@ -1,0 +1,47 @@
+//! Behaviours where monocoque once differed from libzmq 4.3, each checked against a
+//! real libzmq peer (the `zmq` crate's 4.3.4) so the difference cannot come back.
+
+use std::time::Duration;
+
+use monocoque_zmtp::config::SocketOptions;
+use monocoque_zmtp::proto::socket_type::SocketType;
+use monocoque_zmtp::socket::Context;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// `ZMQ_MAXMSGSIZE` limits frames, not whole messages: two 60-byte frames pass a
+/// limit of 100 from a libzmq PUSH, as they would into a libzmq PULL.
+#[test]
+fn max_msg_size_limits_frames_not_messages() {
+    let context = Context::new().unwrap();
+    let options = SocketOptions::default().max_msg_size(100);
+    let pull = context
+        .socket_with_options(SocketType::Pull, options)
+        .unwrap();
+    let endpoint = futures::executor::block_on(pull.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_context = zmq::Context::new();
+    let push = zmq_context.socket(zmq::PUSH).unwrap();
+    push.set_linger(1000).unwrap();
+    push.connect(&endpoint).unwrap();
+    push.send_multipart([vec![1u8; 60], vec![2u8; 60]], 0)
+        .unwrap();
+    // A frame over the limit still closes that peer.
+    push.send(vec![3u8; 101], 0).unwrap();
+    let message = pull.recv_blocking(Some(LIMIT)).unwrap();
+    assert_eq!(message.len(), 2);
+    assert_eq!(message.byte_len(), 120);
+    let deadline = std::time::Instant::now() + LIMIT;
+    while futures::executor::block_on(pull.stats())
+        .unwrap()
+        .protocol_errors
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the 101-byte frame was taken"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(push);
+    context.terminate();
+}
