@@ -57,6 +57,9 @@ impl Disconnect {
     fn ending(&self) -> Ending {
         match self {
             Disconnect::PeerClosed | Disconnect::Io(_) => Ending::Lost,
+            // A silent peer is a lost connection, as libzmq reports it (a disconnect),
+            // not a peer that broke the protocol.
+            Disconnect::Protocol(ProtocolError::HeartbeatTimeout) => Ending::Lost,
             Disconnect::Protocol(err) => Ending::Failed(err.clone()),
             Disconnect::Stopped => Ending::Stopped,
         }

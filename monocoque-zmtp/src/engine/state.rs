@@ -28,9 +28,11 @@ use crate::proto::socket_type::SocketType;
 pub struct SocketStats {
     /// Connections accepted or established (handshake completed).
     pub handshakes: u64,
-    /// Connections closed because the peer broke the protocol or timed out.
+    /// Connections closed because the peer broke the protocol (or did not complete
+    /// its handshake in time).
     pub protocol_errors: u64,
-    /// Connections lost (closed by the peer, reset, ...).
+    /// Connections lost (closed by the peer, reset, silent past the heartbeat
+    /// timeout, ...).
     pub disconnects: u64,
     /// Messages dropped by a mute action (PUB or ROUTER at a peer's high-water mark,
     /// ROUTER to an unknown routing id).
