@@ -45,3 +45,34 @@ fn max_msg_size_limits_frames_not_messages() {
     drop(push);
     context.terminate();
 }
+
+/// An XPUB keeps each peer's subscriptions as a set, as libzmq does. A libzmq XSUB
+/// asked to subscribe to A twice forwards both, and asked to cancel twice forwards
+/// only the cancel that takes its own count to zero: that one cancel must end A.
+#[test]
+fn a_peers_repeated_subscribe_is_undone_by_one_cancel() {
+    let context = Context::new().unwrap();
+    let xpub = context.socket(SocketType::Xpub).unwrap();
+    let endpoint = futures::executor::block_on(xpub.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_context = zmq::Context::new();
+    let xsub = zmq_context.socket(zmq::XSUB).unwrap();
+    xsub.set_linger(0).unwrap();
+    xsub.set_rcvtimeo(10_000).unwrap();
+    xsub.connect(&endpoint).unwrap();
+    for request in [&b"\x01A"[..], b"\x01A", b"\x00A", b"\x00A", b"\x01B"] {
+        xsub.send(request, 0).unwrap();
+    }
+    let reports: Vec<Vec<u8>> = (0..3)
+        .map(|_| xpub.recv_blocking(Some(LIMIT)).unwrap()[0].to_vec())
+        .collect();
+    assert_eq!(
+        reports,
+        [b"\x01A".to_vec(), b"\x00A".to_vec(), b"\x01B".to_vec()]
+    );
+    // A is cancelled for good: the XSUB gets B, published after it, first.
+    xpub.send_blocking("A data", Some(LIMIT)).unwrap();
+    xpub.send_blocking("B data", Some(LIMIT)).unwrap();
+    assert_eq!(xsub.recv_bytes(0).unwrap(), b"B data");
+    drop(xsub);
+    context.terminate();
+}

@@ -525,7 +525,11 @@ async fn heartbeat_timeout_drops_a_silent_peer() {
     assert!(got > 0, "PINGs were sent before the drop");
     // A silent peer is a lost connection, as libzmq reports it, not a protocol error.
     let stats = pull.stats();
-    assert_eq!((stats.disconnects, stats.protocol_errors), (1, 0), "{stats:?}");
+    assert_eq!(
+        (stats.disconnects, stats.protocol_errors),
+        (1, 0),
+        "{stats:?}"
+    );
 }
 
 #[compio::test]

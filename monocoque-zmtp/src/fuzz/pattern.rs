@@ -318,11 +318,9 @@ impl DistCheck {
     fn subscribe(&mut self, peer: PeerId, topic: Vec<u8>) {
         let got = self.real.subscribe(peer, &topic);
         let first = self.total(&topic) == 0;
+        // Each peer's subscriptions are a set: a repeat changes nothing.
         let expected = match self.model.get_mut(&peer) {
-            Some(subs) => {
-                *subs.entry(topic.clone()).or_insert(0) += 1;
-                first
-            }
+            Some(subs) => subs.insert(topic.clone(), 1).is_none() && first,
             None => false,
         };
         assert_eq!(got, expected, "subscribe {peer} {topic:?}");

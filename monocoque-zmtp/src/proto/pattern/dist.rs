@@ -5,8 +5,8 @@
 //! has. An XPUB also passes subscriptions upstream; like libzmq without XPUB_VERBOSE, it
 //! reports a topic only when the first peer subscribes to it and a cancellation only
 //! when the last peer holding it lets go. [`Distributor`] keeps each peer's
-//! [`Subscriptions`] and, for that reporting, the total count of each topic across
-//! peers.
+//! [`Subscriptions`] as a set (a peer's repeated subscribe changes nothing, as in
+//! libzmq) and, for that reporting, how many peers hold each topic.
 
 use bytes::Bytes;
 
@@ -101,18 +101,23 @@ impl Distributor {
         gone
     }
 
-    /// Records one subscription of `peer` to `topic`. Returns true when no peer held
-    /// that exact topic before (an XPUB reports it upstream). A subscription from a peer
-    /// that is not attached is ignored and returns false.
+    /// Records `peer`'s subscription to `topic`. Returns true when no peer held that
+    /// exact topic before (an XPUB reports it upstream). Each peer's subscriptions are
+    /// a set, as libzmq keeps them: subscribing again to a topic the peer holds changes
+    /// nothing, so one cancellation removes it. A subscription from a peer that is not
+    /// attached is ignored and returns false.
     pub fn subscribe(&mut self, peer: PeerId, topic: &[u8]) -> bool {
         let Some(subs) = self.peers.get_mut(peer) else {
             return false;
         };
+        if subs.count(topic) > 0 {
+            return false;
+        }
         subs.subscribe(topic);
         self.totals.subscribe(topic)
     }
 
-    /// Cancels one subscription of `peer` to `topic`. Returns true when no peer holds
+    /// Cancels `peer`'s subscription to `topic`. Returns true when no peer holds
     /// that exact topic any more (an XPUB reports the cancellation upstream). Cancelling
     /// a topic the peer does not hold, or from a peer not attached, changes nothing and
     /// returns false.
@@ -208,13 +213,14 @@ mod tests {
         let mut dist = three_peers();
         assert!(dist.subscribe(PeerId(1), b"a"));
         assert!(!dist.subscribe(PeerId(2), b"a"));
+        // A peer's repeat changes nothing: its subscriptions are a set, as libzmq's.
         assert!(!dist.subscribe(PeerId(1), b"a"));
         assert!(dist.subscribe(PeerId(3), b"ab"));
-        assert_eq!(dist.total_count(b"a"), 3);
+        assert_eq!(dist.total_count(b"a"), 2);
         assert_eq!(dist.total_count(b"ab"), 1);
         assert_eq!(
             dist.subscriptions(PeerId(1)).map(|s| s.count(b"a")),
-            Some(2)
+            Some(1)
         );
         // Unknown peer: ignored.
         assert!(!dist.subscribe(PeerId(9), b"z"));
@@ -228,8 +234,8 @@ mod tests {
         dist.subscribe(PeerId(1), b"a");
         dist.subscribe(PeerId(2), b"a");
         assert!(!dist.cancel(PeerId(3), b"a")); // peer 3 never held it
-        assert_eq!(dist.total_count(b"a"), 3);
-        assert!(!dist.cancel(PeerId(1), b"a"));
+        assert_eq!(dist.total_count(b"a"), 2);
+        // One cancel undoes peer 1's two subscribes.
         assert!(!dist.cancel(PeerId(1), b"a"));
         assert!(!dist.cancel(PeerId(1), b"a")); // peer 1 holds none any more
         assert_eq!(dist.total_count(b"a"), 1);
