@@ -76,3 +76,38 @@ fn a_peers_repeated_subscribe_is_undone_by_one_cancel() {
     drop(xsub);
     context.terminate();
 }
+
+/// An XSUB forwards every subscribe, duplicates too, as libzmq's does (a verbose
+/// libzmq XPUB sees both), and a cancel only when its own count reaches zero.
+#[test]
+fn an_xsub_forwards_every_subscribe() {
+    let zmq_context = zmq::Context::new();
+    let xpub = zmq_context.socket(zmq::XPUB).unwrap();
+    xpub.set_xpub_verbose(true).unwrap();
+    xpub.set_linger(0).unwrap();
+    xpub.set_rcvtimeo(10_000).unwrap();
+    xpub.bind("tcp://127.0.0.1:*").unwrap();
+    let endpoint = xpub.get_last_endpoint().unwrap().unwrap();
+    let context = Context::new().unwrap();
+    let xsub = context.socket(SocketType::Xsub).unwrap();
+    futures::executor::block_on(xsub.connect(&endpoint)).unwrap();
+    // Once connected (the XPUB has seen a first subscription), what the XSUB is asked
+    // to send goes out as it is asked; before that, a new connection gets the
+    // subscription set once per topic, as libzmq's XSUB sends it.
+    xsub.send_blocking(&b"\x01W"[..], Some(LIMIT)).unwrap();
+    assert_eq!(xpub.recv_bytes(0).unwrap(), b"\x01W");
+    for request in [&b"\x01A"[..], b"\x01A", b"\x00A", b"\x00A", b"\x01B"] {
+        xsub.send_blocking(request, Some(LIMIT)).unwrap();
+    }
+    let seen: Vec<Vec<u8>> = (0..4).map(|_| xpub.recv_bytes(0).unwrap()).collect();
+    assert_eq!(
+        seen,
+        [
+            b"\x01A".to_vec(),
+            b"\x01A".to_vec(),
+            b"\x00A".to_vec(),
+            b"\x01B".to_vec()
+        ]
+    );
+    context.terminate();
+}

@@ -1,4 +1,5 @@
-//! SUB and XSUB (RFC 29): subscriptions are counted and sent to every publisher;
+//! SUB and XSUB (RFC 29): subscriptions are counted and sent to every publisher
+//! (every subscribe, and the cancel that ends a topic);
 //! SUB also filters what arrives; XSUB sends subscriptions as messages, and any
 //! other message to every publisher.
 
@@ -43,15 +44,17 @@ impl Subscribe {
         self.subscriptions.topics().collect()
     }
 
-    /// Subscribes or cancels locally and tells every connected publisher when the
-    /// topic's count crossed zero.
+    /// Subscribes or cancels locally and tells every connected publisher, as libzmq
+    /// does: every subscribe (duplicates too: an XPUB_VERBOSE publisher behind a proxy
+    /// depends on seeing them), but a cancel only when the topic's count reached zero.
     pub(crate) fn change(&mut self, peers: &mut Peers, topic: &[u8], on: bool) {
-        let changed = if on {
-            self.subscriptions.subscribe(topic)
+        let forward = if on {
+            self.subscriptions.subscribe(topic);
+            true
         } else {
             self.subscriptions.cancel(topic)
         };
-        if !changed {
+        if !forward {
             return;
         }
         let topic = Bytes::copy_from_slice(topic);
