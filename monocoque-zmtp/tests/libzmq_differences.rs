@@ -111,3 +111,33 @@ fn an_xsub_forwards_every_subscribe() {
     );
     context.terminate();
 }
+
+/// An XPUB hands upstream data and subscription reports to the application in the
+/// order they arrived from a peer, as libzmq does.
+#[test]
+fn an_xpub_keeps_arrival_order_of_data_and_subscriptions() {
+    let context = Context::new().unwrap();
+    let xpub = context.socket(SocketType::Xpub).unwrap();
+    let endpoint = futures::executor::block_on(xpub.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_context = zmq::Context::new();
+    let xsub = zmq_context.socket(zmq::XSUB).unwrap();
+    xsub.set_linger(0).unwrap();
+    xsub.connect(&endpoint).unwrap();
+    for message in [&b"upstream 1"[..], b"\x01A", b"upstream 2", b"\x01B"] {
+        xsub.send(message, 0).unwrap();
+    }
+    let seen: Vec<Vec<u8>> = (0..4)
+        .map(|_| xpub.recv_blocking(Some(LIMIT)).unwrap()[0].to_vec())
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            b"upstream 1".to_vec(),
+            b"\x01A".to_vec(),
+            b"upstream 2".to_vec(),
+            b"\x01B".to_vec()
+        ]
+    );
+    drop(xsub);
+    context.terminate();
+}

@@ -214,9 +214,18 @@ impl State {
     /// queued a report for `recv`.
     #[inline]
     pub(crate) fn peer_subscribed(&mut self, id: PeerId, topic: &[u8], on: bool) -> bool {
-        self.routing
+        let report = self
+            .routing
             .publisher()
-            .is_some_and(|publish| publish.peer_subscribed(id, topic, on))
+            .and_then(|publish| publish.peer_subscribed(id, topic, on));
+        // After whatever the peer sent before it, as libzmq's XPUB keeps them.
+        match (report, self.peers.connected_mut(id)) {
+            (Some(report), Some(peer)) => {
+                peer.inbound.push_back(report);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Takes the subscription changes waiting for `id`'s connection.

@@ -13,8 +13,9 @@ use crate::proto::socket_type::SocketType;
 #[derive(Debug)]
 pub(crate) struct Publish {
     dist: Distributor,
-    /// XPUB: subscription changes waiting for `recv`, in the order they happened.
-    /// `None` for PUB, which receives nothing.
+    /// XPUB: cancellations of topics whose last holder left, waiting for `recv`.
+    /// (A connected peer's own reports wait in its inbound queue, in arrival order
+    /// with what else it sent, as libzmq keeps them.) `None` for PUB.
     reports: Option<VecDeque<Message>>,
     /// Reused for each message's matching subscribers.
     matching: Vec<PeerId>,
@@ -49,21 +50,20 @@ impl Publish {
         }
     }
 
-    /// `id` subscribed to (or cancelled) `topic`. Returns whether a report was
-    /// queued for the application (XPUB, first subscriber or last cancel).
-    pub(crate) fn peer_subscribed(&mut self, id: PeerId, topic: &[u8], on: bool) -> bool {
+    /// `id` subscribed to (or cancelled) `topic`. Returns the report for the
+    /// application, if there is one (XPUB, first subscriber or last cancel).
+    pub(crate) fn peer_subscribed(
+        &mut self,
+        id: PeerId,
+        topic: &[u8],
+        on: bool,
+    ) -> Option<Message> {
         let first = if on {
             self.dist.subscribe(id, topic)
         } else {
             self.dist.cancel(id, topic)
         };
-        match &mut self.reports {
-            Some(reports) if first => {
-                reports.push_back(report(on, topic));
-                true
-            }
-            _ => false,
-        }
+        (first && self.reports.is_some()).then(|| report(on, topic))
     }
 
     pub(crate) fn take_report(&mut self) -> Result<Option<Message>, Error> {
