@@ -97,6 +97,9 @@ pub struct SocketOptions {
     /// `ZMQ_ROUTER_MANDATORY`: a ROUTER fails `send` to an unknown routing id instead
     /// of dropping the message (off).
     pub router_mandatory: bool,
+    /// `ZMQ_ROUTER_HANDOVER`: a peer announcing a routing id already in use takes it
+    /// over, and the previous holder is disconnected (off: the newcomer is refused).
+    pub router_handover: bool,
     /// `ZMQ_IMMEDIATE`: queue messages only for completed connections (off: messages
     /// queue for a connecting peer too, as in libzmq).
     pub immediate: bool,
@@ -149,6 +152,7 @@ impl Default for SocketOptions {
             max_msg_size: None,
             linger: None,
             router_mandatory: false,
+            router_handover: false,
             immediate: false,
             buffers: BufferConfig::default(),
             plain_server: false,
@@ -203,6 +207,8 @@ impl SocketOptions {
         linger: Option<Duration> => |v| v;
         /// Sets `ZMQ_ROUTER_MANDATORY`.
         router_mandatory: bool => |v| v;
+        /// Sets `ZMQ_ROUTER_HANDOVER`.
+        router_handover: bool => |v| v;
         /// Sets `ZMQ_IMMEDIATE`.
         immediate: bool => |v| v;
         /// Sets the IO buffer sizes.

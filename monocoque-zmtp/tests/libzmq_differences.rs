@@ -141,3 +141,94 @@ fn an_xpub_keeps_arrival_order_of_data_and_subscriptions() {
     drop(xsub);
     context.terminate();
 }
+
+/// ROUTER_HANDOVER (libzmq's test_router_handover, re-expressed): a second libzmq
+/// DEALER announcing the routing id of a connected one takes it over; the first is
+/// disconnected.
+#[test]
+fn router_handover_gives_the_routing_id_to_the_newcomer() {
+    let context = Context::new().unwrap();
+    let options = SocketOptions::default().router_handover(true);
+    let router = context
+        .socket_with_options(SocketType::Router, options)
+        .unwrap();
+    let endpoint = futures::executor::block_on(router.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_context = zmq::Context::new();
+    let dealer = |name: &str| {
+        let dealer = zmq_context.socket(zmq::DEALER).unwrap();
+        dealer.set_identity(b"X").unwrap();
+        dealer.set_linger(0).unwrap();
+        dealer.set_rcvtimeo(10_000).unwrap();
+        // No reconnect within the test: the first must not take the id back.
+        dealer.set_reconnect_ivl(60_000).unwrap();
+        dealer.connect(&endpoint).unwrap();
+        dealer.send(name, 0).unwrap();
+        dealer
+    };
+    let first = dealer("first");
+    let message = router.recv_blocking(Some(LIMIT)).unwrap();
+    assert_eq!(
+        (&message[0][..], &message[1][..]),
+        (&b"X"[..], &b"first"[..])
+    );
+    let second = dealer("second");
+    let message = router.recv_blocking(Some(LIMIT)).unwrap();
+    assert_eq!(
+        (&message[0][..], &message[1][..]),
+        (&b"X"[..], &b"second"[..])
+    );
+    router
+        .send_blocking(["X", "to the newcomer"], Some(LIMIT))
+        .unwrap();
+    assert_eq!(second.recv_bytes(0).unwrap(), b"to the newcomer");
+    // The first one's connection was closed by the ROUTER.
+    let deadline = std::time::Instant::now() + LIMIT;
+    while futures::executor::block_on(router.peer_count()).unwrap() != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the old holder stayed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop((first, second));
+    context.terminate();
+}
+
+/// Without ROUTER_HANDOVER (libzmq's default) the newcomer is the one refused.
+#[test]
+fn without_handover_the_first_holder_keeps_its_routing_id() {
+    let context = Context::new().unwrap();
+    let router = context.socket(SocketType::Router).unwrap();
+    let endpoint = futures::executor::block_on(router.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_context = zmq::Context::new();
+    let dealer = |name: &str| {
+        let dealer = zmq_context.socket(zmq::DEALER).unwrap();
+        dealer.set_identity(b"X").unwrap();
+        dealer.set_linger(0).unwrap();
+        dealer.set_rcvtimeo(10_000).unwrap();
+        dealer.set_reconnect_ivl(60_000).unwrap();
+        dealer.connect(&endpoint).unwrap();
+        dealer.send(name, 0).unwrap();
+        dealer
+    };
+    let first = dealer("first");
+    assert_eq!(&router.recv_blocking(Some(LIMIT)).unwrap()[1][..], b"first");
+    let _second = dealer("second");
+    let deadline = std::time::Instant::now() + LIMIT;
+    while futures::executor::block_on(router.stats())
+        .unwrap()
+        .protocol_errors
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the newcomer was not refused"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    router
+        .send_blocking(["X", "to the first"], Some(LIMIT))
+        .unwrap();
+    assert_eq!(first.recv_bytes(0).unwrap(), b"to the first");
+    context.terminate();
+}

@@ -283,6 +283,11 @@ impl Connection {
         {
             return Some(why);
         }
+        // ROUTER_HANDOVER gave this peer's routing id to a newcomer.
+        let handover = self.port.engine().options.router_handover;
+        if handover && matches!(self.phase, Phase::Running) && self.port.is_evicted() {
+            return Some(Disconnect::Stopped);
+        }
         if matches!(self.phase, Phase::Running) && self.stop.is_stopped() {
             let linger = self.port.engine().options.linger;
             let deadline = linger.map(|linger| Instant::now() + linger);

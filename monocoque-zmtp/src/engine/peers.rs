@@ -100,6 +100,8 @@ pub(crate) struct Peer {
     pub(crate) flushed: bool,
     /// The connection is gone; the peer stays only until its inbound queue is read.
     pub(crate) departed: bool,
+    /// Its routing id went to a newcomer (ROUTER_HANDOVER): the connection closes.
+    pub(crate) evicted: bool,
 }
 
 impl Peer {
@@ -170,6 +172,7 @@ impl Peers {
             persistent,
             flushed: true,
             departed: false,
+            evicted: false,
         });
         (id, wake)
     }

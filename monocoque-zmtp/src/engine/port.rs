@@ -51,6 +51,12 @@ impl Port {
         self.wake.clone()
     }
 
+    /// Whether the socket gave this peer's routing id to a newcomer
+    /// (ROUTER_HANDOVER): the connection must close.
+    pub(crate) fn is_evicted(&self) -> bool {
+        self.engine.state.borrow().is_evicted(self.id)
+    }
+
     /// The handshake completed. An error means the socket refuses the peer.
     pub(crate) fn handshake_complete(&self, info: PeerInfo) -> Result<(), ProtocolError> {
         self.engine.state.borrow_mut().peer_ready(self.id, info)?;

@@ -93,7 +93,12 @@ impl State {
         if self.peers.get(id).is_none() {
             return Err(ProtocolError::Closed);
         }
-        self.routing.attach(&self.peers, id, &info)?;
+        let evicted = self.routing.attach(&self.peers, id, &info)?;
+        if let Some(old) = evicted.and_then(|old| self.peers.get_mut(old)) {
+            // ROUTER_HANDOVER: the old holder's connection closes, as in libzmq.
+            old.evicted = true;
+            old.wake.notify();
+        }
         self.peers.connect(id, info);
         let topics = self.routing.subscriber().map(|sub| sub.topics());
         if let Some(peer) = self.peers.get_mut(id) {
@@ -157,6 +162,12 @@ impl State {
     }
 
     // ---- the connection's side ----
+
+    /// Whether `id` lost its routing id to a newcomer (ROUTER_HANDOVER): its
+    /// connection must close.
+    pub(crate) fn is_evicted(&self, id: PeerId) -> bool {
+        self.peers.get(id).is_some_and(|p| p.evicted)
+    }
 
     /// Whether the connection may read more from `id` (its inbound queue is below
     /// the receive high-water mark).

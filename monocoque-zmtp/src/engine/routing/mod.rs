@@ -96,7 +96,10 @@ impl Routing {
             SocketType::Pair => Routing::Pair(Pair::new(early)),
             SocketType::Req => Routing::Req(Req::new(early)),
             SocketType::Rep => Routing::Rep(Rep::default()),
-            SocketType::Router => Routing::Router(Router::new(options.router_mandatory)),
+            SocketType::Router => Routing::Router(Router::new(
+                options.router_mandatory,
+                options.router_handover,
+            )),
             SocketType::Pub => Routing::Publish(Publish::new(false)),
             SocketType::Xpub => Routing::Publish(Publish::new(true)),
             SocketType::Sub => Routing::Subscribe(Subscribe::new(false)),
@@ -126,24 +129,26 @@ impl Routing {
 
     /// The handshake with `id` completed. An error refuses the peer (a ROUTER peer
     /// with a routing id already in use, a second PAIR peer).
+    /// Attaches a peer whose handshake completed. Returns a peer the socket now
+    /// disconnects (ROUTER_HANDOVER's previous holder of the routing id).
     pub(crate) fn attach(
         &mut self,
         peers: &Peers,
         id: PeerId,
         info: &PeerInfo,
-    ) -> Result<(), ProtocolError> {
+    ) -> Result<Option<PeerId>, ProtocolError> {
         match self {
-            Routing::Pair(pair) => pair.attach(peers, id),
+            Routing::Pair(pair) => pair.attach(peers, id).map(|()| None),
             Routing::Router(router) => router.attach(id, info),
             Routing::Publish(publish) => {
                 publish.attach(id);
-                Ok(())
+                Ok(None)
             }
             _ => {
                 if let Some(lb) = self.balancer() {
                     lb.attach(id);
                 }
-                Ok(())
+                Ok(None)
             }
         }
     }

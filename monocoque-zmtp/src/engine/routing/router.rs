@@ -14,18 +14,33 @@ pub(crate) struct Router {
     table: RoutingTable,
     /// `ROUTER_MANDATORY`: fail instead of dropping an unroutable message.
     mandatory: bool,
+    /// `ROUTER_HANDOVER`: a newcomer announcing a routing id in use takes it over.
+    handover: bool,
 }
 
 impl Router {
-    pub(crate) fn new(mandatory: bool) -> Router {
+    pub(crate) fn new(mandatory: bool, handover: bool) -> Router {
         Router {
             table: RoutingTable::new(),
             mandatory,
+            handover,
         }
     }
 
-    pub(crate) fn attach(&mut self, id: PeerId, info: &PeerInfo) -> Result<(), ProtocolError> {
-        self.table.attach(id, info.routing_id.clone()).map(drop)
+    /// Attaches a peer by its announced routing id. With `ROUTER_HANDOVER` a peer
+    /// announcing an id in use takes it over; the peer that held it is returned, to be
+    /// disconnected.
+    pub(crate) fn attach(
+        &mut self,
+        id: PeerId,
+        info: &PeerInfo,
+    ) -> Result<Option<PeerId>, ProtocolError> {
+        let evicted = match &info.routing_id {
+            Some(routing_id) if self.handover => self.table.hand_over(routing_id),
+            _ => None,
+        };
+        self.table.attach(id, info.routing_id.clone())?;
+        Ok(evicted)
     }
 
     /// A peer whose connection ended keeps its routing id while what it delivered

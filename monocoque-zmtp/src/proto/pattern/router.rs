@@ -116,6 +116,17 @@ impl RoutingTable {
         }
     }
 
+    /// `ZMQ_ROUTER_HANDOVER`: gives `routing_id`, if another peer holds it, a generated
+    /// id instead, so that a newcomer announcing it can be attached. Returns the peer
+    /// that lost it (its connection should be closed, as libzmq closes it).
+    pub fn hand_over(&mut self, routing_id: &[u8]) -> Option<PeerId> {
+        let old = self.by_id.remove(routing_id)?;
+        let generated = self.generate();
+        self.by_id.insert(generated.clone(), old);
+        self.by_peer.insert(old, generated);
+        Some(old)
+    }
+
     /// Forgets `peer` and frees its routing id. Returns the id it had.
     pub fn detach(&mut self, peer: PeerId) -> Option<Bytes> {
         let id = self.by_peer.remove(&peer)?;
@@ -224,6 +235,23 @@ mod tests {
         let err = table.attach(PeerId(1), None).unwrap_err();
         assert_eq!(err.fault(), Fault::Misuse);
         assert_eq!(table.len(), 2);
+    }
+
+    #[test]
+    fn hand_over_moves_an_id_to_the_newcomer() {
+        let mut table = RoutingTable::with_seed(7);
+        table
+            .attach(PeerId(1), Some(Bytes::from_static(b"X")))
+            .unwrap();
+        assert_eq!(table.hand_over(b"Y"), None);
+        assert_eq!(table.hand_over(b"X"), Some(PeerId(1)));
+        let renamed = table.routing_id(PeerId(1)).unwrap().clone();
+        assert_eq!(renamed[0], 0, "the old peer gets a generated id");
+        table
+            .attach(PeerId(2), Some(Bytes::from_static(b"X")))
+            .unwrap();
+        assert_eq!(table.peer_for(b"X"), Some(PeerId(2)));
+        assert_eq!(table.peer_for(&renamed), Some(PeerId(1)));
     }
 
     #[test]
