@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+pub use crate::engine::state::RouterNotify;
 use crate::proto::auth::Authenticator;
 use crate::proto::error::ProtocolError;
 #[cfg(feature = "curve")]
@@ -100,6 +101,12 @@ pub struct SocketOptions {
     /// `ZMQ_ROUTER_HANDOVER`: a peer announcing a routing id already in use takes it
     /// over, and the previous holder is disconnected (off: the newcomer is refused).
     pub router_handover: bool,
+    /// `ZMQ_PROBE_ROUTER`: a ROUTER, DEALER or REQ sends an empty message to each new
+    /// peer, so a ROUTER on the other side learns its routing id at once (off).
+    pub probe_router: bool,
+    /// `ZMQ_ROUTER_NOTIFY` (a libzmq 4.3 draft option): a ROUTER receives
+    /// `[routing id, empty frame]` when a peer connects and/or disconnects (off).
+    pub router_notify: RouterNotify,
     /// `ZMQ_IMMEDIATE`: queue messages only for completed connections (off: messages
     /// queue for a connecting peer too, as in libzmq).
     pub immediate: bool,
@@ -153,6 +160,11 @@ impl Default for SocketOptions {
             linger: None,
             router_mandatory: false,
             router_handover: false,
+            probe_router: false,
+            router_notify: RouterNotify {
+                connect: false,
+                disconnect: false,
+            },
             immediate: false,
             buffers: BufferConfig::default(),
             plain_server: false,
@@ -209,6 +221,10 @@ impl SocketOptions {
         router_mandatory: bool => |v| v;
         /// Sets `ZMQ_ROUTER_HANDOVER`.
         router_handover: bool => |v| v;
+        /// Sets `ZMQ_PROBE_ROUTER`.
+        probe_router: bool => |v| v;
+        /// Sets `ZMQ_ROUTER_NOTIFY`.
+        router_notify: RouterNotify => |v| v;
         /// Sets `ZMQ_IMMEDIATE`.
         immediate: bool => |v| v;
         /// Sets the IO buffer sizes.

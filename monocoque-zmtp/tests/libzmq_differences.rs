@@ -232,3 +232,72 @@ fn without_handover_the_first_holder_keeps_its_routing_id() {
     assert_eq!(first.recv_bytes(0).unwrap(), b"to the first");
     context.terminate();
 }
+
+/// PROBE_ROUTER (libzmq's test_probe_router, re-expressed), both ways: a DEALER with
+/// the option greets a ROUTER with an empty message as soon as it connects.
+#[test]
+fn probe_router_greets_the_router_first() {
+    // Ours probing a libzmq ROUTER.
+    let zmq_context = zmq::Context::new();
+    let zmq_router = zmq_context.socket(zmq::ROUTER).unwrap();
+    zmq_router.set_linger(0).unwrap();
+    zmq_router.set_rcvtimeo(10_000).unwrap();
+    zmq_router.bind("tcp://127.0.0.1:*").unwrap();
+    let endpoint = zmq_router.get_last_endpoint().unwrap().unwrap();
+    let context = Context::new().unwrap();
+    let options = SocketOptions::default()
+        .probe_router(true)
+        .routing_id("probe");
+    let dealer = context
+        .socket_with_options(SocketType::Dealer, options)
+        .unwrap();
+    futures::executor::block_on(dealer.connect(&endpoint)).unwrap();
+    let probe = zmq_router.recv_multipart(0).unwrap();
+    assert_eq!(probe, [b"probe".to_vec(), Vec::new()]);
+
+    // A libzmq DEALER probing ours.
+    let router = context.socket(SocketType::Router).unwrap();
+    let endpoint = futures::executor::block_on(router.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_dealer = zmq_context.socket(zmq::DEALER).unwrap();
+    zmq_dealer.set_linger(0).unwrap();
+    zmq_dealer.set_probe_router(true).unwrap();
+    zmq_dealer.set_identity(b"theirs").unwrap();
+    zmq_dealer.connect(&endpoint).unwrap();
+    let probe = router.recv_blocking(Some(LIMIT)).unwrap();
+    assert_eq!((&probe[0][..], &probe[1][..]), (&b"theirs"[..], &b""[..]));
+    context.terminate();
+}
+
+/// ROUTER_NOTIFY: a ROUTER hears `[routing id, empty]` when a peer connects and when
+/// it disconnects.
+#[test]
+fn router_notify_reports_peers_coming_and_going() {
+    use monocoque_zmtp::config::RouterNotify;
+    let context = Context::new().unwrap();
+    let notify = RouterNotify {
+        connect: true,
+        disconnect: true,
+    };
+    let options = SocketOptions::default().router_notify(notify);
+    let router = context
+        .socket_with_options(SocketType::Router, options)
+        .unwrap();
+    let endpoint = futures::executor::block_on(router.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_context = zmq::Context::new();
+    let dealer = zmq_context.socket(zmq::DEALER).unwrap();
+    dealer.set_linger(0).unwrap();
+    dealer.set_identity(b"D").unwrap();
+    dealer.connect(&endpoint).unwrap();
+    let connected = router.recv_blocking(Some(LIMIT)).unwrap();
+    assert_eq!(
+        (&connected[0][..], &connected[1][..]),
+        (&b"D"[..], &b""[..])
+    );
+    dealer.send("hello", 0).unwrap();
+    let hello = router.recv_blocking(Some(LIMIT)).unwrap();
+    assert_eq!(&hello[1][..], b"hello");
+    drop(dealer);
+    let gone = router.recv_blocking(Some(LIMIT)).unwrap();
+    assert_eq!((&gone[0][..], &gone[1][..]), (&b"D"[..], &b""[..]));
+    context.terminate();
+}

@@ -61,6 +61,8 @@ impl Port {
     pub(crate) fn handshake_complete(&self, info: PeerInfo) -> Result<(), ProtocolError> {
         self.engine.state.borrow_mut().peer_ready(self.id, info)?;
         self.engine.send_ready.notify();
+        // A ROUTER_NOTIFY message may be waiting.
+        self.engine.recv_ready.notify();
         self.engine.peers_changed.notify();
         Ok(())
     }

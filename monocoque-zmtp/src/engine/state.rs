@@ -11,6 +11,8 @@
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use bytes::Bytes;
+
 use super::notify::Notify;
 use super::peers::{Outgoing, Peers, SubscriptionOp, below};
 use super::routing::{Departure, Routed, Routing};
@@ -61,6 +63,20 @@ pub(crate) struct State {
     /// The last protocol errors that closed a connection, oldest first.
     recent_errors: VecDeque<ProtocolError>,
     pub(crate) stats: SocketStats,
+    /// `ZMQ_PROBE_ROUTER`: an empty message goes to each new peer first.
+    probe: bool,
+    /// `ZMQ_ROUTER_NOTIFY`: what a ROUTER hears about peers coming and going.
+    notify: RouterNotify,
+}
+
+/// `ZMQ_ROUTER_NOTIFY` (a draft option of libzmq 4.3): a ROUTER receives
+/// `[routing id, empty frame]` when a peer connects, disconnects, or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RouterNotify {
+    /// `ZMQ_NOTIFY_CONNECT`.
+    pub connect: bool,
+    /// `ZMQ_NOTIFY_DISCONNECT`.
+    pub disconnect: bool,
 }
 
 impl State {
@@ -71,6 +87,15 @@ impl State {
             routing: Routing::new(socket_type, options),
             recent_errors: VecDeque::new(),
             stats: SocketStats::default(),
+            probe: options.probe_router
+                && matches!(
+                    socket_type,
+                    SocketType::Router | SocketType::Dealer | SocketType::Req
+                ),
+            notify: match socket_type {
+                SocketType::Router => options.router_notify,
+                _ => RouterNotify::default(),
+            },
         }
     }
 
@@ -106,6 +131,16 @@ impl State {
             for topic in topics.into_iter().flatten() {
                 peer.queue_subscription(SubscriptionOp::Subscribe(topic.into()));
             }
+            // Written straight to the peer, ahead of anything queued, as libzmq does.
+            if self.probe {
+                peer.out
+                    .push_front(Outgoing::Single(Message::from(Bytes::new())));
+                peer.flushed = false;
+                peer.wake.notify();
+            }
+            if self.notify.connect {
+                peer.inbound.push_back(Message::from(Bytes::new()));
+            }
         }
         self.stats.handshakes += 1;
         Ok(())
@@ -120,6 +155,11 @@ impl State {
             return;
         };
         let persistent = peer.persistent;
+        // ROUTER_NOTIFY: the ROUTER hears `[routing id, empty]` after what the peer
+        // sent; its routing id is kept until that is read.
+        if self.notify.disconnect && peer.info.is_some() {
+            peer.inbound.push_back(Message::from(Bytes::new()));
+        }
         let pending_inbound = !peer.inbound.is_empty();
         if !persistent && !pending_inbound {
             self.remove_peer(id);
