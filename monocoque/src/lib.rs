@@ -76,9 +76,10 @@ pub use monocoque_zmtp::proto::error::{Fault, ProtocolError, StateError};
 pub use monocoque_zmtp::proto::message::Message;
 pub use monocoque_zmtp::proto::socket_type::SocketType;
 pub use monocoque_zmtp::socket::{
-    Context, ContextBuilder, DealerSocket, PairSocket, ProxyStats, PubSocket, PullSocket,
-    PushSocket, RECENT_ERRORS, RepSocket, ReqSocket, RouterSocket, Socket, SocketHandle,
-    SocketStats, SubSocket, XPubSocket, XSubSocket, proxy, proxy_blocking, proxy_steerable,
+    Context, ContextBuilder, DealerSocket, HandshakeFailure, MONITOR_CAPACITY, Monitor, PairSocket,
+    ProxyStats, PubSocket, PullSocket, PushSocket, RECENT_ERRORS, RepSocket, ReqSocket,
+    RouterSocket, Socket, SocketEvent, SocketHandle, SocketStats, SubSocket, XPubSocket,
+    XSubSocket, proxy, proxy_blocking, proxy_steerable,
 };
 
 /// Which compio driver runs the sockets (io_uring, or epoll where it is refused).

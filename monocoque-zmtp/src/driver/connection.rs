@@ -25,6 +25,7 @@ use monocoque_core::{IoArena, ReadRegion};
 
 use super::sleep_until;
 use super::zap::{self, ZapSlot};
+use crate::engine::monitor::{HandshakeFailure, SocketEvent};
 use crate::engine::notify::Stop;
 use crate::engine::peers::SubscriptionOp;
 use crate::engine::port::{Ending, Port};
@@ -51,6 +52,30 @@ pub(crate) enum Disconnect {
     Protocol(ProtocolError),
     /// The socket or endpoint was closed locally.
     Stopped,
+}
+
+/// Tells the socket's monitor how the connection ended.
+fn report_end(port: &Port, remote: &Remote, why: &Disconnect, handshaken: bool) {
+    port.engine().emit(|| {
+        let (endpoint, peer) = (remote.endpoint.to_string(), remote.peer());
+        match (why, handshaken) {
+            (Disconnect::Protocol(err), false) => SocketEvent::HandshakeFailed {
+                endpoint,
+                peer,
+                reason: HandshakeFailure::of(err.clone()),
+            },
+            (Disconnect::Protocol(err), true) => SocketEvent::Disconnected {
+                endpoint,
+                peer,
+                error: Some(err.clone()),
+            },
+            _ => SocketEvent::Disconnected {
+                endpoint,
+                peer,
+                error: None,
+            },
+        }
+    });
 }
 
 impl Disconnect {
@@ -115,18 +140,34 @@ where
     }
 }
 
+/// Where a connection leads: the endpoint it belongs to and the peer's address.
+#[derive(Debug, Clone)]
+pub(crate) struct Remote {
+    /// The endpoint as bound or connected.
+    pub(crate) endpoint: Rc<str>,
+    /// The peer's IP address (empty for ipc), for ZAP requests and monitors.
+    pub(crate) address: Bytes,
+}
+
+impl Remote {
+    fn peer(&self) -> String {
+        String::from_utf8_lossy(&self.address).into_owned()
+    }
+}
+
 /// Serves one connection on `stream` until it ends, then tells the engine.
-pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>, address: Bytes)
+pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>, remote: Remote)
 where
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
-    let (port, why) = match Connection::new(port, stop, address) {
+    let (port, why, handshaken) = match Connection::new(port, stop, remote.clone()) {
         Ok(mut connection) => {
             let why = connection.run(&stream).await;
-            (connection.port, why)
+            (connection.port, why, connection.handshaken)
         }
-        Err(failed) => failed,
+        Err((port, why)) => (port, why, false),
     };
+    report_end(&port, &remote, &why, handshaken);
     match &why {
         Disconnect::Protocol(err) => tracing::warn!(
             peer = %port.id(), error = %err, fault = ?err.fault(),
@@ -151,14 +192,16 @@ struct Connection {
     spare_chunks: Option<Vec<Bytes>>,
     phase: Phase,
     stop: Rc<Stop>,
-    /// The peer's IP address (empty for ipc), for ZAP requests.
-    address: Bytes,
+    /// Where the connection leads, for ZAP requests and the monitor.
+    remote: Remote,
+    /// The handshake completed.
+    handshaken: bool,
     /// Where the answer of the ZAP handler on `inproc://zeromq.zap.01` will land.
     zap: Option<Rc<ZapSlot>>,
 }
 
 impl Connection {
-    fn new(port: Port, stop: Rc<Stop>, address: Bytes) -> Result<Connection, (Port, Disconnect)> {
+    fn new(port: Port, stop: Rc<Stop>, remote: Remote) -> Result<Connection, (Port, Disconnect)> {
         let engine = port.engine();
         let buffers = engine.options.buffers;
         let session = match engine
@@ -182,7 +225,8 @@ impl Connection {
             spare_chunks: None,
             phase: Phase::Running,
             stop,
-            address,
+            remote,
+            handshaken: false,
             zap: None,
         })
     }
@@ -398,7 +442,14 @@ impl Connection {
                 if let Err(err) = self.port.handshake_complete(info) {
                     self.session.close();
                     self.close(Disconnect::Protocol(err));
+                    return;
                 }
+                self.handshaken = true;
+                let remote = &self.remote;
+                self.port.engine().emit(|| SocketEvent::HandshakeSucceeded {
+                    endpoint: remote.endpoint.to_string(),
+                    peer: remote.peer(),
+                });
             }
             // Messages normally reach the engine in batches (`drain_events`).
             Event::Message(message) => {
@@ -415,7 +466,7 @@ impl Connection {
     /// Answers the session's ZAP request with the socket's authenticator, or asks the
     /// handler bound to `inproc://zeromq.zap.01`, or says there is none.
     fn authenticate(&mut self, mut request: ZapRequest) {
-        request.address = self.address.clone();
+        request.address = self.remote.address.clone();
         let answer = match &self.port.engine().options.authenticator {
             Some(authenticator) => ZapAnswer::Reply(authenticator.authenticate(&request)),
             None => match zap::ask(request, &self.port.wake()) {
@@ -550,7 +601,11 @@ mod tests {
         let engine = Engine::new(local, options);
         let port = engine.port(None).expect("a fresh peer");
         let stop = Rc::new(Stop::default());
-        let served = compio::runtime::spawn(serve(ours, port, stop.clone(), Bytes::new()));
+        let label = Remote {
+            endpoint: Rc::from("duplex://test"),
+            address: Bytes::new(),
+        };
+        let served = compio::runtime::spawn(serve(ours, port, stop.clone(), label));
         let session = Session::new(SessionConfig::new(remote), Instant::now()).unwrap();
         let peer = Peer {
             end: theirs,
@@ -681,8 +736,8 @@ mod tests {
             t.served.await.expect("serve returns");
             assert_eq!(t.engine.stats().protocol_errors, 1);
             // Its first octet is not 0xFF: by RFC 23 that is a ZMTP 1.0 peer, refused at once.
-            let refused = ProtocolError::UnsupportedVersion { version: "1.0" };
-            assert_eq!(t.engine.recent_errors(), [refused]);
+            // Named for what it is: no ZMTP at all, not an old ZMTP.
+            assert_eq!(t.engine.recent_errors(), [ProtocolError::BadSignature]);
             assert_eq!(t.engine.stats().handshakes, 0);
             assert_eq!(t.engine.stats().disconnects, 0);
             assert_eq!(t.engine.peer_count(), 0);

@@ -12,9 +12,10 @@ use compio::io::{AsyncRead, AsyncWrite};
 use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use futures::FutureExt;
 
-use super::connection;
+use super::connection::{self, Remote};
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
+use crate::engine::monitor::SocketEvent;
 use crate::engine::notify::Stop;
 use crate::error::Error;
 use crate::proto::pattern::PeerId;
@@ -49,13 +50,14 @@ pub(crate) async fn bind(
                 },
                 port: local.port(),
             };
-            spawn_accept_loop(engine, stop, TcpAcceptor(listener));
+            spawn_accept_loop(engine, stop, TcpAcceptor(listener), bound.to_string());
             Ok(bound)
         }
         Endpoint::Ipc(path) => {
             remove_stale_socket(path);
             let listener = UnixListener::bind(path).await?;
-            spawn_accept_loop(engine, stop, UnixAcceptor(listener, path.clone()));
+            let name = endpoint.to_string();
+            spawn_accept_loop(engine, stop, UnixAcceptor(listener, path.clone()), name);
             Ok(endpoint.clone())
         }
         Endpoint::Inproc(name) => {
@@ -112,30 +114,50 @@ impl Acceptor for UnixAcceptor {
 
 /// Runs an endpoint's accept loop, counted in the engine's open listeners until its
 /// listening socket is closed (`Socket::close` waits for that).
-fn spawn_accept_loop<A: Acceptor + 'static>(engine: &Rc<Engine>, stop: Rc<Stop>, acceptor: A)
-where
+fn spawn_accept_loop<A: Acceptor + 'static>(
+    engine: &Rc<Engine>,
+    stop: Rc<Stop>,
+    acceptor: A,
+    endpoint: String,
+) where
     for<'a> &'a A::Stream: AsyncRead + AsyncWrite,
 {
     engine.listener_opened();
     let engine = engine.clone();
     compio::runtime::spawn(async move {
-        accept_loop(&engine, &stop, &acceptor).await;
+        let endpoint: Rc<str> = Rc::from(endpoint);
+        accept_loop(&engine, &stop, &acceptor, &endpoint).await;
         acceptor.close().await;
         engine.listener_closed();
+        engine.emit(|| SocketEvent::Closed {
+            endpoint: endpoint.to_string(),
+        });
     })
     .detach();
 }
 
-async fn accept_loop<A: Acceptor>(engine: &Rc<Engine>, stop: &Rc<Stop>, acceptor: &A)
-where
+async fn accept_loop<A: Acceptor>(
+    engine: &Rc<Engine>,
+    stop: &Rc<Stop>,
+    acceptor: &A,
+    endpoint: &Rc<str>,
+) where
     for<'a> &'a A::Stream: AsyncRead + AsyncWrite,
 {
     loop {
         match or_stop(stop, acceptor.accept()).await {
             None => break,
             Some(Ok((stream, address))) => {
+                let remote = Remote {
+                    endpoint: endpoint.clone(),
+                    address,
+                };
+                engine.emit(|| SocketEvent::Accepted {
+                    endpoint: endpoint.to_string(),
+                    peer: String::from_utf8_lossy(&remote.address).into_owned(),
+                });
                 if let Some(port) = engine.port(None) {
-                    let task = connection::serve(stream, port, stop.clone(), address);
+                    let task = connection::serve(stream, port, stop.clone(), remote);
                     compio::runtime::spawn(task).detach();
                 }
             }
@@ -143,6 +165,10 @@ where
                 // Out of descriptors or a connection reset before accept: wait a little
                 // instead of spinning, then keep serving.
                 tracing::warn!(error = %err, "accept failed");
+                engine.emit(|| SocketEvent::AcceptFailed {
+                    endpoint: endpoint.to_string(),
+                    error: err.to_string(),
+                });
                 if or_stop(stop, compio::time::sleep(Duration::from_millis(100)))
                     .await
                     .is_none()
@@ -177,6 +203,9 @@ async fn connect_loop(
 ) {
     let base = engine.options.reconnect_ivl;
     let mut ivl = base;
+    let name: Rc<str> = Rc::from(endpoint.to_string());
+    // Whether the last attempt failed: a series of failures reports one delay.
+    let mut failing = false;
     while !stop.is_stopped() {
         let connected = match &endpoint {
             Endpoint::Tcp { host, port } => {
@@ -185,21 +214,33 @@ async fn connect_loop(
                     let _ = stream.set_nodelay(true);
                     Ok(stream)
                 };
-                let address = Bytes::from(host.clone());
-                connect_and_run(&engine, &stop, peer, connect, address).await
+                let remote = Remote {
+                    endpoint: name.clone(),
+                    address: Bytes::from(host.clone()),
+                };
+                connect_and_run(&engine, &stop, peer, connect, remote, failing).await
             }
             Endpoint::Ipc(path) => {
                 let connect = UnixStream::connect(path);
-                connect_and_run(&engine, &stop, peer, connect, Bytes::new()).await
+                let remote = Remote {
+                    endpoint: name.clone(),
+                    address: Bytes::new(),
+                };
+                connect_and_run(&engine, &stop, peer, connect, remote, failing).await
             }
             Endpoint::Inproc(_) => None,
         };
         let Some(connected) = connected else {
             break;
         };
+        failing = !connected;
         if connected {
             ivl = base;
         }
+        engine.emit(|| SocketEvent::ConnectRetried {
+            endpoint: name.to_string(),
+            after: ivl,
+        });
         if or_stop(&stop, compio::time::sleep(ivl)).await.is_none() {
             break;
         }
@@ -213,24 +254,38 @@ async fn connect_loop(
 }
 
 /// Connects (unless stopped first) and runs the connection to its end. Returns `None`
-/// when stopped, else whether a connection was made.
+/// when stopped, else whether a connection was made. A failure is reported to the
+/// monitor as a delay unless the attempt before it failed too (`failing`).
 async fn connect_and_run<S: 'static>(
     engine: &Rc<Engine>,
     stop: &Rc<Stop>,
     peer: Option<PeerId>,
     connect: impl Future<Output = io::Result<S>>,
-    address: Bytes,
+    remote: Remote,
+    failing: bool,
 ) -> Option<bool>
 where
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
     match or_stop(stop, connect).await? {
         Ok(stream) => {
+            engine.emit(|| SocketEvent::Connected {
+                endpoint: remote.endpoint.to_string(),
+                peer: String::from_utf8_lossy(&remote.address).into_owned(),
+            });
             if let Some(port) = engine.port(peer) {
-                connection::serve(stream, port, stop.clone(), address).await;
+                connection::serve(stream, port, stop.clone(), remote).await;
             }
             Some(true)
         }
-        Err(_) => Some(false),
+        Err(err) => {
+            if !failing {
+                engine.emit(|| SocketEvent::ConnectDelayed {
+                    endpoint: remote.endpoint.to_string(),
+                    error: err.to_string(),
+                });
+            }
+            Some(false)
+        }
     }
 }

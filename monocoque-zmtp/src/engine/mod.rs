@@ -14,6 +14,7 @@
 //! design (`Rc`, `RefCell`): a socket lives on one runtime thread. No compio here:
 //! the engine builds and is tested without the `runtime` feature.
 
+pub mod monitor;
 pub(crate) mod notify;
 mod peer_table;
 pub(crate) mod peers;
@@ -56,6 +57,9 @@ pub(crate) struct Engine {
     listeners: Cell<usize>,
     /// Notified when a listening socket was closed.
     pub(crate) listener_closed: Notify,
+    /// The socket's monitor, if one was asked for.
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+    monitor: RefCell<Option<std::sync::Arc<monitor::MonitorShared>>>,
 }
 
 impl Engine {
@@ -71,7 +75,36 @@ impl Engine {
             shutdown: Stop::default(),
             listeners: Cell::new(0),
             listener_closed: Notify::default(),
+            monitor: RefCell::new(None),
         })
+    }
+
+    // ---- the monitor ----
+}
+
+#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
+impl Engine {
+    /// Starts a monitor for this socket; a previous one stops.
+    pub(crate) fn monitor(&self) -> monitor::Monitor {
+        let (reader, shared) = monitor::Monitor::new();
+        if let Some(old) = self.monitor.borrow_mut().replace(shared) {
+            old.stop();
+        }
+        reader
+    }
+
+    /// Stops the monitor, if any (the socket closed).
+    pub(crate) fn stop_monitor(&self) {
+        if let Some(old) = self.monitor.borrow_mut().take() {
+            old.stop();
+        }
+    }
+
+    /// Reports an event to the monitor; `event` is only built when there is one.
+    pub(crate) fn emit(&self, event: impl FnOnce() -> monitor::SocketEvent) {
+        if let Some(monitor) = &*self.monitor.borrow() {
+            monitor.push(event());
+        }
     }
 
     // ---- the socket's side ----

@@ -211,8 +211,13 @@ impl GreetingDecoder {
         // RFC 23 "Backwards Interoperability": a ZMTP 1.0 peer starts with a short
         // identity frame (length octet other than 0xFF) or with a long one whose flags
         // octet (offset 9) has bit 0 clear; a ZMTP 3 peer sends 0xFF ... 0x7F.
-        if from == 0 && self.len > 0 && self.buf[0] != 0xFF {
-            return Err(ProtocolError::UnsupportedVersion { version: "1.0" });
+        // A ZMTP 1.0 identity frame has a non-zero length and flags 0; anything else
+        // not starting with 0xFF (an HTTP request, a TLS hello) is no ZMTP at all.
+        if from <= 1 && self.len >= 2 && self.buf[0] != 0xFF {
+            if self.buf[0] != 0 && self.buf[1] == 0 {
+                return Err(ProtocolError::UnsupportedVersion { version: "1.0" });
+            }
+            return Err(ProtocolError::BadSignature);
         }
         if from <= 9 && self.len > 9 && self.buf[9] & 0x01 == 0 {
             return Err(ProtocolError::UnsupportedVersion { version: "1.0" });
@@ -357,13 +362,22 @@ mod tests {
     }
 
     #[test]
-    fn zmtp_1_0_is_refused_on_the_first_octet() {
-        // ZMTP 1.0 starts with a short identity frame: length 1, flags 0.
+    fn zmtp_1_0_is_refused_on_the_first_octets() {
+        // ZMTP 1.0 starts with a short identity frame: length 1, flags 0. The flags
+        // octet tells it from bytes that are no ZMTP at all.
         let mut d = GreetingDecoder::new();
+        assert_eq!(d.feed(&[0x01]), Ok(1));
         assert_eq!(
-            d.feed(&[0x01]),
+            d.feed(&[0x00]),
             Err(ProtocolError::UnsupportedVersion { version: "1.0" })
         );
+        for not_zmtp in [&b"GET / HTTP/1.1"[..], &[0x16, 0x03, 0x01], &[0x00, 0x00]] {
+            assert_eq!(
+                GreetingDecoder::new().feed(not_zmtp),
+                Err(ProtocolError::BadSignature),
+                "{not_zmtp:?}"
+            );
+        }
         // ... or a long one whose "signature end" octet has bit 0 clear.
         let mut d = GreetingDecoder::new();
         let long_identity = [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x00];

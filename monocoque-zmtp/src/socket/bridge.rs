@@ -40,6 +40,7 @@ pub(crate) enum Command {
     Subscribe(Vec<u8>, bool, oneshot::Sender<Result<(), Error>>),
     Stats(oneshot::Sender<(SocketStats, usize)>),
     RecentErrors(oneshot::Sender<Vec<ProtocolError>>),
+    Monitor(oneshot::Sender<crate::engine::monitor::Monitor>),
 }
 
 /// What both sides share, under the bridge's lock.

@@ -186,6 +186,16 @@ impl SocketHandle {
         self.ask(Command::RecentErrors).await
     }
 
+    /// Starts monitoring the socket; see [`Socket::monitor`]. The monitor is read from
+    /// any thread or runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] after `close`.
+    pub async fn monitor(&self) -> Result<crate::engine::monitor::Monitor, Error> {
+        self.ask(Command::Monitor).await
+    }
+
     /// Peers connected with a completed handshake.
     ///
     /// # Errors
@@ -561,6 +571,9 @@ async fn run(socket: &Socket, command: Command) {
         }
         Command::RecentErrors(reply) => {
             let _ = reply.send(socket.recent_errors());
+        }
+        Command::Monitor(reply) => {
+            let _ = reply.send(socket.monitor());
         }
     }
 }

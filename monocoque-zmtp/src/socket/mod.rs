@@ -26,6 +26,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 pub use crate::engine::SocketStats;
+pub use crate::engine::monitor::{HandshakeFailure, MONITOR_CAPACITY, Monitor, SocketEvent};
 pub use context::{Context, ContextBuilder};
 pub use dealer::DealerSocket;
 pub use handle::SocketHandle;
@@ -138,8 +139,19 @@ impl Socket {
         crate::driver::runtime::log_current_driver();
         let parsed = Endpoint::parse(endpoint)?;
         let stop = Rc::new(Stop::default());
-        let bound = transport::bind(&self.engine, &parsed, stop.clone()).await?;
-        let bound = bound.to_string();
+        let bound = match transport::bind(&self.engine, &parsed, stop.clone()).await {
+            Ok(bound) => bound.to_string(),
+            Err(err) => {
+                self.engine.emit(|| SocketEvent::BindFailed {
+                    endpoint: endpoint.to_string(),
+                    error: err.to_string(),
+                });
+                return Err(err);
+            }
+        };
+        self.engine.emit(|| SocketEvent::Listening {
+            endpoint: bound.clone(),
+        });
         self.endpoints.borrow_mut().push(EndpointEntry {
             names: [endpoint.to_string(), bound.clone()],
             stop,
@@ -367,6 +379,18 @@ impl Socket {
         self.engine.stats()
     }
 
+    /// Starts monitoring the socket (libzmq's `zmq_socket_monitor`, typed): the
+    /// returned [`Monitor`] receives a [`SocketEvent`] for each endpoint bound or
+    /// closed, connection made, accepted, delayed or retried, handshake succeeded or
+    /// failed (with the reason), and disconnection, each with the endpoint and the
+    /// peer's address. A previous monitor of this socket stops. The monitor is
+    /// `Send + Sync` and a `futures::Stream`; a slow reader never blocks the socket
+    /// (events beyond [`MONITOR_CAPACITY`]
+    /// are counted as dropped).
+    pub fn monitor(&self) -> Monitor {
+        self.engine.monitor()
+    }
+
     /// Closes the socket, first waiting up to `linger` for queued messages to be
     /// written (until they are, with the default `linger` of `None`), then until its
     /// listening sockets are closed, so that the address is free when this returns
@@ -403,6 +427,7 @@ impl Socket {
             }
             closed.await;
         }
+        self.engine.stop_monitor();
         drop(self);
     }
 
@@ -417,6 +442,7 @@ impl Socket {
 impl Drop for Socket {
     fn drop(&mut self) {
         self.stop_all();
+        self.engine.stop_monitor();
     }
 }
 
@@ -489,6 +515,12 @@ macro_rules! socket_wrapper {
             /// Error and drop counters.
             pub fn stats(&self) -> $crate::socket::SocketStats {
                 self.inner.stats()
+            }
+
+            /// Starts monitoring the socket; see
+            /// [`Socket::monitor`]($crate::socket::Socket::monitor).
+            pub fn monitor(&self) -> $crate::socket::Monitor {
+                self.inner.monitor()
             }
 
             /// Closes the socket after up to `linger` for queued messages.
