@@ -5,9 +5,45 @@ use std::time::Duration;
 
 use monocoque_zmtp::config::SocketOptions;
 use monocoque_zmtp::proto::socket_type::SocketType;
-use monocoque_zmtp::socket::Context;
+use monocoque_zmtp::socket::{Context, SocketHandle};
 
 const LIMIT: Duration = Duration::from_secs(10);
+
+/// Waits until `done` holds (a counter of the socket's, read from its I/O thread).
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Our XPUB, bound, and a libzmq XSUB connected to it.
+fn xpub_and_libzmq_xsub(
+    context: &Context,
+    zmq_context: &zmq::Context,
+) -> (SocketHandle, zmq::Socket) {
+    let xpub = context.socket(SocketType::Xpub).unwrap();
+    let endpoint = futures::executor::block_on(xpub.bind("tcp://127.0.0.1:0")).unwrap();
+    let xsub = zmq_context.socket(zmq::XSUB).unwrap();
+    xsub.set_linger(0).unwrap();
+    xsub.set_rcvtimeo(10_000).unwrap();
+    xsub.connect(&endpoint).unwrap();
+    (xpub, xsub)
+}
+
+/// A libzmq DEALER announcing routing id X, connected to `endpoint`, that has sent
+/// `greeting`. It never reconnects within a test.
+fn libzmq_dealer_x(zmq_context: &zmq::Context, endpoint: &str, greeting: &str) -> zmq::Socket {
+    let dealer = zmq_context.socket(zmq::DEALER).unwrap();
+    dealer.set_identity(b"X").unwrap();
+    dealer.set_linger(0).unwrap();
+    dealer.set_rcvtimeo(10_000).unwrap();
+    dealer.set_reconnect_ivl(60_000).unwrap();
+    dealer.connect(endpoint).unwrap();
+    dealer.send(greeting, 0).unwrap();
+    dealer
+}
 
 /// `ZMQ_MAXMSGSIZE` limits frames, not whole messages: two 60-byte frames pass a
 /// limit of 100 from a libzmq PUSH, as they would into a libzmq PULL.
@@ -30,18 +66,12 @@ fn max_msg_size_limits_frames_not_messages() {
     let message = pull.recv_blocking(Some(LIMIT)).unwrap();
     assert_eq!(message.len(), 2);
     assert_eq!(message.byte_len(), 120);
-    let deadline = std::time::Instant::now() + LIMIT;
-    while futures::executor::block_on(pull.stats())
-        .unwrap()
-        .protocol_errors
-        == 0
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the 101-byte frame was taken"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("the 101-byte frame was taken", || {
+        futures::executor::block_on(pull.stats())
+            .unwrap()
+            .protocol_errors
+            > 0
+    });
     drop(push);
     context.terminate();
 }
@@ -51,14 +81,8 @@ fn max_msg_size_limits_frames_not_messages() {
 /// only the cancel that takes its own count to zero: that one cancel must end A.
 #[test]
 fn a_peers_repeated_subscribe_is_undone_by_one_cancel() {
-    let context = Context::new().unwrap();
-    let xpub = context.socket(SocketType::Xpub).unwrap();
-    let endpoint = futures::executor::block_on(xpub.bind("tcp://127.0.0.1:0")).unwrap();
-    let zmq_context = zmq::Context::new();
-    let xsub = zmq_context.socket(zmq::XSUB).unwrap();
-    xsub.set_linger(0).unwrap();
-    xsub.set_rcvtimeo(10_000).unwrap();
-    xsub.connect(&endpoint).unwrap();
+    let (context, zmq_context) = (Context::new().unwrap(), zmq::Context::new());
+    let (xpub, xsub) = xpub_and_libzmq_xsub(&context, &zmq_context);
     for request in [&b"\x01A"[..], b"\x01A", b"\x00A", b"\x00A", b"\x01B"] {
         xsub.send(request, 0).unwrap();
     }
@@ -116,13 +140,8 @@ fn an_xsub_forwards_every_subscribe() {
 /// order they arrived from a peer, as libzmq does.
 #[test]
 fn an_xpub_keeps_arrival_order_of_data_and_subscriptions() {
-    let context = Context::new().unwrap();
-    let xpub = context.socket(SocketType::Xpub).unwrap();
-    let endpoint = futures::executor::block_on(xpub.bind("tcp://127.0.0.1:0")).unwrap();
-    let zmq_context = zmq::Context::new();
-    let xsub = zmq_context.socket(zmq::XSUB).unwrap();
-    xsub.set_linger(0).unwrap();
-    xsub.connect(&endpoint).unwrap();
+    let (context, zmq_context) = (Context::new().unwrap(), zmq::Context::new());
+    let (xpub, xsub) = xpub_and_libzmq_xsub(&context, &zmq_context);
     for message in [&b"upstream 1"[..], b"\x01A", b"upstream 2", b"\x01B"] {
         xsub.send(message, 0).unwrap();
     }
@@ -154,17 +173,7 @@ fn router_handover_gives_the_routing_id_to_the_newcomer() {
         .unwrap();
     let endpoint = futures::executor::block_on(router.bind("tcp://127.0.0.1:0")).unwrap();
     let zmq_context = zmq::Context::new();
-    let dealer = |name: &str| {
-        let dealer = zmq_context.socket(zmq::DEALER).unwrap();
-        dealer.set_identity(b"X").unwrap();
-        dealer.set_linger(0).unwrap();
-        dealer.set_rcvtimeo(10_000).unwrap();
-        // No reconnect within the test: the first must not take the id back.
-        dealer.set_reconnect_ivl(60_000).unwrap();
-        dealer.connect(&endpoint).unwrap();
-        dealer.send(name, 0).unwrap();
-        dealer
-    };
+    let dealer = |name: &str| libzmq_dealer_x(&zmq_context, &endpoint, name);
     let first = dealer("first");
     let message = router.recv_blocking(Some(LIMIT)).unwrap();
     assert_eq!(
@@ -182,14 +191,9 @@ fn router_handover_gives_the_routing_id_to_the_newcomer() {
         .unwrap();
     assert_eq!(second.recv_bytes(0).unwrap(), b"to the newcomer");
     // The first one's connection was closed by the ROUTER.
-    let deadline = std::time::Instant::now() + LIMIT;
-    while futures::executor::block_on(router.peer_count()).unwrap() != 1 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the old holder stayed"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("the old holder stayed", || {
+        futures::executor::block_on(router.peer_count()).unwrap() == 1
+    });
     drop((first, second));
     context.terminate();
 }
@@ -201,31 +205,16 @@ fn without_handover_the_first_holder_keeps_its_routing_id() {
     let router = context.socket(SocketType::Router).unwrap();
     let endpoint = futures::executor::block_on(router.bind("tcp://127.0.0.1:0")).unwrap();
     let zmq_context = zmq::Context::new();
-    let dealer = |name: &str| {
-        let dealer = zmq_context.socket(zmq::DEALER).unwrap();
-        dealer.set_identity(b"X").unwrap();
-        dealer.set_linger(0).unwrap();
-        dealer.set_rcvtimeo(10_000).unwrap();
-        dealer.set_reconnect_ivl(60_000).unwrap();
-        dealer.connect(&endpoint).unwrap();
-        dealer.send(name, 0).unwrap();
-        dealer
-    };
+    let dealer = |name: &str| libzmq_dealer_x(&zmq_context, &endpoint, name);
     let first = dealer("first");
     assert_eq!(&router.recv_blocking(Some(LIMIT)).unwrap()[1][..], b"first");
     let _second = dealer("second");
-    let deadline = std::time::Instant::now() + LIMIT;
-    while futures::executor::block_on(router.stats())
-        .unwrap()
-        .protocol_errors
-        == 0
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the newcomer was not refused"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until("the newcomer was not refused", || {
+        futures::executor::block_on(router.stats())
+            .unwrap()
+            .protocol_errors
+            > 0
+    });
     router
         .send_blocking(["X", "to the first"], Some(LIMIT))
         .unwrap();
