@@ -107,6 +107,14 @@ pub struct SocketOptions {
     /// `ZMQ_ROUTER_NOTIFY` (a libzmq 4.3 draft option): a ROUTER receives
     /// `[routing id, empty frame]` when a peer connects and/or disconnects (off).
     pub router_notify: RouterNotify,
+    /// `ZMQ_XPUB_VERBOSE`: an XPUB passes every subscribe up, not only a topic's
+    /// first (off).
+    pub xpub_verbose: bool,
+    /// `ZMQ_XPUB_VERBOSER`: an XPUB passes every subscribe and every cancel up (off).
+    pub xpub_verboser: bool,
+    /// `ZMQ_XPUB_WELCOME_MSG`: the message an XPUB sends each new subscriber first
+    /// (none).
+    pub xpub_welcome_msg: Option<Bytes>,
     /// `ZMQ_IMMEDIATE`: queue messages only for completed connections (off: messages
     /// queue for a connecting peer too, as in libzmq).
     pub immediate: bool,
@@ -161,6 +169,9 @@ impl Default for SocketOptions {
             router_mandatory: false,
             router_handover: false,
             probe_router: false,
+            xpub_verbose: false,
+            xpub_verboser: false,
+            xpub_welcome_msg: None,
             router_notify: RouterNotify {
                 connect: false,
                 disconnect: false,
@@ -223,6 +234,10 @@ impl SocketOptions {
         router_handover: bool => |v| v;
         /// Sets `ZMQ_PROBE_ROUTER`.
         probe_router: bool => |v| v;
+        /// Sets `ZMQ_XPUB_VERBOSE`.
+        xpub_verbose: bool => |v| v;
+        /// Sets `ZMQ_XPUB_VERBOSER`.
+        xpub_verboser: bool => |v| v;
         /// Sets `ZMQ_ROUTER_NOTIFY`.
         router_notify: RouterNotify => |v| v;
         /// Sets `ZMQ_IMMEDIATE`.
@@ -246,6 +261,12 @@ impl SocketOptions {
     /// Sets `ZMQ_PLAIN_PASSWORD`.
     pub fn plain_password(mut self, password: impl Into<Vec<u8>>) -> Self {
         self.plain_password = Some(Password::new(password));
+        self
+    }
+
+    /// Sets `ZMQ_XPUB_WELCOME_MSG`.
+    pub fn xpub_welcome_msg(mut self, message: impl Into<Bytes>) -> Self {
+        self.xpub_welcome_msg = Some(message.into());
         self
     }
 

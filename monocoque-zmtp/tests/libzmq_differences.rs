@@ -290,3 +290,54 @@ fn router_notify_reports_peers_coming_and_going() {
     assert_eq!((&gone[0][..], &gone[1][..]), (&b"D"[..], &b""[..]));
     context.terminate();
 }
+
+/// A libzmq SUB connected to `endpoint`, subscribed to `topic`.
+fn libzmq_sub(zmq_context: &zmq::Context, endpoint: &str, topic: &[u8]) -> zmq::Socket {
+    let sub = zmq_context.socket(zmq::SUB).unwrap();
+    sub.set_linger(0).unwrap();
+    sub.set_rcvtimeo(10_000).unwrap();
+    sub.connect(endpoint).unwrap();
+    sub.set_subscribe(topic).unwrap();
+    sub
+}
+
+/// XPUB_VERBOSE and XPUB_VERBOSER (libzmq's test_xpub_verbose, re-expressed): with
+/// VERBOSE each subscriber's subscribe to the same topic is reported, with VERBOSER
+/// each cancel too; without them only a topic's first and last.
+#[test]
+fn xpub_verbose_and_verboser_report_every_subscription() {
+    let context = Context::new().unwrap();
+    let zmq_context = zmq::Context::new();
+    let options = SocketOptions::default().xpub_verboser(true);
+    let xpub = context
+        .socket_with_options(SocketType::Xpub, options)
+        .unwrap();
+    let endpoint = futures::executor::block_on(xpub.bind("tcp://127.0.0.1:0")).unwrap();
+    let report = || xpub.recv_blocking(Some(LIMIT)).unwrap()[0].to_vec();
+    let first = libzmq_sub(&zmq_context, &endpoint, b"A");
+    assert_eq!(report(), b"\x01A");
+    let second = libzmq_sub(&zmq_context, &endpoint, b"A");
+    assert_eq!(report(), b"\x01A", "the second subscribe is reported");
+    first.set_unsubscribe(b"A").unwrap();
+    assert_eq!(report(), b"\x00A", "the first cancel is reported");
+    second.set_unsubscribe(b"A").unwrap();
+    assert_eq!(report(), b"\x00A");
+    context.terminate();
+}
+
+/// XPUB_WELCOME_MSG (libzmq's test_xpub_welcome_msg, re-expressed): each new
+/// subscriber gets the welcome message first.
+#[test]
+fn xpub_welcome_message_greets_each_subscriber() {
+    let context = Context::new().unwrap();
+    let options = SocketOptions::default().xpub_welcome_msg("W");
+    let xpub = context
+        .socket_with_options(SocketType::Xpub, options)
+        .unwrap();
+    let endpoint = futures::executor::block_on(xpub.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_context = zmq::Context::new();
+    let sub = libzmq_sub(&zmq_context, &endpoint, b"W");
+    assert_eq!(sub.recv_bytes(0).unwrap(), b"W");
+    assert_eq!(&xpub.recv_blocking(Some(LIMIT)).unwrap()[0][..], b"\x01W");
+    context.terminate();
+}

@@ -67,6 +67,8 @@ pub(crate) struct State {
     probe: bool,
     /// `ZMQ_ROUTER_NOTIFY`: what a ROUTER hears about peers coming and going.
     notify: RouterNotify,
+    /// `ZMQ_XPUB_WELCOME_MSG`: what an XPUB sends each new subscriber first.
+    welcome: Option<Bytes>,
 }
 
 /// `ZMQ_ROUTER_NOTIFY` (a draft option of libzmq 4.3): a ROUTER receives
@@ -96,6 +98,10 @@ impl State {
                 SocketType::Router => options.router_notify,
                 _ => RouterNotify::default(),
             },
+            welcome: options
+                .xpub_welcome_msg
+                .clone()
+                .filter(|_| socket_type == SocketType::Xpub),
         }
     }
 
@@ -132,9 +138,13 @@ impl State {
                 peer.queue_subscription(SubscriptionOp::Subscribe(topic.into()));
             }
             // Written straight to the peer, ahead of anything queued, as libzmq does.
-            if self.probe {
-                peer.out
-                    .push_front(Outgoing::Single(Message::from(Bytes::new())));
+            let first = match (&self.welcome, self.probe) {
+                (Some(welcome), _) => Some(welcome.clone()),
+                (None, true) => Some(Bytes::new()),
+                (None, false) => None,
+            };
+            if let Some(first) = first {
+                peer.out.push_front(Outgoing::Single(Message::from(first)));
                 peer.flushed = false;
                 peer.wake.notify();
             }

@@ -538,13 +538,15 @@ impl RoutingCheck {
                 "{got:?}"
             );
         } else if let Some(id) = announced {
-            let valid =
-                id.len() <= 255 && id[0] != 0 && !self.model.values().any(|taken| *taken == id);
-            if valid {
+            let valid = id.len() <= 255 && id[0] != 0;
+            let taken = self.model.values().any(|taken| *taken == id);
+            if !valid {
+                assert_eq!(got, Err(ProtocolError::InvalidIdentity));
+            } else if taken {
+                assert_eq!(got, Err(ProtocolError::RoutingIdInUse(id)));
+            } else {
                 assert_eq!(got.as_ref(), Ok(&id));
                 self.model.insert(peer, id);
-            } else {
-                assert_eq!(got, Err(ProtocolError::InvalidIdentity));
             }
         } else {
             let Ok(id) = got else {

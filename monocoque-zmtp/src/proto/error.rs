@@ -188,6 +188,10 @@ pub enum ProtocolError {
     /// The peer's Socket-Type property names no known socket type.
     #[error("unknown socket type {0:?}")]
     UnknownSocketType(String),
+    /// A ROUTER already has a peer with the routing id this peer announced (without
+    /// `ROUTER_HANDOVER` the newcomer is refused, as in libzmq).
+    #[error("routing id {0:?} is already in use by another peer")]
+    RoutingIdInUse(bytes::Bytes),
     /// A PAIR socket already has its one peer; a second is refused.
     #[error("the PAIR socket already has a peer")]
     PairAlreadyConnected,
@@ -247,7 +251,8 @@ impl ProtocolError {
             | UnsupportedMechanism(_)
             | IncompatibleSocketType { .. }
             | UnknownSocketType(_)
-            | PairAlreadyConnected => Fault::Incompatible,
+            | PairAlreadyConnected
+            | RoutingIdInUse(_) => Fault::Incompatible,
             NotReady | Closed | EmptyMessage | InvalidOption(_) | InvalidState(_)
             | AlreadyAttached | ZapUnavailable | ZapMalformed(_) => Fault::Misuse,
         }

@@ -19,6 +19,10 @@ pub(crate) struct Publish {
     reports: Option<VecDeque<Message>>,
     /// Reused for each message's matching subscribers.
     matching: Vec<PeerId>,
+    /// `XPUB_VERBOSE`: report every subscribe, not only a topic's first.
+    verbose_subs: bool,
+    /// `XPUB_VERBOSER`: also report every cancel, not only a topic's last.
+    verbose_cancels: bool,
 }
 
 /// A subscription change as XPUB reports it: 1 (subscribe) or 0 (cancel), the topic.
@@ -30,11 +34,13 @@ fn report(on: bool, topic: &[u8]) -> Message {
 }
 
 impl Publish {
-    pub(crate) fn new(xpub: bool) -> Publish {
+    pub(crate) fn new(xpub: bool, verbose: bool, verboser: bool) -> Publish {
         Publish {
             dist: Distributor::new(),
             reports: xpub.then(VecDeque::new),
             matching: Vec::new(),
+            verbose_subs: verbose || verboser,
+            verbose_cancels: verboser,
         }
     }
 
@@ -51,19 +57,25 @@ impl Publish {
     }
 
     /// `id` subscribed to (or cancelled) `topic`. Returns the report for the
-    /// application, if there is one (XPUB, first subscriber or last cancel).
+    /// application, if there is one: XPUB reports a topic's first subscriber and its
+    /// last cancel, and with `XPUB_VERBOSE` every subscribe, with `XPUB_VERBOSER`
+    /// every cancel too (as libzmq, a cancel of a topic the peer held).
     pub(crate) fn peer_subscribed(
         &mut self,
         id: PeerId,
         topic: &[u8],
         on: bool,
     ) -> Option<Message> {
-        let first = if on {
-            self.dist.subscribe(id, topic)
+        let held = self
+            .dist
+            .subscriptions(id)
+            .is_some_and(|s| s.count(topic) > 0);
+        let notify = if on {
+            self.dist.subscribe(id, topic) || self.verbose_subs
         } else {
-            self.dist.cancel(id, topic)
+            self.dist.cancel(id, topic) || (held && self.verbose_cancels)
         };
-        (first && self.reports.is_some()).then(|| report(on, topic))
+        (notify && self.reports.is_some()).then(|| report(on, topic))
     }
 
     pub(crate) fn take_report(&mut self) -> Result<Option<Message>, Error> {

@@ -73,8 +73,9 @@ impl RoutingTable {
     /// skipping ids in use).
     ///
     /// Refuses the peer with [`ProtocolError::InvalidIdentity`] (a Misbehaved fault) when
-    /// the announced Identity is longer than 255 bytes, starts with a zero byte, or is
-    /// already the routing id of another peer: with ROUTER_HANDOVER off, libzmq
+    /// the announced Identity is longer than 255 bytes or starts with a zero byte, and
+    /// with [`ProtocolError::RoutingIdInUse`] when it is already the routing id of
+    /// another peer: with ROUTER_HANDOVER off, libzmq
     /// likewise ignores a newcomer whose Identity is taken, and the caller should close
     /// that connection. Attaching a peer twice is [`ProtocolError::AlreadyAttached`]
     /// (a Misuse). The table is unchanged on error.
@@ -88,8 +89,13 @@ impl RoutingTable {
         }
         let id = match announced.filter(|id| !id.is_empty()) {
             Some(id) => {
-                if id.len() > MAX_IDENTITY || id[0] == 0 || self.by_id.contains_key(&id) {
+                if id.len() > MAX_IDENTITY || id[0] == 0 {
                     return Err(ProtocolError::InvalidIdentity);
+                }
+                if self.by_id.contains_key(&id) {
+                    // Copied: the error outlives the connection, and `id` may be a
+                    // slice of a whole read page.
+                    return Err(ProtocolError::RoutingIdInUse(Bytes::copy_from_slice(&id)));
                 }
                 id
             }
@@ -213,8 +219,8 @@ mod tests {
         let err = table
             .attach(PeerId(2), Some(Bytes::from_static(b"A")))
             .unwrap_err();
-        assert_eq!(err, ProtocolError::InvalidIdentity);
-        assert_eq!(err.fault(), Fault::Misbehaved);
+        assert_eq!(err, ProtocolError::RoutingIdInUse(Bytes::from_static(b"A")));
+        assert_eq!(err.fault(), Fault::Incompatible);
         assert_eq!(table.peer_for(b"A"), Some(PeerId(1)));
         assert_eq!(table.routing_id(PeerId(2)), None);
         assert!(
