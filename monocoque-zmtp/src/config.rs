@@ -112,6 +112,13 @@ pub struct SocketOptions {
     pub xpub_verbose: bool,
     /// `ZMQ_XPUB_VERBOSER`: an XPUB passes every subscribe and every cancel up (off).
     pub xpub_verboser: bool,
+    /// `ZMQ_XPUB_NODROP`: at a subscriber's high-water mark an XPUB's `send` waits
+    /// instead of dropping the message for that subscriber (off).
+    pub xpub_nodrop: bool,
+    /// `ZMQ_INVERT_MATCHING`: PUB and XPUB send to the subscribers that do *not* match,
+    /// and SUB receives what matches none of its subscriptions (off; set it on both
+    /// ends).
+    pub invert_matching: bool,
     /// `ZMQ_XPUB_WELCOME_MSG`: the message an XPUB sends each new subscriber first
     /// (none).
     pub xpub_welcome_msg: Option<Bytes>,
@@ -172,6 +179,8 @@ impl Default for SocketOptions {
             xpub_verbose: false,
             xpub_verboser: false,
             xpub_welcome_msg: None,
+            xpub_nodrop: false,
+            invert_matching: false,
             router_notify: RouterNotify {
                 connect: false,
                 disconnect: false,
@@ -238,6 +247,10 @@ impl SocketOptions {
         xpub_verbose: bool => |v| v;
         /// Sets `ZMQ_XPUB_VERBOSER`.
         xpub_verboser: bool => |v| v;
+        /// Sets `ZMQ_XPUB_NODROP`.
+        xpub_nodrop: bool => |v| v;
+        /// Sets `ZMQ_INVERT_MATCHING`.
+        invert_matching: bool => |v| v;
         /// Sets `ZMQ_ROUTER_NOTIFY`.
         router_notify: RouterNotify => |v| v;
         /// Sets `ZMQ_IMMEDIATE`.

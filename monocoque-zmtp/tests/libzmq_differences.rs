@@ -341,3 +341,39 @@ fn xpub_welcome_message_greets_each_subscriber() {
     assert_eq!(&xpub.recv_blocking(Some(LIMIT)).unwrap()[0][..], b"\x01W");
     context.terminate();
 }
+
+/// XPUB_NODROP (libzmq's test_xpub_nodrop, re-expressed): at a subscriber's
+/// high-water mark the XPUB gives the message back instead of dropping it, so a
+/// subscriber that catches up has missed nothing.
+#[test]
+fn xpub_nodrop_waits_instead_of_dropping() {
+    let context = Context::new().unwrap();
+    let options = SocketOptions::default().xpub_nodrop(true).sndhwm(10);
+    let xpub = context
+        .socket_with_options(SocketType::Xpub, options)
+        .unwrap();
+    let endpoint = futures::executor::block_on(xpub.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_context = zmq::Context::new();
+    let sub = libzmq_sub(&zmq_context, &endpoint, b"");
+    sub.set_rcvhwm(10).unwrap();
+    assert_eq!(&xpub.recv_blocking(Some(LIMIT)).unwrap()[0][..], b"\x01");
+    // The subscriber does not read: sooner or later the XPUB refuses.
+    let body = vec![7u8; 16 * 1024];
+    let mut sent = 0u32;
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let message = [sent.to_be_bytes().to_vec(), body.clone()];
+        if xpub.try_send(message).unwrap().is_some() {
+            break;
+        }
+        sent += 1;
+        assert!(std::time::Instant::now() < deadline, "never refused");
+    }
+    assert!(sent > 10, "refused after {sent}");
+    // Every message sent arrives, none skipped.
+    for expected in 0..sent {
+        let got = sub.recv_multipart(0).unwrap();
+        assert_eq!(got[0], expected.to_be_bytes(), "message {expected}");
+    }
+    context.terminate();
+}

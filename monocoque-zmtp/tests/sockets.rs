@@ -819,3 +819,27 @@ async fn native_sockets_compose_as_sink_and_stream() {
     let expected: Vec<String> = (0..10).map(|i| i.to_string()).collect();
     assert_eq!(received, expected);
 }
+
+/// INVERT_MATCHING (no wire effect: subscriptions travel as usual): an inverted PUB
+/// sends a subscriber what does not match its subscriptions, and an inverted SUB
+/// takes only that.
+#[compio::test]
+async fn invert_matching_delivers_what_does_not_match() {
+    let inverted = SocketOptions::default().invert_matching(true);
+    let publisher = PubSocket::with_options(inverted.clone());
+    let bound = publisher.bind("tcp://127.0.0.1:0").await.unwrap();
+    let sub = SubSocket::with_options(inverted);
+    sub.subscribe("skip").unwrap();
+    sub.connect(&bound).await.unwrap();
+    within("subscription", async {
+        loop {
+            publisher.send("skip this").await.unwrap();
+            publisher.send("take this").await.unwrap();
+            if let Ok(Ok(m)) = timeout(Duration::from_millis(20), sub.recv()).await {
+                assert_eq!(text(&m, 0), "take this");
+                break;
+            }
+        }
+    })
+    .await;
+}

@@ -22,7 +22,7 @@ mod router;
 mod subscribe;
 
 pub(crate) use load_balance::{LoadBalance, Pair};
-pub(crate) use publish::Publish;
+pub(crate) use publish::{Publish, PublishOptions};
 pub(crate) use rep::Rep;
 pub(crate) use req::Req;
 pub(crate) use router::Router;
@@ -100,14 +100,15 @@ impl Routing {
                 options.router_mandatory,
                 options.router_handover,
             )),
-            SocketType::Pub => Routing::Publish(Publish::new(false, false, false)),
-            SocketType::Xpub => Routing::Publish(Publish::new(
-                true,
-                options.xpub_verbose,
-                options.xpub_verboser,
-            )),
-            SocketType::Sub => Routing::Subscribe(Subscribe::new(false)),
-            SocketType::Xsub => Routing::Subscribe(Subscribe::new(true)),
+            SocketType::Pub | SocketType::Xpub => Routing::Publish(Publish::new(PublishOptions {
+                xpub: socket_type == SocketType::Xpub,
+                verbose: options.xpub_verbose,
+                verboser: options.xpub_verboser,
+                invert: options.invert_matching,
+                nodrop: options.xpub_nodrop,
+            })),
+            SocketType::Sub => Routing::Subscribe(Subscribe::new(false, options.invert_matching)),
+            SocketType::Xsub => Routing::Subscribe(Subscribe::new(true, options.invert_matching)),
             SocketType::Pull => Routing::FairQueue,
         }
     }

@@ -23,6 +23,20 @@ pub(crate) struct Publish {
     verbose_subs: bool,
     /// `XPUB_VERBOSER`: also report every cancel, not only a topic's last.
     verbose_cancels: bool,
+    /// `INVERT_MATCHING`: send to the subscribers that do not match.
+    invert: bool,
+    /// `XPUB_NODROP`: wait for room at a subscriber's high-water mark, not drop.
+    nodrop: bool,
+}
+
+/// What a PUB or XPUB does beyond RFC 29's defaults (libzmq's option names).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PublishOptions {
+    pub(crate) xpub: bool,
+    pub(crate) verbose: bool,
+    pub(crate) verboser: bool,
+    pub(crate) invert: bool,
+    pub(crate) nodrop: bool,
 }
 
 /// A subscription change as XPUB reports it: 1 (subscribe) or 0 (cancel), the topic.
@@ -34,13 +48,15 @@ fn report(on: bool, topic: &[u8]) -> Message {
 }
 
 impl Publish {
-    pub(crate) fn new(xpub: bool, verbose: bool, verboser: bool) -> Publish {
+    pub(crate) fn new(options: PublishOptions) -> Publish {
         Publish {
             dist: Distributor::new(),
-            reports: xpub.then(VecDeque::new),
+            reports: options.xpub.then(VecDeque::new),
             matching: Vec::new(),
-            verbose_subs: verbose || verboser,
-            verbose_cancels: verboser,
+            verbose_subs: options.xpub && (options.verbose || options.verboser),
+            verbose_cancels: options.xpub && options.verboser,
+            invert: options.invert,
+            nodrop: options.xpub && options.nodrop,
         }
     }
 
@@ -97,7 +113,16 @@ impl Publish {
         matching.clear();
         // Borrowed, not cloned: cloning a `Bytes` made from a `Vec` allocates.
         let topic = message.first().map_or(&[][..], |f| &f[..]);
-        self.dist.matching_peers(topic, &mut matching);
+        if self.invert {
+            self.dist.unmatching_peers(topic, &mut matching);
+        } else {
+            self.dist.matching_peers(topic, &mut matching);
+        }
+        if self.nodrop && matching.iter().any(|&id| peers.with_room(id).is_none()) {
+            self.matching = matching;
+            *slot = Some(message);
+            return Routed::WouldBlock;
+        }
         let dropped = match matching[..] {
             [] => 0,
             [id] => match peers.with_room(id) {

@@ -17,13 +17,16 @@ pub(crate) struct Subscribe {
     /// Our own subscriptions, sent again to every new connection.
     subscriptions: Subscriptions,
     xsub: bool,
+    /// `INVERT_MATCHING`: a SUB takes what matches none of its subscriptions.
+    invert: bool,
 }
 
 impl Subscribe {
-    pub(crate) fn new(xsub: bool) -> Subscribe {
+    pub(crate) fn new(xsub: bool, invert: bool) -> Subscribe {
         Subscribe {
             subscriptions: Subscriptions::new(),
             xsub,
+            invert,
         }
     }
 
@@ -36,7 +39,7 @@ impl Subscribe {
     #[inline]
     pub(crate) fn matches(&self, message: &Message) -> bool {
         let topic = message.first().map_or(&[][..], |f| &f[..]);
-        self.subscriptions.matches(topic)
+        self.subscriptions.matches(topic) != self.invert
     }
 
     /// The topics to send to a new connection.

@@ -132,6 +132,18 @@ impl Distributor {
         self.totals.cancel(topic)
     }
 
+    /// Appends to `out`, in [`PeerId`] order, every peer with no subscription matching
+    /// `first_frame` (`ZMQ_INVERT_MATCHING`).
+    pub fn unmatching_peers(&self, first_frame: &[u8], out: &mut Vec<PeerId>) {
+        out.extend(
+            self.peers
+                .0
+                .iter()
+                .filter(|(_, subs)| !subs.matches(first_frame))
+                .map(|(peer, _)| *peer),
+        );
+    }
+
     /// Appends to `out`, in [`PeerId`] order, every peer with a subscription matching a
     /// message whose first frame is `first_frame`. Allocates nothing when `out` has
     /// room for them.
