@@ -13,6 +13,39 @@ use crate::proto::mechanism::{Password, Security};
 use crate::proto::session::SessionConfig;
 use crate::proto::socket_type::SocketType;
 
+/// TCP socket options applied to each connection, libzmq's names (`None` leaves the
+/// system's setting, libzmq's -1).
+///
+/// ```
+/// use std::time::Duration;
+/// use monocoque_zmtp::config::{SocketOptions, TcpOptions};
+///
+/// let tcp = TcpOptions {
+///     keepalive: Some(true),
+///     keepalive_idle: Some(Duration::from_secs(60)),
+///     ..TcpOptions::default()
+/// };
+/// let options = SocketOptions::default().tcp(tcp);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpOptions {
+    /// `ZMQ_TCP_KEEPALIVE`: TCP keepalive probes on or off.
+    pub keepalive: Option<bool>,
+    /// `ZMQ_TCP_KEEPALIVE_IDLE`: idle time before the first probe.
+    pub keepalive_idle: Option<Duration>,
+    /// `ZMQ_TCP_KEEPALIVE_CNT`: probes before the connection is dropped.
+    pub keepalive_cnt: Option<u32>,
+    /// `ZMQ_TCP_KEEPALIVE_INTVL`: time between probes.
+    pub keepalive_intvl: Option<Duration>,
+    /// `ZMQ_SNDBUF`: the kernel send buffer, in bytes.
+    pub sndbuf: Option<usize>,
+    /// `ZMQ_RCVBUF`: the kernel receive buffer, in bytes.
+    pub rcvbuf: Option<usize>,
+    /// `ZMQ_TOS`: the IP type-of-service octet (IPv4).
+    pub tos: Option<u32>,
+}
+
 /// How the driver sizes its IO buffers.
 ///
 /// ```
@@ -122,6 +155,8 @@ pub struct SocketOptions {
     /// `ZMQ_XPUB_WELCOME_MSG`: the message an XPUB sends each new subscriber first
     /// (none).
     pub xpub_welcome_msg: Option<Bytes>,
+    /// TCP socket options of each connection, as libzmq's (`None`: the system's).
+    pub tcp: TcpOptions,
     /// `ZMQ_IMMEDIATE`: queue messages only for completed connections (off: messages
     /// queue for a connecting peer too, as in libzmq).
     pub immediate: bool,
@@ -186,6 +221,7 @@ impl Default for SocketOptions {
                 disconnect: false,
             },
             immediate: false,
+            tcp: TcpOptions::default(),
             buffers: BufferConfig::default(),
             plain_server: false,
             plain_username: None,
@@ -253,6 +289,8 @@ impl SocketOptions {
         invert_matching: bool => |v| v;
         /// Sets `ZMQ_ROUTER_NOTIFY`.
         router_notify: RouterNotify => |v| v;
+        /// Sets the TCP socket options.
+        tcp: TcpOptions => |v| v;
         /// Sets `ZMQ_IMMEDIATE`.
         immediate: bool => |v| v;
         /// Sets the IO buffer sizes.

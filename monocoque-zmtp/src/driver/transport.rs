@@ -13,6 +13,7 @@ use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use futures::FutureExt;
 
 use super::connection::{self, Remote};
+use crate::config::TcpOptions;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::engine::monitor::SocketEvent;
@@ -50,7 +51,8 @@ pub(crate) async fn bind(
                 },
                 port: local.port(),
             };
-            spawn_accept_loop(engine, stop, TcpAcceptor(listener), bound.to_string());
+            let acceptor = TcpAcceptor(listener, engine.options.tcp);
+            spawn_accept_loop(engine, stop, acceptor, bound.to_string());
             Ok(bound)
         }
         Endpoint::Ipc(path) => {
@@ -65,6 +67,44 @@ pub(crate) async fn bind(
             Ok(endpoint.clone())
         }
     }
+}
+
+/// Sets a TCP connection's options: no Nagle delay (as libzmq), and what `tcp` asks.
+/// An option the system refuses is logged and left as it was.
+fn configure(stream: &TcpStream, tcp: &TcpOptions) {
+    let _ = stream.set_nodelay(true);
+    if let Err(err) = apply(&socket2::SockRef::from(stream), tcp) {
+        tracing::warn!(error = %err, "a TCP socket option was refused");
+    }
+}
+
+fn apply(socket: &socket2::SockRef<'_>, tcp: &TcpOptions) -> io::Result<()> {
+    if let Some(on) = tcp.keepalive {
+        socket.set_keepalive(on)?;
+    }
+    if tcp.keepalive == Some(true) {
+        let mut params = socket2::TcpKeepalive::new();
+        if let Some(idle) = tcp.keepalive_idle {
+            params = params.with_time(idle);
+        }
+        if let Some(interval) = tcp.keepalive_intvl {
+            params = params.with_interval(interval);
+        }
+        if let Some(count) = tcp.keepalive_cnt {
+            params = params.with_retries(count);
+        }
+        socket.set_tcp_keepalive(&params)?;
+    }
+    if let Some(size) = tcp.sndbuf {
+        socket.set_send_buffer_size(size)?;
+    }
+    if let Some(size) = tcp.rcvbuf {
+        socket.set_recv_buffer_size(size)?;
+    }
+    if let Some(tos) = tcp.tos {
+        socket.set_tos_v4(tos)?;
+    }
+    Ok(())
 }
 
 /// libzmq replaces a socket file left behind by an earlier process.
@@ -87,12 +127,12 @@ trait Acceptor {
     async fn close(self);
 }
 
-struct TcpAcceptor(TcpListener);
+struct TcpAcceptor(TcpListener, TcpOptions);
 impl Acceptor for TcpAcceptor {
     type Stream = TcpStream;
     async fn accept(&self) -> io::Result<(TcpStream, Bytes)> {
         let (stream, peer) = self.0.accept().await?;
-        let _ = stream.set_nodelay(true);
+        configure(&stream, &self.1);
         Ok((stream, Bytes::from(peer.ip().to_string())))
     }
     async fn close(self) {
@@ -211,7 +251,7 @@ async fn connect_loop(
             Endpoint::Tcp { host, port } => {
                 let connect = async {
                     let stream = TcpStream::connect((host.as_str(), *port)).await?;
-                    let _ = stream.set_nodelay(true);
+                    configure(&stream, &engine.options.tcp);
                     Ok(stream)
                 };
                 let remote = Remote {
@@ -287,5 +327,43 @@ where
             }
             Some(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[compio::test]
+    async fn tcp_options_reach_the_socket() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let stream = TcpStream::connect(address).await.unwrap();
+        let tcp = TcpOptions {
+            keepalive: Some(true),
+            keepalive_idle: Some(Duration::from_secs(42)),
+            keepalive_cnt: Some(7),
+            keepalive_intvl: Some(Duration::from_secs(3)),
+            sndbuf: Some(64 * 1024),
+            rcvbuf: Some(96 * 1024),
+            tos: Some(0x10),
+        };
+        configure(&stream, &tcp);
+        let socket = socket2::SockRef::from(&stream);
+        assert!(socket.keepalive().unwrap());
+        assert_eq!(
+            socket.tcp_keepalive_time().unwrap(),
+            Duration::from_secs(42)
+        );
+        assert_eq!(socket.tcp_keepalive_retries().unwrap(), 7);
+        assert_eq!(
+            socket.tcp_keepalive_interval().unwrap(),
+            Duration::from_secs(3)
+        );
+        // Linux doubles the requested buffer sizes for its bookkeeping.
+        assert_eq!(socket.send_buffer_size().unwrap(), 128 * 1024);
+        assert_eq!(socket.recv_buffer_size().unwrap(), 192 * 1024);
+        assert_eq!(socket.tos_v4().unwrap(), 0x10);
+        assert!(socket.tcp_nodelay().unwrap());
     }
 }
