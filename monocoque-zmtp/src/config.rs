@@ -155,6 +155,12 @@ pub struct SocketOptions {
     /// `ZMQ_XPUB_WELCOME_MSG`: the message an XPUB sends each new subscriber first
     /// (none).
     pub xpub_welcome_msg: Option<Bytes>,
+    /// `ZMQ_REQ_RELAXED`: a REQ may send a new request while one is outstanding (the
+    /// old one is abandoned) (off).
+    pub req_relaxed: bool,
+    /// `ZMQ_REQ_CORRELATE`: a REQ puts a request id before the delimiter and takes
+    /// only the reply that carries the current one (off).
+    pub req_correlate: bool,
     /// TCP socket options of each connection, as libzmq's (`None`: the system's).
     pub tcp: TcpOptions,
     /// `ZMQ_IMMEDIATE`: queue messages only for completed connections (off: messages
@@ -221,6 +227,8 @@ impl Default for SocketOptions {
                 disconnect: false,
             },
             immediate: false,
+            req_relaxed: false,
+            req_correlate: false,
             tcp: TcpOptions::default(),
             buffers: BufferConfig::default(),
             plain_server: false,
@@ -289,6 +297,10 @@ impl SocketOptions {
         invert_matching: bool => |v| v;
         /// Sets `ZMQ_ROUTER_NOTIFY`.
         router_notify: RouterNotify => |v| v;
+        /// Sets `ZMQ_REQ_RELAXED`.
+        req_relaxed: bool => |v| v;
+        /// Sets `ZMQ_REQ_CORRELATE`.
+        req_correlate: bool => |v| v;
         /// Sets the TCP socket options.
         tcp: TcpOptions => |v| v;
         /// Sets `ZMQ_IMMEDIATE`.

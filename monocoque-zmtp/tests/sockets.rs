@@ -843,3 +843,41 @@ async fn invert_matching_delivers_what_does_not_match() {
     })
     .await;
 }
+
+/// XPUB_NODROP (after libzmq's test_xpub_nodrop): with a subscriber that stops
+/// reading, an XPUB's send waits once the subscriber's queue is full instead of
+/// dropping; without the option the same sends all complete and are dropped.
+#[compio::test]
+async fn xpub_nodrop_waits_instead_of_dropping() {
+    for nodrop in [true, false] {
+        let options = SocketOptions::default().xpub_nodrop(nodrop).sndhwm(10);
+        let xpub = XPubSocket::with_options(options);
+        let bound = xpub.bind("tcp://127.0.0.1:0").await.unwrap();
+        // A subscriber to everything (a ZMTP 3.0 subscription message) that never
+        // reads: the kernel's buffers fill, then its queue in the XPUB.
+        let mut peer = raw_connect(&bound);
+        let mut hello = greeting_and_ready("SUB");
+        hello.extend_from_slice(&[0x00, 0x01, 0x01]);
+        peer.write_all(&hello).unwrap();
+        within("subscription", xpub.recv()).await.unwrap();
+        let body = vec![7u8; 64 * 1024];
+        let mut sent = 0;
+        while sent < 1000 {
+            let send = xpub.send(body.clone());
+            match timeout(Duration::from_millis(300), send).await {
+                Ok(result) => result.unwrap(),
+                Err(_) => break,
+            }
+            sent += 1;
+        }
+        let dropped = xpub.stats().dropped;
+        if nodrop {
+            assert!(sent < 1000, "the XPUB never made the sender wait");
+            assert_eq!(dropped, 0);
+        } else {
+            assert_eq!(sent, 1000);
+            assert!(dropped > 0, "nothing dropped without the option");
+        }
+        drop(peer);
+    }
+}

@@ -88,6 +88,8 @@ pub(crate) struct Bridge {
     confirms: bool,
     /// REQ and REP: send and receive alternate, one message in flight.
     alternates: bool,
+    /// REQ (relaxed too) and REP: the socket's state decides when it may receive.
+    has_turns: bool,
     /// The socket type receives at all (not PUSH, PUB).
     receives: bool,
     send_capacity: usize,
@@ -105,7 +107,9 @@ fn capacity(hwm: usize) -> usize {
 
 impl Bridge {
     pub(crate) fn new(socket_type: SocketType, options: &SocketOptions) -> Bridge {
-        let alternates = matches!(socket_type, SocketType::Req | SocketType::Rep);
+        // A relaxed REQ keeps no turns: it may send at any time.
+        let relaxed = socket_type == SocketType::Req && options.req_relaxed;
+        let alternates = matches!(socket_type, SocketType::Req | SocketType::Rep) && !relaxed;
         let queues = Queues {
             sends_next: alternates.then_some(socket_type == SocketType::Req),
             ..Queues::default()
@@ -114,6 +118,7 @@ impl Bridge {
             socket_type,
             confirms: socket_type == SocketType::Router && options.router_mandatory,
             alternates,
+            has_turns: matches!(socket_type, SocketType::Req | SocketType::Rep),
             receives: !matches!(socket_type, SocketType::Push | SocketType::Pub),
             send_capacity: capacity(options.sndhwm),
             recv_capacity: if alternates {
@@ -346,7 +351,7 @@ impl Bridge {
         if queues.closing {
             return 0;
         }
-        if self.alternates && !allowed {
+        if self.has_turns && !allowed {
             // Only to hand a waiting `recv` the socket's refusal, once every send
             // before it reached the socket.
             if sending || !queues.outbox.is_empty() {

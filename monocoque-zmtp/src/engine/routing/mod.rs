@@ -94,7 +94,9 @@ impl Routing {
             SocketType::Push => Routing::LoadBalance(LoadBalance::new(early, false)),
             SocketType::Dealer => Routing::LoadBalance(LoadBalance::new(early, true)),
             SocketType::Pair => Routing::Pair(Pair::new(early)),
-            SocketType::Req => Routing::Req(Req::new(early)),
+            SocketType::Req => {
+                Routing::Req(Req::new(early, options.req_relaxed, options.req_correlate))
+            }
             SocketType::Rep => Routing::Rep(Rep::default()),
             SocketType::Router => Routing::Router(Router::new(
                 options.router_mandatory,

@@ -15,10 +15,10 @@ pub(crate) struct Req {
 }
 
 impl Req {
-    pub(crate) fn new(early: bool) -> Req {
+    pub(crate) fn new(early: bool, relaxed: bool, correlate: bool) -> Req {
         Req {
             lb: LoadBalance::new(early, true),
-            state: ReqState::new(),
+            state: ReqState::with_options(relaxed, correlate, first_request_id()),
         }
     }
 
@@ -65,4 +65,11 @@ impl Req {
     pub(crate) fn accept(&mut self, from: PeerId, message: Message) -> Option<Message> {
         self.state.accept_reply(from, message)
     }
+}
+
+/// A request id to start from that differs between sockets and runs, as libzmq's
+/// random one does (uniqueness, not secrecy, is what matters here).
+fn first_request_id() -> u32 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now()) as u32
 }

@@ -34,16 +34,37 @@ use crate::proto::message::Message;
 /// refused. The guide's Lazy Pirate client relies on this: it times out, closes the
 /// socket and opens a new one. A reconnected peer gets a new [`PeerId`], so nothing
 /// from a new connection is ever taken for the old peer's reply.
+///
+/// # `ZMQ_REQ_RELAXED` and `ZMQ_REQ_CORRELATE`
+///
+/// [`ReqState::with_options`] makes a REQ that may send a new request while one is
+/// outstanding (relaxed: the old one is abandoned), and that puts a 4-byte request id
+/// before the delimiter and takes only a reply carrying the current one (correlate),
+/// as libzmq's options do.
 #[derive(Debug, Default, Clone)]
 pub struct ReqState {
     /// The peer the outstanding request went to.
     asked: Option<PeerId>,
+    /// `ZMQ_REQ_RELAXED`.
+    relaxed: bool,
+    /// `ZMQ_REQ_CORRELATE`: the id of the outstanding request.
+    correlate: Option<u32>,
 }
 
 impl ReqState {
     /// A REQ with no request outstanding.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A REQ with libzmq's `ZMQ_REQ_RELAXED` and `ZMQ_REQ_CORRELATE`; `first_id` is the
+    /// first request id (libzmq starts from a random one).
+    pub fn with_options(relaxed: bool, correlate: bool, first_id: u32) -> Self {
+        ReqState {
+            asked: None,
+            relaxed,
+            correlate: correlate.then_some(first_id.wrapping_sub(1)),
+        }
     }
 
     /// Starts a request to `peer`: returns the message to send it, with an empty
@@ -57,20 +78,24 @@ impl ReqState {
         peer: PeerId,
         mut request: Message,
     ) -> Result<Message, ProtocolError> {
-        if self.asked.is_some() {
+        if !self.can_send() {
             return Err(ProtocolError::InvalidState(StateError::RequestPending));
         }
         if request.is_empty() {
             return Err(ProtocolError::EmptyMessage);
         }
         request.push_front(Bytes::new());
+        if let Some(id) = &mut self.correlate {
+            *id = id.wrapping_add(1);
+            request.push_front(Bytes::copy_from_slice(&id.to_be_bytes()));
+        }
         self.asked = Some(peer);
         Ok(request)
     }
 
-    /// Whether a new request may be started (no reply is awaited).
+    /// Whether a new request may be started (no reply is awaited, or relaxed).
     pub fn can_send(&self) -> bool {
-        self.asked.is_none()
+        self.asked.is_none() || self.relaxed
     }
 
     /// Whether a receive may wait for a reply: a request is outstanding (even if the
@@ -94,6 +119,13 @@ impl ReqState {
     pub fn accept_reply(&mut self, from: PeerId, mut reply: Message) -> Option<Message> {
         if self.asked != Some(from) {
             return None;
+        }
+        if let Some(id) = self.correlate {
+            // REQ_CORRELATE: only the reply to the current request, by its id.
+            if reply.first().map(|f| &f[..]) != Some(&id.to_be_bytes()[..]) {
+                return None;
+            }
+            reply.pop_front();
         }
         let delimited = reply.first().is_some_and(Bytes::is_empty) && reply.len() >= 2;
         if !delimited {
@@ -179,6 +211,28 @@ mod tests {
         // A duplicate reply after the first was accepted is dropped.
         assert_eq!(req.accept_reply(PeerId(1), Message::from(["", "r"])), None);
         assert!(req.can_send());
+    }
+
+    #[test]
+    fn relaxed_and_correlated_requests_take_only_the_current_reply() {
+        let mut req = ReqState::with_options(true, true, 7);
+        let id = |n: u32| Bytes::copy_from_slice(&n.to_be_bytes());
+        let first = req.start_request(PeerId(1), Message::from("a")).unwrap();
+        assert_eq!(
+            first,
+            Message::from([id(7), Bytes::new(), Bytes::from("a")])
+        );
+        // Relaxed: a second request while the first is outstanding.
+        let second = req.start_request(PeerId(1), Message::from("b")).unwrap();
+        assert_eq!(second[0], 8u32.to_be_bytes()[..]);
+        // The first one's reply is dropped; the second one's is taken.
+        let old = Message::from([id(7), Bytes::new(), Bytes::from("A")]);
+        assert_eq!(req.accept_reply(PeerId(1), old), None);
+        let current = Message::from([id(8), Bytes::new(), Bytes::from("B")]);
+        assert_eq!(
+            req.accept_reply(PeerId(1), current),
+            Some(Message::from("B"))
+        );
     }
 
     #[test]
