@@ -32,6 +32,8 @@ enum Handler {
     InvalidStatus,
     /// Replies with one frame too many.
     TooManyFrames,
+    /// Replies to another request id.
+    WrongRequestId,
     /// Never replies.
     Silent,
 }
@@ -72,7 +74,10 @@ fn spawn_handler(
 
 fn reply_for(kind: Handler, request: &Message) -> Option<Message> {
     let ok = &request[6][..] == b"admin" && &request[7][..] == b"secret";
-    let id = request[1].clone();
+    let id = match kind {
+        Handler::WrongRequestId => Bytes::from_static(b"not-the-id"),
+        _ => request[1].clone(),
+    };
     let frames = |version: &'static str, status: &'static str, extra: bool| {
         let mut frames: Vec<Bytes> = vec![
             Bytes::from_static(version.as_bytes()),
@@ -92,6 +97,7 @@ fn reply_for(kind: Handler, request: &Message) -> Option<Message> {
         Handler::WrongVersion => frames("2.0", "200", false),
         Handler::InvalidStatus => frames("1.0", "201", false),
         Handler::TooManyFrames => frames("1.0", "200", true),
+        Handler::WrongRequestId => frames("1.0", "200", false),
         Handler::Silent => None,
     }
 }
@@ -189,6 +195,22 @@ fn malformed_replies_fail_that_handshake_only() {
         handler.join().unwrap();
         context.terminate();
     }
+}
+
+/// A reply to another request answers nothing: the handshake waiting for its own
+/// reply fails at its deadline, and the peer is never let in.
+#[test]
+fn a_reply_to_another_request_id_lets_no_one_in() {
+    let context = Context::new().unwrap();
+    let (stop, handler) = spawn_handler(&context, Handler::WrongRequestId);
+    let (server, endpoint) = plain_server(&context, Duration::from_millis(300));
+    let client = plain_client(&context, &endpoint, "secret");
+    client.send_blocking("hello", Some(LIMIT)).unwrap();
+    assert_eq!(refused(&server), ProtocolError::HandshakeTimeout);
+    assert_eq!(block(server.stats()).unwrap().handshakes, 0);
+    drop(stop);
+    handler.join().unwrap();
+    context.terminate();
 }
 
 #[test]
