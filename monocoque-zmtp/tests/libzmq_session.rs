@@ -268,7 +268,7 @@ fn connect_with(
         Event::HandshakeComplete(peer) => {
             assert_eq!(peer.socket_type, theirs);
             assert!(conn.session.is_active());
-            (conn, peer_sock, peer)
+            (conn, peer_sock, *peer)
         }
         other => panic!("expected HandshakeComplete, got {other:?}"),
     }

@@ -145,7 +145,7 @@ impl Pair {
 
 fn peer(events: &[Event]) -> Option<&PeerInfo> {
     events.iter().find_map(|e| match e {
-        Event::HandshakeComplete(peer) => Some(peer),
+        Event::HandshakeComplete(peer) => Some(&**peer),
         _ => None,
     })
 }

@@ -439,7 +439,7 @@ impl Connection {
     fn handle_event(&mut self, event: Event) {
         match event {
             Event::HandshakeComplete(info) => {
-                if let Err(err) = self.port.handshake_complete(info) {
+                if let Err(err) = self.port.handshake_complete(*info) {
                     self.session.close();
                     self.close(Disconnect::Protocol(err));
                     return;
@@ -459,7 +459,7 @@ impl Connection {
             Event::Subscribe(topic) => self.port.subscription(&topic, true),
             Event::Cancel(topic) => self.port.subscription(&topic, false),
             Event::Closed(err) => self.close(Disconnect::Protocol(err)),
-            Event::Authenticate(request) => self.authenticate(request),
+            Event::Authenticate(request) => self.authenticate(*request),
         }
     }
 

@@ -104,8 +104,10 @@ impl SessionConfig {
 /// What a session reports to its socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// The handshake completed; messages may now be sent.
-    HandshakeComplete(PeerInfo),
+    /// The handshake completed; messages may now be sent. (Boxed, as is every rare
+    /// event's payload: `Event` is moved once per message, so it stays the size of
+    /// a message.)
+    HandshakeComplete(Box<PeerInfo>),
     /// A whole message arrived (all its frames: delivery is atomic).
     Message(Message),
     /// The peer subscribed to a topic (ZMTP 3.1 SUBSCRIBE or a 3.0 `0x01` message).
@@ -114,7 +116,7 @@ pub enum Event {
     Cancel(Bytes),
     /// The mechanism needs a ZAP decision about the peer: the handshake waits until
     /// [`Session::handle_zap_answer`] gives it. The driver fills in the peer's address.
-    Authenticate(ZapRequest),
+    Authenticate(Box<ZapRequest>),
     /// The session failed and is closed. Bytes still waiting in
     /// [`Session::poll_transmit`] (an ERROR command for the peer) should be written
     /// before the connection is closed.
@@ -294,7 +296,8 @@ impl Session {
                 Handshake::Done(completed) => (Handshake::Done(completed), None),
             };
             if let Some(request) = zap {
-                self.events.push_back(Event::Authenticate(request));
+                self.events
+                    .push_back(Event::Authenticate(Box::new(request)));
             }
             self.advance_handshake(next, now);
             if !self.greeted {
@@ -348,7 +351,8 @@ impl Session {
         self.state = State::Active(peer.version);
         self.handshake_deadline = None;
         self.next_ping = self.config.heartbeat_ivl.map(|ivl| now + ivl);
-        self.events.push_back(Event::HandshakeComplete(peer));
+        self.events
+            .push_back(Event::HandshakeComplete(Box::new(peer)));
     }
 
     /// Decodes input until it makes an event or runs out.
