@@ -95,19 +95,14 @@ def publish(sock):
 def main():
     role, endpoint, mechanism = sys.argv[1], sys.argv[2], sys.argv[3]
     ctx = zmq.Context()
-    if role == "rep-server":
-        sock = ctx.socket(zmq.REP)
+    servers = {"rep-server": (zmq.REP, echo), "pub-server": (zmq.PUB, publish)}
+    if role in servers:
+        kind, work = servers[role]
+        sock = ctx.socket(kind)
         configure(ctx, sock, True, mechanism, sys.argv[4:])
         sock.bind(endpoint)
         print("bound", sock.last_endpoint.decode(), flush=True)
-        threading.Thread(target=echo, args=(sock,), daemon=True).start()
-        wait_for_stdin_eof()
-    elif role == "pub-server":
-        sock = ctx.socket(zmq.PUB)
-        configure(ctx, sock, True, mechanism, sys.argv[4:])
-        sock.bind(endpoint)
-        print("bound", sock.last_endpoint.decode(), flush=True)
-        threading.Thread(target=publish, args=(sock,), daemon=True).start()
+        threading.Thread(target=work, args=(sock,), daemon=True).start()
         wait_for_stdin_eof()
     elif role == "req-client":
         count = int(sys.argv[4])
