@@ -82,14 +82,16 @@ impl Publish {
         topic: &[u8],
         on: bool,
     ) -> Option<Message> {
-        let held = self
-            .dist
-            .subscriptions(id)
-            .is_some_and(|s| s.count(topic) > 0);
         let notify = if on {
             self.dist.subscribe(id, topic) || self.verbose_subs
         } else {
-            self.dist.cancel(id, topic) || (held && self.verbose_cancels)
+            // Whether the peer held it is looked up only when VERBOSER needs it.
+            let held = self.verbose_cancels
+                && self
+                    .dist
+                    .subscriptions(id)
+                    .is_some_and(|s| s.count(topic) > 0);
+            self.dist.cancel(id, topic) || held
         };
         (notify && self.reports.is_some()).then(|| report(on, topic))
     }
