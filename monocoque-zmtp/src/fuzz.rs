@@ -21,7 +21,8 @@ use crate::proto::command::Command;
 use crate::proto::error::ProtocolError;
 use crate::proto::frame::{self, Frame, FrameDecoder};
 use crate::proto::greeting::{
-    GREETING_LEN, Greeting, GreetingDecoder, MechanismName, OUR_VERSION, SIGNATURE_LEN, Version,
+    GREETING_LEN, GREETING_V2_LEN, Greeting, GreetingDecoder, MechanismName, OUR_VERSION,
+    PeerGreeting, SIGNATURE_LEN, Version,
 };
 use crate::proto::handshake::check_peer_ready;
 use crate::proto::message::Message;
@@ -184,7 +185,7 @@ pub fn greeting(data: &[u8]) {
     let mut whole_decoder = GreetingDecoder::new();
     let whole = whole_decoder
         .feed(stream)
-        .map(|taken| (taken, whole_decoder.greeting()));
+        .map(|taken| (taken, whole_decoder.peer_greeting()));
 
     let mut decoder = GreetingDecoder::new();
     let mut fed = 0usize;
@@ -197,7 +198,10 @@ pub fn greeting(data: &[u8]) {
                 assert_eq!(decoder.received(), fed);
                 assert!(fed <= GREETING_LEN);
                 if taken < chunk.len() {
-                    assert!(decoder.greeting().is_some(), "took less before the end");
+                    assert!(
+                        decoder.peer_greeting().is_some(),
+                        "took less before the end"
+                    );
                 }
                 assert_eq!(decoder.signature_received(), fed >= SIGNATURE_LEN);
             }
@@ -207,10 +211,14 @@ pub fn greeting(data: &[u8]) {
             }
         }
     }
-    let chunked = outcome.map(|()| (fed, decoder.greeting()));
+    let chunked = outcome.map(|()| (fed, decoder.peer_greeting()));
     assert_eq!(chunked, whole, "split reads changed the greeting outcome");
 
-    if let Ok((_, Some(greeting))) = chunked {
+    if let Ok((fed, Some(PeerGreeting::V2 { .. }))) = chunked {
+        assert_eq!(fed, GREETING_V2_LEN);
+        assert_eq!(stream[10], 1, "a 12-octet greeting is revision 1");
+    }
+    if let Ok((_, Some(PeerGreeting::V3(greeting)))) = chunked {
         assert!(greeting.version.major >= 3);
         let bytes = greeting.encode();
         assert_eq!(

@@ -338,15 +338,19 @@ async fn malformed() {
     }
 }
 
-/// ZMTP 2.0 and 1.0 peers, and a CURVE greeting to a NULL socket.
+/// A ZMTP 2.0 peer of the wrong type, a 1.0 peer, and a CURVE greeting to a NULL
+/// socket.
 async fn legacy_or_wrong_mechanism() {
     let mut f = Fixture::new(SocketOptions::default()).await;
-    // ZMTP 2.0 greeting followed by a would-be message.
-    let mut zmtp2 = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 0x01, 0x08, 0x00, 0x00];
+    // A ZMTP 2.0 PUB greeting followed by a would-be message.
+    let mut zmtp2 = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 0x01, 0x01, 0x00, 0x00];
     zmtp2.extend_from_slice(&[0x00, 0x05, b'h', b'e', b'l', b'l', b'o']);
     assert_eq!(
         f.bad_peer(zmtp2).await,
-        ProtocolError::UnsupportedVersion { version: "2.0" }
+        ProtocolError::IncompatibleSocketType {
+            ours: SocketType::Pull,
+            theirs: SocketType::Pub
+        }
     );
     // ZMTP 1.0: an identity frame, then a message.
     assert_eq!(

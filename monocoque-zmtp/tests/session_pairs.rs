@@ -506,14 +506,14 @@ fn malformed_metadata() {
 #[test]
 fn legacy_and_wrong_mechanism_greetings() {
     let now = Instant::now();
-    // ZMTP 2.0: signature then revision 0x01, socket type, identity.
+    // The ZMTP 2.1 draft (revision 0x02) was never shipped; 2.0 is in tests/zmtp2.rs.
     let mut s = Session::new(SessionConfig::new(SocketType::Rep), now).unwrap();
     s.handle_input(
-        Bytes::from_static(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 0x01, 0x03, 0, 0]),
+        Bytes::from_static(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 0x02, 0x03, 0, 0]),
         now,
     );
     let err = closed_with(&mut s);
-    assert_eq!(err, ProtocolError::UnsupportedVersion { version: "2.0" });
+    assert_eq!(err, ProtocolError::UnsupportedVersion { version: "2.1" });
     assert_eq!(err.fault(), Fault::Incompatible);
 
     // ZMTP 1.0: a short identity frame followed by a message.

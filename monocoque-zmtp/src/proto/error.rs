@@ -160,11 +160,18 @@ pub enum ProtocolError {
     },
 
     // ---- incompatible peer ----
-    /// The peer speaks an older ZMTP revision (1.0 or 2.0), which is not supported.
-    #[error("peer speaks ZMTP {version}, monocoque needs ZMTP 3.0 or later")]
+    /// The peer speaks a ZMTP revision monocoque does not: 1.0, or the 2.1 draft.
+    #[error("peer speaks ZMTP {version}, monocoque needs ZMTP 2.0 or later")]
     UnsupportedVersion {
-        /// "1.0" or "2.0".
+        /// "1.0" or "2.1".
         version: &'static str,
+    },
+    /// The peer speaks ZMTP 2.0, which has no security, and this socket has a security
+    /// mechanism or a ZAP domain: it is refused, as libzmq refuses it.
+    #[error("peer speaks ZMTP 2.0, which has no security, and this socket requires {required}")]
+    InsecureVersion {
+        /// What the socket requires: "PLAIN", "CURVE" or "a ZAP domain".
+        required: &'static str,
     },
     /// The peer's greeting names another security mechanism than ours.
     #[error("security mechanism mismatch: we use {ours}, peer uses {theirs}")]
@@ -247,6 +254,7 @@ impl ProtocolError {
             | Crypto { .. } => Fault::Misbehaved,
             ZapDenied { .. } => Fault::Denied,
             UnsupportedVersion { .. }
+            | InsecureVersion { .. }
             | MechanismMismatch { .. }
             | UnsupportedMechanism(_)
             | IncompatibleSocketType { .. }

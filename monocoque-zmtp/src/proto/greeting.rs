@@ -12,8 +12,12 @@
 //! offset 33..64  : filler (never validated)
 //! ```
 //!
+//! A ZMTP 2.0 peer (RFC 15) sends 12 octets instead: the same signature, revision 1 at
+//! offset 10, and its socket type's number at offset 11. It is told apart on offset 10,
+//! before we send anything past our own offset 10, as RFC 23 intends.
+//!
 //! [`GreetingDecoder`] parses the peer's greeting from any split of those bytes and
-//! rejects ZMTP 1.0/2.0 peers as soon as the bytes that identify them arrive.
+//! rejects ZMTP 1.0 peers as soon as the bytes that identify them arrive.
 
 use std::fmt;
 
@@ -25,6 +29,12 @@ pub const GREETING_LEN: usize = 64;
 /// Length of the greeting's first part: the signature and the major version. RFC 23
 /// asks a peer to send it at once and lets it wait for the peer's before the rest.
 pub const SIGNATURE_LEN: usize = 11;
+
+/// Length of a ZMTP 2.0 greeting: the signature, the revision and the socket type.
+pub const GREETING_V2_LEN: usize = 12;
+
+/// The revision octet of a ZMTP 2.0 greeting.
+const REVISION_2_0: u8 = 1;
 
 /// The ZMTP version monocoque speaks: 3.1.
 pub const OUR_VERSION: Version = Version { major: 3, minor: 1 };
@@ -39,6 +49,9 @@ pub struct Version {
 }
 
 impl Version {
+    /// ZMTP 2.0 (RFC 15): no security, no commands, subscriptions as messages.
+    pub const V2_0: Version = Version { major: 2, minor: 0 };
+
     /// The version two peers speak: RFC 23 says a peer that announced a higher version
     /// uses the lower one. Any version after 3.1 speaks 3.1 with us.
     pub fn negotiate(ours: Version, theirs: Version) -> Version {
@@ -157,12 +170,25 @@ impl Greeting {
     }
 }
 
+/// A peer's whole greeting: ZMTP 3.x, or the shorter one of ZMTP 2.0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerGreeting {
+    /// A 64-octet ZMTP 3.x greeting.
+    V3(Greeting),
+    /// A 12-octet ZMTP 2.0 greeting: the socket type's number (RFC 15, libzmq's
+    /// `ZMQ_*` constants), not yet checked.
+    V2 {
+        /// The number at offset 11.
+        socket_type: u8,
+    },
+}
+
 /// Parses a peer's greeting incrementally.
 ///
-/// Feed it bytes as they arrive; it consumes at most the 64 greeting octets, so the
-/// bytes after them (the first frames) stay with the caller. Errors are raised as soon
-/// as the deciding byte arrives: a ZMTP 1.0 peer is refused on its first octet, a 2.0
-/// peer on its eleventh.
+/// Feed it bytes as they arrive; it consumes at most the greeting's octets (64, or 12
+/// for ZMTP 2.0), so the bytes after them (the first frames) stay with the caller.
+/// Errors are raised as soon as the deciding byte arrives: a ZMTP 1.0 peer is refused
+/// on its first octet or its tenth.
 ///
 /// ```
 /// use monocoque_zmtp::proto::greeting::{Greeting, GreetingDecoder, MechanismName};
@@ -198,12 +224,35 @@ impl GreetingDecoder {
     /// Consumes greeting bytes from `input` and returns how many it took (at most what
     /// is still missing of the 64).
     pub fn feed(&mut self, input: &[u8]) -> Result<usize, ProtocolError> {
-        let take = input.len().min(GREETING_LEN - self.len);
-        let start = self.len;
-        self.buf[start..start + take].copy_from_slice(&input[..take]);
-        self.len += take;
-        self.check(start)?;
-        Ok(take)
+        let mut taken = 0;
+        while taken < input.len() && self.len < self.expected_len() {
+            // Stop after the revision octet: it decides how long the greeting is.
+            let end = match self.len < SIGNATURE_LEN {
+                true => SIGNATURE_LEN,
+                false => self.expected_len(),
+            };
+            let take = (input.len() - taken).min(end - self.len);
+            let start = self.len;
+            self.buf[start..start + take].copy_from_slice(&input[taken..taken + take]);
+            self.len += take;
+            self.check(start)?;
+            taken += take;
+        }
+        Ok(taken)
+    }
+
+    /// How long the peer's greeting is, as far as we know: 64 octets until its
+    /// revision octet says ZMTP 2.0.
+    fn expected_len(&self) -> usize {
+        match self.is_v2() {
+            true => GREETING_V2_LEN,
+            false => GREETING_LEN,
+        }
+    }
+
+    /// Whether the revision octet arrived and names ZMTP 2.0.
+    pub fn is_v2(&self) -> bool {
+        self.len >= SIGNATURE_LEN && self.buf[10] == REVISION_2_0
     }
 
     /// Validates the bytes that arrived from offset `from` on.
@@ -222,11 +271,12 @@ impl GreetingDecoder {
         if from <= 9 && self.len > 9 && self.buf[9] & 0x01 == 0 {
             return Err(ProtocolError::UnsupportedVersion { version: "1.0" });
         }
-        // Offset 10 is the revision: 0x01 for ZMTP 2.0, 3 or more for ZMTP 3.x.
+        // Offset 10 is the revision: 0 for ZMTP 1.0 with a signature, 0x01 for ZMTP
+        // 2.0, 0x02 for the ZMTP 2.1 draft nobody shipped, 3 or more for ZMTP 3.x.
         if from <= 10 && self.len > 10 {
             match self.buf[10] {
                 0 => return Err(ProtocolError::UnsupportedVersion { version: "1.0" }),
-                1 | 2 => return Err(ProtocolError::UnsupportedVersion { version: "2.0" }),
+                2 => return Err(ProtocolError::UnsupportedVersion { version: "2.1" }),
                 _ => {}
             }
         }
@@ -244,7 +294,19 @@ impl GreetingDecoder {
         self.len
     }
 
-    /// The greeting, once all 64 octets arrived. Padding and filler are never checked.
+    /// The peer's greeting once all of it arrived, whichever revision it is.
+    pub fn peer_greeting(&self) -> Option<PeerGreeting> {
+        match self.is_v2() {
+            true if self.len == GREETING_V2_LEN => Some(PeerGreeting::V2 {
+                socket_type: self.buf[11],
+            }),
+            true => None,
+            false => self.greeting().map(PeerGreeting::V3),
+        }
+    }
+
+    /// The ZMTP 3.x greeting, once all 64 octets arrived. Padding and filler are never
+    /// checked.
     pub fn greeting(&self) -> Option<Greeting> {
         if self.len < GREETING_LEN {
             return None;
@@ -387,22 +449,43 @@ mod tests {
         );
     }
 
+    /// A ZMTP 2.0 greeting as RFC 15 writes it: signature, revision 1, socket type.
+    const RFC15_DEALER: [u8; 12] = [0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7F, 0x01, 0x05];
+
     #[test]
-    fn zmtp_2_0_is_refused_on_the_revision_octet() {
-        let mut bytes = LIBZMQ_NULL;
-        bytes[10] = 0x01; // ZMTP 2.0 revision
+    fn zmtp_2_0_greeting_is_12_octets_at_any_split() {
+        for split in 0..=GREETING_V2_LEN {
+            let mut input = RFC15_DEALER.to_vec();
+            input.extend_from_slice(&[0x00, 0x00]); // the empty identity frame
+            let mut d = GreetingDecoder::new();
+            let first = d.feed(&input[..split]).unwrap();
+            assert_eq!(first, split);
+            assert_eq!(d.is_v2(), split > 10);
+            assert_eq!(d.feed(&input[split..]).unwrap(), GREETING_V2_LEN - split);
+            assert_eq!(d.peer_greeting(), Some(PeerGreeting::V2 { socket_type: 5 }));
+            assert_eq!(d.greeting(), None, "no 3.x greeting");
+        }
+    }
+
+    #[test]
+    fn zmtp_3_greeting_is_not_cut_at_the_revision_octet() {
         let mut d = GreetingDecoder::new();
-        assert_eq!(d.feed(&bytes[..10]), Ok(10));
-        assert_eq!(
-            d.feed(&bytes[10..11]),
-            Err(ProtocolError::UnsupportedVersion { version: "2.0" })
-        );
-        let mut bytes = LIBZMQ_NULL;
-        bytes[10] = 0x00;
-        assert_eq!(
-            Greeting::decode(&bytes),
-            Err(ProtocolError::UnsupportedVersion { version: "1.0" })
-        );
+        assert_eq!(d.feed(&LIBZMQ_NULL).unwrap(), GREETING_LEN);
+        assert!(matches!(d.peer_greeting(), Some(PeerGreeting::V3(_))));
+    }
+
+    #[test]
+    fn other_old_revisions_are_refused_on_the_revision_octet() {
+        for (revision, version) in [(0x00, "1.0"), (0x02, "2.1")] {
+            let mut bytes = LIBZMQ_NULL;
+            bytes[10] = revision;
+            let mut d = GreetingDecoder::new();
+            assert_eq!(d.feed(&bytes[..10]), Ok(10));
+            assert_eq!(
+                d.feed(&bytes[10..11]),
+                Err(ProtocolError::UnsupportedVersion { version })
+            );
+        }
     }
 
     #[test]

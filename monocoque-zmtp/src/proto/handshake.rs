@@ -5,10 +5,13 @@
 //!            send signature + major (11 octets)
 //!   ExpectGreeting ── peer's 11 octets ok ──▶ send rest of greeting (53 octets)
 //!        │
-//!        └─ peer's 64 octets, same mechanism ──▶ Exchanging (NULL: READY <-> READY;
-//!                                                 PLAIN, CURVE: see `mechanism`)
-//!                                                     │
-//!                       peer's properties, compatible type ──▶ Done(PeerInfo)
+//!        ├─ peer's 64 octets, same mechanism ──▶ Exchanging (NULL: READY <-> READY;
+//!        │                                        PLAIN, CURVE: see `mechanism`)
+//!        │                                            │
+//!        │              peer's properties, compatible type ──▶ Done(PeerInfo)
+//!        │
+//!        └─ revision 1 (ZMTP 2.0, NULL only): send our socket type and identity
+//!           frame ──▶ ExpectIdentity ── peer's identity frame ──▶ Done(PeerInfo)
 //! ```
 //!
 //! Each state is consumed by value on a transition, so a stale state cannot be used.
@@ -19,7 +22,9 @@ use monocoque_core::SegmentedBuffer;
 use crate::proto::command::Metadata;
 use crate::proto::error::ProtocolError;
 use crate::proto::frame::Frame;
-use crate::proto::greeting::{Greeting, GreetingDecoder, OUR_VERSION, SIGNATURE_LEN, Version};
+use crate::proto::greeting::{
+    Greeting, GreetingDecoder, OUR_VERSION, PeerGreeting, SIGNATURE_LEN, Version,
+};
 use crate::proto::mechanism::{Established, Exchange, Local, Security, Step};
 use crate::proto::socket_type::SocketType;
 use crate::proto::zap::{ZapAnswer, ZapRequest};
@@ -47,6 +52,17 @@ pub struct LocalSide {
 }
 
 impl LocalSide {
+    /// Why a ZMTP 2.0 peer, which has no security, must be refused, if it must.
+    fn refuses_v2(&self) -> Option<&'static str> {
+        match &self.security {
+            Security::Null if self.zap_domain.is_empty() => None,
+            Security::Null => Some("a ZAP domain"),
+            Security::PlainClient { .. } | Security::PlainServer => Some("PLAIN"),
+            #[cfg(feature = "curve")]
+            Security::CurveClient { .. } | Security::CurveServer { .. } => Some("CURVE"),
+        }
+    }
+
     fn mechanism_local(&self) -> Local {
         let identity = self.identity.routing_id.as_deref();
         Local {
@@ -125,6 +141,8 @@ pub enum Handshake {
     ExpectGreeting(ExpectGreeting),
     /// Greetings exchanged; the mechanism's commands are under way.
     Exchanging(Exchanging),
+    /// A ZMTP 2.0 peer's greeting arrived; its identity frame comes next.
+    ExpectIdentity(ExpectIdentity),
     /// The handshake completed.
     Done(Completed),
 }
@@ -177,7 +195,7 @@ impl ExpectGreeting {
         input: &mut SegmentedBuffer,
         out: &mut BytesMut,
     ) -> Result<(Handshake, Option<ZapRequest>), ProtocolError> {
-        while self.decoder.greeting().is_none() {
+        while self.decoder.peer_greeting().is_none() {
             let Some(segment) = input.front() else {
                 break;
             };
@@ -185,12 +203,48 @@ impl ExpectGreeting {
             input.advance(taken);
         }
         if self.decoder.signature_received() && !self.sent_rest {
-            out.extend_from_slice(&our_greeting(&self.local)[SIGNATURE_LEN..]);
-            self.sent_rest = true;
+            self.send_rest(out)?;
         }
-        let Some(peer) = self.decoder.greeting() else {
-            return Ok((Handshake::ExpectGreeting(self), None));
-        };
+        match self.decoder.peer_greeting() {
+            None => Ok((Handshake::ExpectGreeting(self), None)),
+            Some(PeerGreeting::V2 { socket_type }) => {
+                let ours = self.local.identity.socket_type;
+                let expect = ExpectIdentity::new(ours, socket_type)?;
+                Ok((Handshake::ExpectIdentity(expect), None))
+            }
+            Some(PeerGreeting::V3(peer)) => self.start_exchange(peer, out),
+        }
+    }
+
+    /// Sends the rest of our greeting once the peer's revision is known: to a ZMTP 2.0
+    /// peer our socket type's number and our identity frame (RFC 15), to a 3.x peer
+    /// the 53 octets after the major version.
+    fn send_rest(&mut self, out: &mut BytesMut) -> Result<(), ProtocolError> {
+        self.sent_rest = true;
+        if !self.decoder.is_v2() {
+            out.extend_from_slice(&our_greeting(&self.local)[SIGNATURE_LEN..]);
+            return Ok(());
+        }
+        if let Some(required) = self.local.refuses_v2() {
+            return Err(ProtocolError::InsecureVersion { required });
+        }
+        out.extend_from_slice(&[self.local.identity.socket_type.code()]);
+        let identity = self
+            .local
+            .identity
+            .routing_id
+            .as_deref()
+            .unwrap_or_default();
+        crate::proto::frame::put_frame(out, false, false, identity);
+        Ok(())
+    }
+
+    /// Starts the mechanism's exchange with a ZMTP 3.x peer.
+    fn start_exchange(
+        self,
+        peer: Greeting,
+        out: &mut BytesMut,
+    ) -> Result<(Handshake, Option<ZapRequest>), ProtocolError> {
         // The as-server bit is never checked: libzmq sends 0 and ignores it, and our
         // role comes from our own options.
         let ours = self.local.security.name();
@@ -209,6 +263,54 @@ impl ExpectGreeting {
             exchange,
         };
         exchanging.step(step)
+    }
+}
+
+/// A ZMTP 2.0 peer greeted us; its first frame is its identity (RFC 15), which a
+/// ROUTER uses as its routing id as a 3.x peer's `Identity` property.
+#[derive(Debug)]
+pub struct ExpectIdentity {
+    peer_type: SocketType,
+}
+
+impl ExpectIdentity {
+    /// Checks the socket type a ZMTP 2.0 greeting names against ours.
+    fn new(ours: SocketType, code: u8) -> Result<ExpectIdentity, ProtocolError> {
+        let peer_type = SocketType::from_code(code)
+            .ok_or_else(|| ProtocolError::UnknownSocketType(format!("number {code}")))?;
+        if !ours.is_compatible(peer_type) {
+            return Err(ProtocolError::IncompatibleSocketType {
+                ours,
+                theirs: peer_type,
+            });
+        }
+        Ok(ExpectIdentity { peer_type })
+    }
+
+    /// Takes the peer's identity frame and completes the handshake. Its properties are
+    /// those a 3.x peer would have sent: `Socket-Type`, and `Identity` when not empty.
+    pub fn handle_frame(self, frame: Frame) -> Result<Handshake, ProtocolError> {
+        if frame.command {
+            return Err(ProtocolError::ReservedFlags {
+                flags: crate::proto::frame::FLAG_COMMAND,
+            });
+        }
+        if frame.more || frame.body.len() > 255 || frame.body.first() == Some(&0) {
+            return Err(ProtocolError::InvalidIdentity);
+        }
+        let identity = (!frame.body.is_empty()).then_some(frame.body);
+        let peer = PeerInfo {
+            socket_type: self.peer_type,
+            metadata: Metadata::for_socket(self.peer_type, identity.as_deref()),
+            routing_id: identity,
+            version: Version::V2_0,
+            user_id: None,
+        };
+        Ok(Handshake::Done(Completed {
+            peer,
+            #[cfg(feature = "curve")]
+            cipher: None,
+        }))
     }
 }
 

@@ -177,6 +177,8 @@ pub struct Session {
     properties: Option<std::sync::Arc<crate::proto::command::Metadata>>,
     /// The peer's whole greeting arrived: from then on it can read an ERROR command.
     greeted: bool,
+    /// The peer speaks ZMTP 2.0: it reads no command (no ERROR, no PING) and sends none.
+    v2: bool,
     handshake_deadline: Option<Instant>,
     next_ping: Option<Instant>,
     /// Set when we sent a PING and have heard nothing since.
@@ -221,6 +223,7 @@ impl Session {
             cipher: None,
             properties: None,
             greeted: false,
+            v2: false,
             next_ping: None,
             pong_deadline: None,
             ttl_deadline: None,
@@ -293,6 +296,13 @@ impl Session {
                     };
                     s.handle_frame(frame, &mut self.out)?
                 }
+                Handshake::ExpectIdentity(s) => {
+                    let Some(frame) = self.frames.decode(&mut self.input)? else {
+                        self.state = State::Handshake(Box::new(Handshake::ExpectIdentity(s)));
+                        return Ok(());
+                    };
+                    (s.handle_frame(frame)?, None)
+                }
                 Handshake::Done(completed) => (Handshake::Done(completed), None),
             };
             if let Some(request) = zap {
@@ -309,6 +319,7 @@ impl Session {
     /// Moves to the next handshake state, completing it when done.
     fn advance_handshake(&mut self, next: Handshake, now: Instant) {
         self.greeted = next.expects_frames();
+        self.v2 |= matches!(next, Handshake::ExpectIdentity(_));
         match next {
             Handshake::Done(completed) => self.complete_handshake(completed, now),
             next => self.state = State::Handshake(Box::new(next)),
@@ -350,7 +361,11 @@ impl Session {
         self.frames.set_max_size(self.config.max_msg_size);
         self.state = State::Active(peer.version);
         self.handshake_deadline = None;
-        self.next_ping = self.config.heartbeat_ivl.map(|ivl| now + ivl);
+        // ZMTP 2.0 has no PING: heartbeats need 3.x.
+        self.next_ping = match self.v2 {
+            true => None,
+            false => self.config.heartbeat_ivl.map(|ivl| now + ivl),
+        };
         self.events
             .push_back(Event::HandshakeComplete(Box::new(peer)));
     }
@@ -405,6 +420,11 @@ impl Session {
 
     fn handle_frame(&mut self, frame: Frame) -> Result<Option<Event>, ProtocolError> {
         if frame.command {
+            if self.v2 {
+                // Bit 2 is reserved in ZMTP 2.0 framing (RFC 15).
+                let flags = crate::proto::frame::FLAG_COMMAND;
+                return Err(ProtocolError::ReservedFlags { flags });
+            }
             return self.handle_command(Command::decode(frame.body)?);
         }
         // `max_msg_size` limits each frame, as libzmq's decoder does (checked by the
@@ -728,6 +748,7 @@ impl Session {
         let may_explain = matches!(self.config.security, Security::Null)
             || matches!(err, ProtocolError::ZapDenied { .. });
         if self.greeted
+            && !self.v2
             && may_explain
             && self.cipher.is_none()
             && let Some(reason) = err.error_reason()

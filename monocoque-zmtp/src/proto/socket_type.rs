@@ -70,6 +70,29 @@ impl SocketType {
             .find(|t| t.as_str().as_bytes() == name)
     }
 
+    /// The type's number in a ZMTP 2.0 greeting (RFC 15), which is libzmq's `ZMQ_*`
+    /// constant: XPUB and XSUB send their own numbers, 9 and 10, as libzmq does.
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Pair => 0,
+            Self::Pub => 1,
+            Self::Sub => 2,
+            Self::Req => 3,
+            Self::Rep => 4,
+            Self::Dealer => 5,
+            Self::Router => 6,
+            Self::Pull => 7,
+            Self::Push => 8,
+            Self::Xpub => 9,
+            Self::Xsub => 10,
+        }
+    }
+
+    /// The type a ZMTP 2.0 greeting names by number, if any.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.code() == code)
+    }
+
     /// Whether a peer of type `peer` may connect to a socket of this type (RFC 23's
     /// table, the one libzmq enforces).
     pub const fn is_compatible(self, peer: SocketType) -> bool {
@@ -107,6 +130,16 @@ mod tests {
         assert_eq!(SocketType::from_bytes(b"req"), None);
         assert_eq!(SocketType::from_bytes(b"STREAM"), None);
         assert_eq!(SocketType::from_bytes(b""), None);
+    }
+
+    #[test]
+    fn codes_round_trip_as_rfc_15_numbers_them() {
+        for t in SocketType::ALL {
+            assert_eq!(SocketType::from_code(t.code()), Some(t));
+        }
+        assert_eq!(SocketType::from_code(0), Some(SocketType::Pair));
+        assert_eq!(SocketType::from_code(8), Some(SocketType::Push));
+        assert_eq!(SocketType::from_code(11), None);
     }
 
     #[test]
