@@ -155,6 +155,10 @@ pub struct SocketOptions {
     /// `ZMQ_XPUB_WELCOME_MSG`: the message an XPUB sends each new subscriber first
     /// (none).
     pub xpub_welcome_msg: Option<Bytes>,
+    /// `ZMQ_CONFLATE`: PUSH, PULL, PUB, SUB and DEALER keep only the last message in
+    /// each peer's queue, each way, and ignore the high-water marks (off). libzmq
+    /// keeps one frame of a multipart message; monocoque keeps the whole message.
+    pub conflate: bool,
     /// `ZMQ_REQ_RELAXED`: a REQ may send a new request while one is outstanding (the
     /// old one is abandoned) (off).
     pub req_relaxed: bool,
@@ -222,6 +226,7 @@ impl Default for SocketOptions {
             xpub_welcome_msg: None,
             xpub_nodrop: false,
             invert_matching: false,
+            conflate: false,
             router_notify: RouterNotify {
                 connect: false,
                 disconnect: false,
@@ -295,6 +300,8 @@ impl SocketOptions {
         xpub_nodrop: bool => |v| v;
         /// Sets `ZMQ_INVERT_MATCHING`.
         invert_matching: bool => |v| v;
+        /// Sets `ZMQ_CONFLATE`.
+        conflate: bool => |v| v;
         /// Sets `ZMQ_ROUTER_NOTIFY`.
         router_notify: RouterNotify => |v| v;
         /// Sets `ZMQ_REQ_RELAXED`.

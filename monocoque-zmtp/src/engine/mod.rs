@@ -36,6 +36,7 @@ use crate::proto::pattern::PeerId;
 use crate::proto::socket_type::SocketType;
 
 pub use self::state::SocketStats;
+pub(crate) use self::state::conflates;
 
 /// Everything a socket and its connections share on one runtime thread.
 #[derive(Debug)]

@@ -102,15 +102,29 @@ pub(crate) struct Peer {
     pub(crate) departed: bool,
     /// Its routing id went to a newcomer (ROUTER_HANDOVER): the connection closes.
     pub(crate) evicted: bool,
+    /// `ZMQ_CONFLATE`: each queue keeps only its last message.
+    pub(crate) conflate: bool,
 }
 
 impl Peer {
     /// Queues a message for the peer's connection and wakes it.
     #[inline]
     pub(crate) fn enqueue(&mut self, message: Outgoing) {
+        if self.conflate {
+            self.out.clear();
+        }
         self.out.push_back(message);
         self.flushed = false;
         self.wake.notify();
+    }
+
+    /// Queues a message that arrived from the peer for `recv`.
+    #[inline]
+    pub(crate) fn deliver(&mut self, message: Message) {
+        if self.conflate {
+            self.inbound.clear();
+        }
+        self.inbound.push_back(message);
     }
 
     /// Queues a subscription change for the peer's connection and wakes it.
@@ -139,6 +153,8 @@ pub(crate) struct Peers {
     incoming: RoundRobin,
     pub(crate) sndhwm: usize,
     pub(crate) rcvhwm: usize,
+    /// `ZMQ_CONFLATE`: every peer's queues keep only their last message.
+    conflate: bool,
 }
 
 /// A message taken by [`Peers::next_inbound`].
@@ -157,6 +173,16 @@ impl Peers {
             incoming: RoundRobin::new(),
             sndhwm,
             rcvhwm,
+            conflate: false,
+        }
+    }
+
+    /// Peers whose queues keep only their last message (`ZMQ_CONFLATE`): the
+    /// high-water marks no longer apply, as in libzmq.
+    pub(crate) fn conflating() -> Peers {
+        Peers {
+            conflate: true,
+            ..Peers::new(0, 0)
         }
     }
 
@@ -173,6 +199,7 @@ impl Peers {
             flushed: true,
             departed: false,
             evicted: false,
+            conflate: self.conflate,
         });
         (id, wake)
     }

@@ -81,11 +81,21 @@ pub struct RouterNotify {
     pub disconnect: bool,
 }
 
+/// Whether a socket keeps only the last message per queue: `ZMQ_CONFLATE` applies to
+/// the socket types libzmq applies it to.
+pub(crate) fn conflates(socket_type: SocketType, options: &SocketOptions) -> bool {
+    use SocketType::*;
+    options.conflate && matches!(socket_type, Push | Pull | Pub | Sub | Dealer)
+}
+
 impl State {
     pub(crate) fn new(socket_type: SocketType, options: &SocketOptions) -> State {
         State {
             socket_type,
-            peers: Peers::new(options.sndhwm, options.rcvhwm),
+            peers: match conflates(socket_type, options) {
+                true => Peers::conflating(),
+                false => Peers::new(options.sndhwm, options.rcvhwm),
+            },
             routing: Routing::new(socket_type, options),
             recent_errors: VecDeque::new(),
             stats: SocketStats::default(),
@@ -265,7 +275,7 @@ impl State {
             if filter.is_some_and(|sub| !sub.matches(&message)) {
                 continue;
             }
-            peer.inbound.push_back(message);
+            peer.deliver(message);
             queued = true;
         }
         queued

@@ -92,6 +92,8 @@ pub(crate) struct Bridge {
     has_turns: bool,
     /// The socket type receives at all (not PUSH, PUB).
     receives: bool,
+    /// `ZMQ_CONFLATE`: the inbox keeps only the last message received.
+    conflate: bool,
     send_capacity: usize,
     recv_capacity: usize,
     queues: Mutex<Queues>,
@@ -109,6 +111,7 @@ impl Bridge {
     pub(crate) fn new(socket_type: SocketType, options: &SocketOptions) -> Bridge {
         // A relaxed REQ keeps no turns: it may send at any time.
         let relaxed = socket_type == SocketType::Req && options.req_relaxed;
+        let conflate = crate::engine::conflates(socket_type, options);
         let alternates = matches!(socket_type, SocketType::Req | SocketType::Rep) && !relaxed;
         let queues = Queues {
             sends_next: alternates.then_some(socket_type == SocketType::Req),
@@ -120,11 +123,12 @@ impl Bridge {
             alternates,
             has_turns: matches!(socket_type, SocketType::Req | SocketType::Rep),
             receives: !matches!(socket_type, SocketType::Push | SocketType::Pub),
+            conflate,
             send_capacity: capacity(options.sndhwm),
-            recv_capacity: if alternates {
-                1
-            } else {
-                capacity(options.rcvhwm)
+            recv_capacity: match (alternates, conflate) {
+                (true, _) => 1,
+                (false, true) => usize::MAX,
+                (false, false) => capacity(options.rcvhwm),
             },
             queues: Mutex::new(queues),
             io: AtomicWaker::new(),
@@ -365,7 +369,14 @@ impl Bridge {
     /// The socket received these messages (or failed to): one lock, one wake-up.
     pub(crate) fn received(&self, received: impl IntoIterator<Item = Result<Message, Error>>) {
         let mut queues = self.lock();
-        queues.inbox.extend(received);
+        if self.conflate {
+            if let Some(last) = received.into_iter().last() {
+                queues.inbox.clear();
+                queues.inbox.push_back(last);
+            }
+        } else {
+            queues.inbox.extend(received);
+        }
         wake_all(&mut queues.recv_wakers);
     }
 
