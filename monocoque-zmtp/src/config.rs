@@ -159,6 +159,10 @@ pub struct SocketOptions {
     /// each peer's queue, each way, and ignore the high-water marks (off). libzmq
     /// keeps one frame of a multipart message; monocoque keeps the whole message.
     pub conflate: bool,
+    /// `ZMQ_XPUB_MANUAL`: an XPUB passes every subscription message up and applies
+    /// none; `subscribe`/`unsubscribe` on it apply a topic to the peer whose
+    /// subscription message `recv` returned last (off).
+    pub xpub_manual: bool,
     /// `ZMQ_REQ_RELAXED`: a REQ may send a new request while one is outstanding (the
     /// old one is abandoned) (off).
     pub req_relaxed: bool,
@@ -227,6 +231,7 @@ impl Default for SocketOptions {
             xpub_nodrop: false,
             invert_matching: false,
             conflate: false,
+            xpub_manual: false,
             router_notify: RouterNotify {
                 connect: false,
                 disconnect: false,
@@ -302,6 +307,8 @@ impl SocketOptions {
         invert_matching: bool => |v| v;
         /// Sets `ZMQ_CONFLATE`.
         conflate: bool => |v| v;
+        /// Sets `ZMQ_XPUB_MANUAL`.
+        xpub_manual: bool => |v| v;
         /// Sets `ZMQ_ROUTER_NOTIFY`.
         router_notify: RouterNotify => |v| v;
         /// Sets `ZMQ_REQ_RELAXED`.

@@ -437,6 +437,10 @@ impl State {
     /// Subscribes to or cancels `topic` (SUB, XSUB), telling every connected
     /// publisher when the topic's count crossed zero.
     pub(crate) fn change_subscription(&mut self, topic: &[u8], on: bool) -> Result<(), Error> {
+        let manual = self.routing.publisher();
+        if manual.is_some_and(|publish| publish.manual_change(topic, on)) {
+            return Ok(());
+        }
         let Some(sub) = self.routing.subscriber() else {
             return Err(Error::NotSupported {
                 socket_type: self.socket_type,

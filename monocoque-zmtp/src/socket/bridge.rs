@@ -94,6 +94,9 @@ pub(crate) struct Bridge {
     receives: bool,
     /// `ZMQ_CONFLATE`: the inbox keeps only the last message received.
     conflate: bool,
+    /// `ZMQ_XPUB_MANUAL`: messages are taken from the socket only for a waiting
+    /// `recv`, so a `subscribe` that follows it applies to that message's sender.
+    on_demand: bool,
     send_capacity: usize,
     recv_capacity: usize,
     queues: Mutex<Queues>,
@@ -124,6 +127,7 @@ impl Bridge {
             has_turns: matches!(socket_type, SocketType::Req | SocketType::Rep),
             receives: !matches!(socket_type, SocketType::Push | SocketType::Pub),
             conflate,
+            on_demand: socket_type == SocketType::Xpub && options.xpub_manual,
             send_capacity: capacity(options.sndhwm),
             recv_capacity: match (alternates, conflate) {
                 (true, _) => 1,
@@ -250,9 +254,10 @@ impl Bridge {
         if !*counted {
             *counted = true;
             queues.waiting += 1;
-            if self.alternates {
+            if self.alternates || self.on_demand {
                 // The socket may refuse to receive (a REQ whose peer went away): the
-                // I/O side then asks it anyway, to hand the refusal to this call.
+                // I/O side then asks it anyway, to hand the refusal to this call. A
+                // manual XPUB's I/O side takes a message only for a waiting call.
                 drop(queues);
                 self.wake_io();
             }
@@ -354,6 +359,9 @@ impl Bridge {
         let queues = self.lock();
         if queues.closing {
             return 0;
+        }
+        if self.on_demand {
+            return queues.waiting.saturating_sub(queues.inbox.len());
         }
         if self.has_turns && !allowed {
             // Only to hand a waiting `recv` the socket's refusal, once every send

@@ -145,7 +145,8 @@ impl SocketHandle {
             .await?
     }
 
-    /// Subscribes to `topic` (SUB, XSUB).
+    /// Subscribes to `topic` (SUB, XSUB); on an XPUB with `xpub_manual`, sends `topic`
+    /// to the subscriber whose subscription message `recv` returned last.
     ///
     /// # Errors
     ///
@@ -156,7 +157,7 @@ impl SocketHandle {
             .await?
     }
 
-    /// Cancels one subscription to `topic` (SUB, XSUB).
+    /// Cancels one subscription to `topic` (SUB, XSUB, XPUB with `xpub_manual`).
     ///
     /// # Errors
     ///

@@ -324,12 +324,15 @@ impl Socket {
         self.engine.recv_allowed()
     }
 
-    /// Subscribes to messages starting with `topic` (SUB and XSUB).
+    /// Subscribes to messages starting with `topic` (SUB and XSUB); on an XPUB with
+    /// `xpub_manual`, sends them to the subscriber whose subscription message `recv`
+    /// returned last.
     pub fn subscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), Error> {
         self.change_subscription(topic.as_ref(), true)
     }
 
-    /// Cancels one subscription to `topic` (SUB and XSUB): subscriptions are counted.
+    /// Cancels one subscription to `topic` (SUB and XSUB: subscriptions are counted;
+    /// XPUB with `xpub_manual`).
     pub fn unsubscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), Error> {
         self.change_subscription(topic.as_ref(), false)
     }

@@ -29,3 +29,27 @@ socket_send!(
     "Publishes a message to every matching subscriber."
 );
 socket_recv!(XPubSocket, "Receives the next subscription change.");
+
+impl XPubSocket {
+    /// With `xpub_manual` (`ZMQ_XPUB_MANUAL`): sends messages starting with `topic` to
+    /// the subscriber whose subscription message [`recv`](Self::recv) returned last.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSupported`](crate::error::Error::NotSupported) without
+    /// `xpub_manual`.
+    pub fn subscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), crate::error::Error> {
+        self.inner.subscribe(topic)
+    }
+
+    /// With `xpub_manual`: stops sending `topic` to the subscriber whose subscription
+    /// message [`recv`](Self::recv) returned last.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSupported`](crate::error::Error::NotSupported) without
+    /// `xpub_manual`.
+    pub fn unsubscribe(&self, topic: impl AsRef<[u8]>) -> Result<(), crate::error::Error> {
+        self.inner.unsubscribe(topic)
+    }
+}

@@ -108,6 +108,7 @@ impl Routing {
                 verboser: options.xpub_verboser,
                 invert: options.invert_matching,
                 nodrop: options.xpub_nodrop,
+                manual: options.xpub_manual,
             })),
             SocketType::Sub => Routing::Subscribe(Subscribe::new(false, options.invert_matching)),
             SocketType::Xsub => Routing::Subscribe(Subscribe::new(true, options.invert_matching)),
@@ -255,6 +256,10 @@ impl Routing {
             Routing::Req(req) => req.accept(from, message),
             Routing::Rep(rep) => rep.accept(from, message),
             Routing::Router(router) => router.accept(from, message),
+            Routing::Publish(publish) => {
+                publish.accept(from, &message);
+                Some(message)
+            }
             _ => Some(message),
         }
     }

@@ -27,6 +27,19 @@ pub(crate) struct Publish {
     invert: bool,
     /// `XPUB_NODROP`: wait for room at a subscriber's high-water mark, not drop.
     nodrop: bool,
+    /// `XPUB_MANUAL`: the application decides which subscriptions apply.
+    manual: Option<Manual>,
+}
+
+/// `XPUB_MANUAL`'s state: peers' subscription messages only go up to the application,
+/// which applies what it wants with `subscribe` to the peer it last heard from.
+#[derive(Debug, Default)]
+struct Manual {
+    /// What each peer asked for: reported as cancelled when it leaves.
+    requested: Distributor,
+    /// The peer whose subscription message `recv` returned last (none after a
+    /// departure's cancellations, as libzmq).
+    last: Option<PeerId>,
 }
 
 /// What a PUB or XPUB does beyond RFC 29's defaults (libzmq's option names).
@@ -37,6 +50,7 @@ pub(crate) struct PublishOptions {
     pub(crate) verboser: bool,
     pub(crate) invert: bool,
     pub(crate) nodrop: bool,
+    pub(crate) manual: bool,
 }
 
 /// A subscription change as XPUB reports it: 1 (subscribe) or 0 (cancel), the topic.
@@ -57,18 +71,55 @@ impl Publish {
             verbose_cancels: options.xpub && options.verboser,
             invert: options.invert,
             nodrop: options.xpub && options.nodrop,
+            manual: (options.xpub && options.manual).then(Manual::default),
         }
     }
 
     pub(crate) fn attach(&mut self, id: PeerId) {
         self.dist.attach(id);
+        if let Some(manual) = &mut self.manual {
+            manual.requested.attach(id);
+        }
     }
 
-    /// XPUB reports the topics nobody wants any more.
+    /// XPUB reports the topics nobody wants any more; with `XPUB_MANUAL`, every topic
+    /// the peer had asked for.
     pub(crate) fn detach(&mut self, id: PeerId) {
         let gone = self.dist.detach(id);
+        let gone = match &mut self.manual {
+            Some(manual) => manual.forget(id),
+            None => gone,
+        };
         if let Some(reports) = &mut self.reports {
             reports.extend(gone.iter().map(|topic| report(false, topic)));
+        }
+    }
+
+    /// `subscribe`/`unsubscribe` on an XPUB with `XPUB_MANUAL`: applies `topic` to the
+    /// peer whose subscription message was received last. Returns false when the
+    /// socket is not a manual XPUB.
+    pub(crate) fn manual_change(&mut self, topic: &[u8], on: bool) -> bool {
+        let Some(manual) = &self.manual else {
+            return false;
+        };
+        if let Some(id) = manual.last {
+            match on {
+                true => self.dist.subscribe(id, topic),
+                false => self.dist.cancel(id, topic),
+            };
+        }
+        true
+    }
+
+    /// `recv` hands the application a message from `id`: with `XPUB_MANUAL`, a
+    /// subscription message makes `id` the peer that `subscribe` applies to.
+    #[inline]
+    pub(crate) fn accept(&mut self, id: PeerId, message: &Message) {
+        if let Some(manual) = &mut self.manual
+            && message.len() == 1
+            && matches!(message[0].first(), Some(0 | 1))
+        {
+            manual.last = Some(id);
         }
     }
 
@@ -82,6 +133,13 @@ impl Publish {
         topic: &[u8],
         on: bool,
     ) -> Option<Message> {
+        if let Some(manual) = &mut self.manual {
+            match on {
+                true => manual.requested.subscribe(id, topic),
+                false => manual.requested.cancel(id, topic),
+            };
+            return Some(report(on, topic));
+        }
         let notify = if on {
             self.dist.subscribe(id, topic) || self.verbose_subs
         } else {
@@ -98,7 +156,13 @@ impl Publish {
 
     pub(crate) fn take_report(&mut self) -> Result<Option<Message>, Error> {
         match &mut self.reports {
-            Some(reports) => Ok(reports.pop_front()),
+            Some(reports) => {
+                let report = reports.pop_front();
+                if let (Some(manual), Some(_)) = (&mut self.manual, &report) {
+                    manual.last = None;
+                }
+                Ok(report)
+            }
             None => Err(Error::NotSupported {
                 socket_type: SocketType::Pub,
                 operation: "receive",
@@ -142,6 +206,22 @@ impl Publish {
             0 => Routed::Queued,
             n => Routed::Dropped(n),
         }
+    }
+}
+
+impl Manual {
+    /// Forgets a departing peer; returns every topic it had asked for.
+    fn forget(&mut self, id: PeerId) -> Vec<bytes::Bytes> {
+        let topics = self
+            .requested
+            .subscriptions(id)
+            .map(|s| s.topics().map(bytes::Bytes::from).collect())
+            .unwrap_or_default();
+        self.requested.detach(id);
+        if self.last == Some(id) {
+            self.last = None;
+        }
+        topics
     }
 }
 
