@@ -385,3 +385,54 @@ fn relaxed_correlated_req_takes_only_the_current_reply() {
     assert_eq!(&reply[0][..], b"reply to third");
     context.terminate();
 }
+
+/// A second PAIR peer is kept connected but unused, as libzmq keeps it: it is not
+/// refused (which made it reconnect every `reconnect_ivl`, each attempt a protocol
+/// error), and the first peer keeps the conversation.
+#[test]
+fn a_second_pair_peer_is_kept_idle_not_refused() {
+    use futures::executor::block_on;
+    use monocoque_zmtp::socket::SocketEvent;
+    let context = Context::new().unwrap();
+    let pair = context.socket(SocketType::Pair).unwrap();
+    let monitor = block_on(pair.monitor()).unwrap();
+    let endpoint = block_on(pair.bind("tcp://127.0.0.1:0")).unwrap();
+    let zmq_context = zmq::Context::new();
+    let libzmq_pair = || {
+        let socket = zmq_context.socket(zmq::PAIR).unwrap();
+        socket.set_linger(0).unwrap();
+        socket.set_rcvtimeo(10_000).unwrap();
+        socket.set_reconnect_ivl(10).unwrap();
+        socket.connect(&endpoint).unwrap();
+        socket
+    };
+    let first = libzmq_pair();
+    first.send("one", 0).unwrap();
+    assert_eq!(&pair.recv_blocking(Some(LIMIT)).unwrap()[0][..], b"one");
+    let second = libzmq_pair();
+    second.send("two", 0).unwrap();
+    let mut succeeded = 0;
+    while succeeded < 2 {
+        match block_on(monitor.next()) {
+            Some(SocketEvent::HandshakeSucceeded { .. }) => succeeded += 1,
+            Some(SocketEvent::HandshakeFailed { reason, .. }) => panic!("refused: {reason:?}"),
+            _ => {}
+        }
+    }
+    first.send("three", 0).unwrap();
+    assert_eq!(&pair.recv_blocking(Some(LIMIT)).unwrap()[0][..], b"three");
+    block_on(pair.send("back")).unwrap();
+    assert_eq!(first.recv_bytes(0).unwrap(), b"back");
+    while let Some(event) = monitor.try_next() {
+        assert!(
+            !matches!(
+                event,
+                SocketEvent::HandshakeFailed { .. } | SocketEvent::Disconnected { .. }
+            ),
+            "{event:?}"
+        );
+    }
+    let stats = block_on(pair.stats()).unwrap();
+    assert_eq!((stats.protocol_errors, stats.disconnects), (0, 0));
+    context.terminate();
+}

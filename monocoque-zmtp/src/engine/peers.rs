@@ -104,6 +104,9 @@ pub(crate) struct Peer {
     pub(crate) evicted: bool,
     /// `ZMQ_CONFLATE`: each queue keeps only its last message.
     pub(crate) conflate: bool,
+    /// A second PAIR peer: its connection stays open but is never read from or
+    /// written to, as libzmq keeps it, until it ends.
+    pub(crate) parked: bool,
 }
 
 impl Peer {
@@ -200,6 +203,7 @@ impl Peers {
             departed: false,
             evicted: false,
             conflate: self.conflate,
+            parked: false,
         });
         (id, wake)
     }

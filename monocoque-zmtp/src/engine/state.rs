@@ -128,11 +128,15 @@ impl State {
     }
 
     /// The handshake with `id` completed. An error means the peer must be refused
-    /// (a ROUTER peer with a routing id already in use, a second PAIR peer). A
+    /// (a ROUTER peer with a routing id already in use; a second PAIR peer is parked). A
     /// subscriber's subscriptions are queued for the new connection in full.
     pub(crate) fn peer_ready(&mut self, id: PeerId, info: PeerInfo) -> Result<(), ProtocolError> {
         if self.peers.get(id).is_none() {
             return Err(ProtocolError::Closed);
+        }
+        if self.routing.is_pair_taken(&self.peers, id) {
+            self.park(id);
+            return Ok(());
         }
         let evicted = self.routing.attach(&self.peers, id, &info)?;
         if let Some(old) = evicted.and_then(|old| self.peers.get_mut(old)) {
@@ -166,6 +170,16 @@ impl State {
         Ok(())
     }
 
+    /// A second PAIR peer: libzmq terminates its pipe but not its connection, so the
+    /// peer neither fails nor reconnects in a loop. It is never read from or written
+    /// to, and does not take the place when the first peer leaves.
+    fn park(&mut self, id: PeerId) {
+        if let Some(peer) = self.peers.get_mut(id) {
+            peer.parked = true;
+        }
+        self.stats.handshakes += 1;
+    }
+
     /// `id`'s connection ended. A connecting endpoint's peer survives with its queued
     /// messages. Any other loses its outgoing queue (RFC 28: a peer's queue is
     /// discarded when it disconnects), but messages it already delivered stay
@@ -175,6 +189,7 @@ impl State {
             return;
         };
         let persistent = peer.persistent;
+        peer.parked = false;
         // ROUTER_NOTIFY: the ROUTER hears `[routing id, empty]` after what the peer
         // sent; its routing id is kept until that is read.
         if self.notify.disconnect && peer.info.is_some() {
@@ -235,7 +250,7 @@ impl State {
     pub(crate) fn can_read(&self, id: PeerId) -> bool {
         self.peers
             .get(id)
-            .is_some_and(|p| below(p.inbound.len(), self.peers.rcvhwm))
+            .is_some_and(|p| !p.parked && below(p.inbound.len(), self.peers.rcvhwm))
     }
 
     /// How many more messages `id`'s inbound queue takes before its high-water mark
@@ -636,11 +651,20 @@ mod tests {
     }
 
     #[test]
-    fn second_pair_peer_is_refused() {
+    fn second_pair_peer_is_parked_not_refused() {
         let mut c = core(SocketType::Pair, SocketOptions::default());
-        connected(&mut c, SocketType::Pair, None);
+        let first = connected(&mut c, SocketType::Pair, None);
         let (second, _) = c.add_peer(false);
-        assert!(c.peer_ready(second, info(SocketType::Pair, None)).is_err());
+        assert_eq!(c.peer_ready(second, info(SocketType::Pair, None)), Ok(()));
+        assert!(!c.can_read(second), "a parked peer is never read from");
+        assert_eq!(c.peer_count(), 1);
+        // The first leaves: the parked one does not take its place (libzmq's pipe for
+        // it is gone), but a newcomer does.
+        c.peer_disconnected(first);
+        assert!(!c.can_read(second));
+        let (third, _) = c.add_peer(false);
+        assert_eq!(c.peer_ready(third, info(SocketType::Pair, None)), Ok(()));
+        assert!(c.can_read(third));
     }
 
     #[test]

@@ -19,7 +19,6 @@ use crate::config::SocketOptions;
 use crate::engine::state::{SendOutcome, State};
 use crate::error::Error;
 use crate::proto::command::Metadata;
-use crate::proto::error::ProtocolError;
 use crate::proto::greeting::OUR_VERSION;
 use crate::proto::handshake::PeerInfo;
 use crate::proto::message::Message;
@@ -36,6 +35,8 @@ struct ModelPeer {
     connected: bool,
     /// The connection ended (non-persistent): only its inbound queue remains.
     departed: bool,
+    /// A PAIR's second peer: connected but never read from.
+    parked: bool,
     out: VecDeque<u64>,
     inbound: VecDeque<u64>,
 }
@@ -109,6 +110,7 @@ impl Check {
             persistent,
             connected: false,
             departed: false,
+            parked: false,
             out: VecDeque::new(),
             inbound: VecDeque::new(),
         });
@@ -117,11 +119,10 @@ impl Check {
         }
     }
 
-    /// The handshake of peer `i` completes; a PAIR refuses a second peer, and the
-    /// driver then ends that connection.
+    /// The handshake of peer `i` completes; a PAIR parks a second peer.
     fn handshake(&mut self, i: usize) {
         let peer = &self.peers[i];
-        if peer.connected || peer.departed {
+        if peer.connected || peer.departed || peer.parked {
             return;
         }
         let info = PeerInfo {
@@ -133,12 +134,11 @@ impl Check {
         };
         let taken = self.peers.iter().any(|p| p.connected);
         let got = self.real.peer_ready(peer.id, info);
+        assert_eq!(got, Ok(()));
         if self.socket_type == SocketType::Pair && taken {
-            assert_eq!(got, Err(ProtocolError::PairAlreadyConnected));
-            self.depart(i);
+            self.peers[i].parked = true;
             return;
         }
-        assert_eq!(got, Ok(()));
         self.peers[i].connected = true;
     }
 
@@ -150,6 +150,7 @@ impl Check {
         }
         self.real.peer_disconnected(peer.id);
         peer.connected = false;
+        peer.parked = false;
         if !peer.persistent {
             peer.out.clear();
             peer.departed = true;
@@ -166,7 +167,11 @@ impl Check {
     fn deliver(&mut self, i: usize) {
         let (id, connected, room) = {
             let p = &self.peers[i];
-            (p.id, p.connected, below(p.inbound.len(), self.rcvhwm))
+            (
+                p.id,
+                p.connected,
+                !p.parked && below(p.inbound.len(), self.rcvhwm),
+            )
         };
         assert_eq!(self.real.can_read(id), room, "can_read of {id}");
         if !connected || !self.real.can_read(id) {

@@ -79,7 +79,7 @@ impl LoadBalance {
     }
 }
 
-/// PAIR: one peer at a time; a second one is refused.
+/// PAIR: one peer at a time; a second one is parked (see `State::peer_ready`).
 #[derive(Debug)]
 pub(crate) struct Pair {
     lb: LoadBalance,
@@ -96,8 +96,13 @@ impl Pair {
         &mut self.lb
     }
 
+    /// Whether another peer holds the PAIR's one place.
+    pub(crate) fn is_taken(&self, peers: &Peers, id: PeerId) -> bool {
+        peers.connected().any(|other| other != id)
+    }
+
     pub(crate) fn attach(&mut self, peers: &Peers, id: PeerId) -> Result<(), ProtocolError> {
-        if peers.connected().any(|other| other != id) {
+        if self.is_taken(peers, id) {
             return Err(ProtocolError::PairAlreadyConnected);
         }
         self.lb.attach(id);

@@ -116,6 +116,11 @@ impl Routing {
         }
     }
 
+    /// Whether `id` is a PAIR's second peer while the first holds its place.
+    pub(crate) fn is_pair_taken(&self, peers: &Peers, id: PeerId) -> bool {
+        matches!(self, Routing::Pair(pair) if pair.is_taken(peers, id))
+    }
+
     /// The load balancer of a state that sends round robin.
     #[inline]
     fn balancer(&mut self) -> Option<&mut LoadBalance> {
@@ -135,9 +140,8 @@ impl Routing {
         }
     }
 
-    /// The handshake with `id` completed. An error refuses the peer (a ROUTER peer
-    /// with a routing id already in use, a second PAIR peer).
-    /// Attaches a peer whose handshake completed. Returns a peer the socket now
+    /// Attaches a peer whose handshake completed. An error refuses the peer (a ROUTER
+    /// peer with a routing id already in use). Returns a peer the socket now
     /// disconnects (ROUTER_HANDOVER's previous holder of the routing id).
     pub(crate) fn attach(
         &mut self,
