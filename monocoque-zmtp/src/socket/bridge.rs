@@ -306,19 +306,20 @@ impl Bridge {
         }
     }
 
-    /// Moves every queued message into `batch` (in order) and every command into
-    /// `commands`; wakes senders waiting for room.
+    /// Moves the queued messages into `batch` (in order) if it is empty, and every
+    /// command into `commands`; wakes senders waiting for room.
     pub(crate) fn take_work(
         &self,
         batch: &mut VecDeque<(u64, Message)>,
         commands: &mut Vec<Command>,
     ) -> bool {
         let mut queues = self.lock();
-        // A swap, not a copy, while the handles wait for the lock.
+        // A swap, not a copy, while the handles wait for the lock. Messages are taken
+        // only once the last batch went out: while the socket cannot take them, the
+        // outbox fills and sends wait, so a slow peer holds at most a batch and an
+        // outbox here (each up to `sndhwm`) besides its queue in the socket.
         if batch.is_empty() {
             std::mem::swap(batch, &mut queues.outbox);
-        } else {
-            batch.append(&mut queues.outbox);
         }
         commands.extend(queues.commands.drain(..));
         wake_all(&mut queues.send_wakers);
