@@ -168,6 +168,25 @@ fn a_handler_on_the_zap_endpoint_decides() {
     context.terminate();
 }
 
+/// The handler and the server socket on different I/O threads: inproc names belong
+/// to the context, so the server reaches the handler across threads.
+#[test]
+fn a_handler_on_another_io_thread_decides() {
+    let context = Context::builder().io_threads(2).build().unwrap();
+    // Sockets are spread over the threads in turn: handler, server, client.
+    let (stop, handler) = spawn_handler(&context, Handler::Honest);
+    let (server, endpoint) = plain_server(&context, LIMIT);
+    let good = plain_client(&context, &endpoint, "secret");
+    good.send_blocking("hello", Some(LIMIT)).unwrap();
+    let request = server.recv_blocking(Some(LIMIT)).unwrap();
+    assert_eq!(request.user_id().map(|id| &id[..]), Some(&b"admin"[..]));
+    server.send_blocking(request, Some(LIMIT)).unwrap();
+    assert_eq!(&good.recv_blocking(Some(LIMIT)).unwrap()[0][..], b"hello");
+    drop(stop);
+    assert_eq!(handler.join().unwrap().len(), 1);
+    context.terminate();
+}
+
 #[test]
 fn malformed_replies_fail_that_handshake_only() {
     for kind in [

@@ -469,7 +469,7 @@ impl Connection {
         request.address = self.remote.address.clone();
         let answer = match &self.port.engine().options.authenticator {
             Some(authenticator) => ZapAnswer::Reply(authenticator.authenticate(&request)),
-            None => match zap::ask(request, &self.port.wake()) {
+            None => match zap::ask(&self.port.engine().names, request, &self.port.wake()) {
                 Some(slot) => return self.zap = Some(slot),
                 None => ZapAnswer::NoHandler,
             },

@@ -1,7 +1,8 @@
 //! ZAP over `inproc://zeromq.zap.01` (RFC 27): a server socket without an
 //! authenticator asks the handler bound there, as libzmq does.
 //!
-//! One client per I/O thread: a DEALER connected to the handler's endpoint, sending
+//! One client per thread and context (inproc names are a context's): a DEALER
+//! connected to the handler's endpoint, on whichever thread the handler is, sending
 //! `[empty delimiter, request frames...]` (what libzmq's REQ sends) and matching each
 //! reply to its request by the request id. A connection waits for its answer in a
 //! [`ZapSlot`], woken through its port; a handler that never answers leaves the
@@ -10,6 +11,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,6 +20,7 @@ use futures::FutureExt;
 use super::inproc;
 use crate::config::SocketOptions;
 use crate::engine::Engine;
+use crate::engine::link::Names;
 use crate::engine::notify::{Notify, Stop};
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
@@ -52,20 +55,25 @@ struct Client {
 }
 
 thread_local! {
-    static CLIENT: RefCell<Option<Rc<Client>>> = const { RefCell::new(None) };
+    /// This thread's clients, by the key of their names.
+    static CLIENTS: RefCell<HashMap<usize, Rc<Client>>> = RefCell::new(HashMap::new());
 }
 
 fn handler_name() -> &'static str {
     ZAP_ENDPOINT.trim_start_matches("inproc://")
 }
 
-/// Sends `request` to this thread's ZAP handler. `None` when no handler is bound (the
-/// caller then answers [`ZapAnswer::NoHandler`] at once).
-pub(crate) fn ask(mut request: ZapRequest, wake: &Rc<Notify>) -> Option<Rc<ZapSlot>> {
-    if !inproc::is_bound(handler_name()) {
+/// Sends `request` to the ZAP handler among `names`. `None` when no handler is bound
+/// (the caller then answers [`ZapAnswer::NoHandler`] at once).
+pub(crate) fn ask(
+    names: &Arc<Names>,
+    mut request: ZapRequest,
+    wake: &Rc<Notify>,
+) -> Option<Rc<ZapSlot>> {
+    if !inproc::is_bound(names, handler_name()) {
         return None;
     }
-    let client = client();
+    let client = client(names);
     let id = client.next_id.get();
     client.next_id.set(id + 1);
     request.request_id = Bytes::from(id.to_string());
@@ -82,13 +90,14 @@ pub(crate) fn ask(mut request: ZapRequest, wake: &Rc<Notify>) -> Option<Rc<ZapSl
     Some(slot)
 }
 
-/// This thread's client, made on first use.
-fn client() -> Rc<Client> {
-    CLIENT.with(|c| {
+/// This thread's client for `names`, made on first use.
+fn client(names: &Arc<Names>) -> Rc<Client> {
+    CLIENTS.with(|c| {
         c.borrow_mut()
-            .get_or_insert_with(|| {
+            .entry(names.key())
+            .or_insert_with(|| {
                 let options = SocketOptions::default().linger(Some(Duration::ZERO));
-                let engine = Engine::new(SocketType::Dealer, options);
+                let engine = Engine::with_names(SocketType::Dealer, options, names.clone());
                 let peer = engine.add_connecting_peer();
                 let stop = Rc::new(Stop::default());
                 inproc::spawn_connecter(&engine, handler_name().to_string(), stop, Some(peer));

@@ -14,6 +14,8 @@
 //! design (`Rc`, `RefCell`): a socket lives on one runtime thread. No compio here:
 //! the engine builds and is tested without the `runtime` feature.
 
+#[cfg(feature = "runtime")]
+pub(crate) mod link;
 pub mod monitor;
 pub(crate) mod notify;
 mod peer_table;
@@ -36,6 +38,7 @@ use crate::proto::pattern::PeerId;
 use crate::proto::socket_type::SocketType;
 
 pub use self::state::SocketStats;
+#[cfg(feature = "runtime")]
 pub(crate) use self::state::conflates;
 
 /// Everything a socket and its connections share on one runtime thread.
@@ -58,14 +61,30 @@ pub(crate) struct Engine {
     listeners: Cell<usize>,
     /// Notified when a listening socket was closed.
     pub(crate) listener_closed: Notify,
+    /// The inproc names the socket binds and connects to: its context's, or its
+    /// thread's.
+    #[cfg(feature = "runtime")]
+    pub(crate) names: std::sync::Arc<link::Names>,
     /// The socket's monitor, if one was asked for.
     #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
     monitor: RefCell<Option<std::sync::Arc<monitor::MonitorShared>>>,
 }
 
 impl Engine {
+    #[cfg(all(test, feature = "runtime"))]
     pub(crate) fn new(socket_type: SocketType, options: SocketOptions) -> Rc<Engine> {
+        Self::with_names(socket_type, options, link::Names::of_thread())
+    }
+
+    /// An engine whose inproc names are `names` (a context's).
+    #[cfg(feature = "runtime")]
+    pub(crate) fn with_names(
+        socket_type: SocketType,
+        options: SocketOptions,
+        names: std::sync::Arc<link::Names>,
+    ) -> Rc<Engine> {
         Rc::new(Engine {
+            names,
             socket_type,
             state: RefCell::new(State::new(socket_type, &options)),
             options,

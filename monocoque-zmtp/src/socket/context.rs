@@ -11,6 +11,7 @@ use super::handle::{SocketHandle, off_panicking_thread, pump};
 use crate::config::SocketOptions;
 use crate::driver::io_thread::IoThread;
 use crate::driver::runtime::Driver;
+use crate::engine::link::Names;
 use crate::error::Error;
 use crate::proto::socket_type::SocketType;
 
@@ -48,6 +49,8 @@ pub(crate) struct ContextInner {
     next: AtomicUsize,
     sockets: Mutex<Vec<Weak<Bridge>>>,
     terminated: AtomicBool,
+    /// The context's inproc names, shared by all its I/O threads.
+    names: Arc<Names>,
 }
 
 /// Builds a [`Context`].
@@ -87,6 +90,7 @@ impl ContextBuilder {
                 next: AtomicUsize::new(0),
                 sockets: Mutex::new(Vec::new()),
                 terminated: AtomicBool::new(false),
+                names: Names::new(),
             }),
         })
     }
@@ -159,8 +163,9 @@ impl Context {
         let thread = &threads[inner.next.fetch_add(1, Ordering::Relaxed) % threads.len()];
         let guard = thread.task_guard();
         let on_thread = bridge.clone();
+        let names = inner.names.clone();
         let started = thread.run(move || {
-            let socket = Socket::with_options(socket_type, options);
+            let socket = Socket::with_names(socket_type, options, names);
             crate::driver::spawn(async move {
                 pump(socket, on_thread).await;
                 drop(guard);

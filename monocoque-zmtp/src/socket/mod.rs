@@ -103,8 +103,21 @@ impl Socket {
 
     /// A socket of `socket_type` with `options`.
     pub fn with_options(socket_type: SocketType, options: SocketOptions) -> Socket {
+        Self::with_names(
+            socket_type,
+            options,
+            crate::engine::link::Names::of_thread(),
+        )
+    }
+
+    /// A socket whose inproc names are `names` (its context's).
+    pub(crate) fn with_names(
+        socket_type: SocketType,
+        options: SocketOptions,
+        names: std::sync::Arc<crate::engine::link::Names>,
+    ) -> Socket {
         Socket {
-            engine: Engine::new(socket_type, options),
+            engine: Engine::with_names(socket_type, options, names),
             endpoints: RefCell::new(Vec::new()),
             sent_since_yield: std::cell::Cell::new(0),
         }
