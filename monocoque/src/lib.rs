@@ -77,8 +77,8 @@ pub use monocoque_zmtp::proto::message::Message;
 pub use monocoque_zmtp::proto::socket_type::SocketType;
 pub use monocoque_zmtp::socket::{
     Context, ContextBuilder, DealerSocket, HandshakeFailure, MONITOR_CAPACITY, Monitor, PairSocket,
-    ProxyStats, PubSocket, PullSocket, PushSocket, RECENT_ERRORS, RepSocket, ReqSocket,
-    RouterSocket, Socket, SocketEvent, SocketHandle, SocketStats, SubSocket, XPubSocket,
+    ProxyStats, PubSocket, PullSocket, PushSocket, RECENT_ERRORS, RecentError, RepSocket,
+    ReqSocket, RouterSocket, Socket, SocketEvent, SocketHandle, SocketStats, SubSocket, XPubSocket,
     XSubSocket, proxy, proxy_blocking, proxy_steerable,
 };
 

@@ -30,12 +30,11 @@ use self::port::Port;
 use self::state::State;
 use crate::config::SocketOptions;
 use crate::error::Error;
-use crate::proto::error::ProtocolError;
 use crate::proto::message::Message;
 use crate::proto::pattern::PeerId;
 use crate::proto::socket_type::SocketType;
 
-pub use self::state::SocketStats;
+pub use self::state::{RecentError, SocketStats};
 
 /// Everything a socket and its connections share on one runtime thread.
 #[derive(Debug)]
@@ -158,7 +157,7 @@ impl Engine {
         self.state.borrow().stats
     }
 
-    pub(crate) fn recent_errors(&self) -> Vec<ProtocolError> {
+    pub(crate) fn recent_errors(&self) -> Vec<RecentError> {
         self.state.borrow().recent_errors()
     }
 

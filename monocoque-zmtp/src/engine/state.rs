@@ -54,6 +54,31 @@ pub(crate) enum SendOutcome {
 /// How many protocol errors a socket's `recent_errors` keeps.
 pub const RECENT_ERRORS: usize = 16;
 
+/// One entry of a socket's `recent_errors`: a protocol error that closed a
+/// connection, and its sequence number.
+///
+/// The sequence number counts the socket's protocol errors from 1 and never repeats: the
+/// n-th error has sequence number n, equal to `stats().protocol_errors` just after it
+/// was recorded. The list keeps only the last [`RECENT_ERRORS`], so a poller remembers
+/// the highest sequence number it has seen and takes the entries above it as new; a
+/// gap between that number and the oldest entry's tells how many it missed.
+///
+/// ```
+/// # use monocoque_zmtp::socket::RecentError;
+/// fn new_since(list: &[RecentError], seen: u64) -> impl Iterator<Item = &RecentError> {
+///     list.iter().filter(move |entry| entry.sequence > seen)
+/// }
+/// # let _ = new_since;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecentError {
+    /// Which protocol error of the socket this was: 1 for the first, never repeated.
+    pub sequence: u64,
+    /// What the peer did wrong.
+    pub error: ProtocolError,
+}
+
 /// Peers, routing and counters of one socket.
 #[derive(Debug)]
 pub(crate) struct State {
@@ -61,7 +86,7 @@ pub(crate) struct State {
     peers: Peers,
     routing: Routing,
     /// The last protocol errors that closed a connection, oldest first.
-    recent_errors: VecDeque<ProtocolError>,
+    recent_errors: VecDeque<RecentError>,
     pub(crate) stats: SocketStats,
     /// `ZMQ_PROBE_ROUTER`: an empty message goes to each new peer first.
     probe: bool,
@@ -373,16 +398,20 @@ impl State {
     }
 
     /// Counts a connection closed for a protocol error and remembers the error.
-    pub(crate) fn record_protocol_error(&mut self, err: ProtocolError) {
+    /// The error's sequence number is the count including it.
+    pub(crate) fn record_protocol_error(&mut self, error: ProtocolError) {
         self.stats.protocol_errors += 1;
         if self.recent_errors.len() == RECENT_ERRORS {
             self.recent_errors.pop_front();
         }
-        self.recent_errors.push_back(err);
+        self.recent_errors.push_back(RecentError {
+            sequence: self.stats.protocol_errors,
+            error,
+        });
     }
 
     /// The last protocol errors that closed a connection, oldest first.
-    pub(crate) fn recent_errors(&self) -> Vec<ProtocolError> {
+    pub(crate) fn recent_errors(&self) -> Vec<RecentError> {
         self.recent_errors.iter().cloned().collect()
     }
 

@@ -23,9 +23,8 @@ use futures::channel::oneshot;
 use futures::task::AtomicWaker;
 
 use crate::config::SocketOptions;
-use crate::engine::SocketStats;
+use crate::engine::{RecentError, SocketStats};
 use crate::error::Error;
-use crate::proto::error::ProtocolError;
 use crate::proto::error::StateError;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
@@ -39,7 +38,7 @@ pub(crate) enum Command {
     Disconnect(String, oneshot::Sender<Result<(), Error>>),
     Subscribe(Vec<u8>, bool, oneshot::Sender<Result<(), Error>>),
     Stats(oneshot::Sender<(SocketStats, usize)>),
-    RecentErrors(oneshot::Sender<Vec<ProtocolError>>),
+    RecentErrors(oneshot::Sender<Vec<RecentError>>),
     Monitor(oneshot::Sender<crate::engine::monitor::Monitor>),
 }
 

@@ -24,7 +24,7 @@ use futures::future::{Fuse, FusedFuture};
 use super::Socket;
 use super::bridge::{Bridge, Command};
 use super::context::ContextInner;
-use crate::engine::SocketStats;
+use crate::engine::{RecentError, SocketStats};
 use crate::error::Error;
 use crate::proto::error::ProtocolError;
 use crate::proto::message::Message;
@@ -182,7 +182,7 @@ impl SocketHandle {
     /// # Errors
     ///
     /// [`Error::Closed`] after `close`.
-    pub async fn recent_errors(&self) -> Result<Vec<ProtocolError>, Error> {
+    pub async fn recent_errors(&self) -> Result<Vec<RecentError>, Error> {
         self.ask(Command::RecentErrors).await
     }
 

@@ -47,7 +47,7 @@ use crate::driver::transport;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::engine::notify::{Stop, YieldNow};
-pub use crate::engine::state::RECENT_ERRORS;
+pub use crate::engine::state::{RECENT_ERRORS, RecentError};
 use crate::error::Error;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
@@ -369,8 +369,10 @@ impl Socket {
     }
 
     /// The last protocol errors (up to [`RECENT_ERRORS`], oldest first) that made the
-    /// socket close a connection: which peer input was refused and why.
-    pub fn recent_errors(&self) -> Vec<crate::proto::error::ProtocolError> {
+    /// socket close a connection: which peer input was refused and why. Each carries a
+    /// [sequence number](RecentError::sequence) so a poller can tell new entries from
+    /// ones it has seen once the list is full.
+    pub fn recent_errors(&self) -> Vec<RecentError> {
         self.engine.recent_errors()
     }
 
@@ -508,7 +510,7 @@ macro_rules! socket_wrapper {
 
             /// The last protocol errors that closed a connection; see
             /// [`Socket::recent_errors`]($crate::socket::Socket::recent_errors).
-            pub fn recent_errors(&self) -> Vec<$crate::proto::error::ProtocolError> {
+            pub fn recent_errors(&self) -> Vec<$crate::socket::RecentError> {
                 self.inner.recent_errors()
             }
 
