@@ -163,6 +163,11 @@ pub struct SocketOptions {
     pub req_correlate: bool,
     /// TCP socket options of each connection, as libzmq's (`None`: the system's).
     pub tcp: TcpOptions,
+    /// `ZMQ_IPV6`: `tcp://*:port` binds every interface of both families (a
+    /// dual-stack `[::]`, which IPv4 clients reach too) and host names may resolve to
+    /// IPv6 addresses (off: `*` binds IPv4 only and names resolve to IPv4 addresses
+    /// only, as libzmq). Literal IPv6 addresses such as `[::1]` work either way.
+    pub ipv6: bool,
     /// `ZMQ_IMMEDIATE`: queue messages only for completed connections (off: messages
     /// queue for a connecting peer too, as in libzmq).
     pub immediate: bool,
@@ -230,6 +235,7 @@ impl Default for SocketOptions {
             req_relaxed: false,
             req_correlate: false,
             tcp: TcpOptions::default(),
+            ipv6: false,
             buffers: BufferConfig::default(),
             plain_server: false,
             plain_username: None,
@@ -303,6 +309,8 @@ impl SocketOptions {
         req_correlate: bool => |v| v;
         /// Sets the TCP socket options.
         tcp: TcpOptions => |v| v;
+        /// Sets `ZMQ_IPV6`.
+        ipv6: bool => |v| v;
         /// Sets `ZMQ_IMMEDIATE`.
         immediate: bool => |v| v;
         /// Sets the IO buffer sizes.

@@ -13,6 +13,7 @@ use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use futures::FutureExt;
 
 use super::connection::{self, Remote};
+use super::resolve;
 use crate::config::TcpOptions;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
@@ -29,10 +30,6 @@ async fn or_stop<T>(stop: &Stop, fut: impl Future<Output = T>) -> Option<T> {
     }
 }
 
-fn resolve_bind_host(host: &str) -> &str {
-    if host == "*" { "0.0.0.0" } else { host }
-}
-
 /// Binds `endpoint` and spawns its accept loop. Returns the endpoint actually bound
 /// (an ephemeral port filled in).
 pub(crate) async fn bind(
@@ -42,7 +39,7 @@ pub(crate) async fn bind(
 ) -> Result<Endpoint, Error> {
     match endpoint {
         Endpoint::Tcp { host, port } => {
-            let listener = TcpListener::bind((resolve_bind_host(host), *port)).await?;
+            let listener = resolve::listen(host, *port, engine.options.ipv6).await?;
             let local = listener.local_addr()?;
             let bound = Endpoint::Tcp {
                 host: match local {
@@ -250,7 +247,8 @@ async fn connect_loop(
         let connected = match &endpoint {
             Endpoint::Tcp { host, port } => {
                 let connect = async {
-                    let stream = TcpStream::connect((host.as_str(), *port)).await?;
+                    let addresses = resolve::resolve(host, *port, engine.options.ipv6).await?;
+                    let stream = TcpStream::connect(&addresses[..]).await?;
                     configure(&stream, &engine.options.tcp);
                     Ok(stream)
                 };
