@@ -46,6 +46,35 @@ pub struct TcpOptions {
     pub tos: Option<u32>,
 }
 
+/// `ZMQ_RECONNECT_STOP` (a libzmq 4.3 draft option): when a connecting endpoint gives
+/// up instead of reconnecting. Once it gives up, messages queued for its peer are
+/// dropped and the monitor reports
+/// [`Closed`](crate::engine::monitor::SocketEvent::Closed) for the endpoint; connect
+/// again to retry.
+///
+/// ```
+/// use monocoque_zmtp::config::{ReconnectStop, SocketOptions};
+///
+/// let options = SocketOptions::default().reconnect_stop(ReconnectStop {
+///     conn_refused: true,
+///     ..ReconnectStop::default()
+/// });
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReconnectStop {
+    /// `ZMQ_RECONNECT_STOP_CONN_REFUSED`: after a connect is refused (`ECONNREFUSED`:
+    /// the host is up, nothing listens on the port).
+    pub conn_refused: bool,
+    /// `ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED`: after a connection whose handshake did
+    /// not complete (the peer broke the protocol, was incompatible, refused our
+    /// credentials, closed the connection or timed out first).
+    pub handshake_failed: bool,
+    /// `ZMQ_RECONNECT_STOP_AFTER_DISCONNECT`: after an established connection (its
+    /// handshake completed) ends, however it ends.
+    pub after_disconnect: bool,
+}
+
 /// How the driver sizes its IO buffers.
 ///
 /// ```
@@ -114,6 +143,9 @@ pub struct SocketOptions {
     /// `ZMQ_RECONNECT_IVL_MAX`: cap of the doubling back-off (`None`: no back-off, as
     /// libzmq's default of 0).
     pub reconnect_ivl_max: Option<Duration>,
+    /// `ZMQ_RECONNECT_STOP` (draft): when a connecting endpoint gives up instead of
+    /// reconnecting (never, by default).
+    pub reconnect_stop: ReconnectStop,
     /// `ZMQ_HANDSHAKE_IVL`: time allowed for the handshake (30 s; `None` disables).
     pub handshake_ivl: Option<Duration>,
     /// `ZMQ_HEARTBEAT_IVL`: PING interval (`None`: no heartbeats, the default).
@@ -213,6 +245,7 @@ impl Default for SocketOptions {
             routing_id: None,
             reconnect_ivl: Duration::from_millis(100),
             reconnect_ivl_max: None,
+            reconnect_stop: ReconnectStop::default(),
             handshake_ivl: Some(Duration::from_secs(30)),
             heartbeat_ivl: None,
             heartbeat_ttl: None,
@@ -275,6 +308,8 @@ impl SocketOptions {
         reconnect_ivl: Duration => |v| v;
         /// Sets `ZMQ_RECONNECT_IVL_MAX`.
         reconnect_ivl_max: Duration => Some;
+        /// Sets `ZMQ_RECONNECT_STOP`.
+        reconnect_stop: ReconnectStop => |v| v;
         /// Sets `ZMQ_HANDSHAKE_IVL` (`None` disables the deadline).
         handshake_ivl: Option<Duration> => |v| v;
         /// Sets `ZMQ_HEARTBEAT_IVL`.

@@ -4,11 +4,13 @@
 //! bounded by `LIMIT` so a broken case fails instead of hanging; nothing sleeps to
 //! synchronise.
 
+use std::io::{Read, Write};
 use std::time::Duration;
 
-use monocoque_zmtp::config::SocketOptions;
+use monocoque_zmtp::config::{ReconnectStop, SocketOptions};
+use monocoque_zmtp::proto::error::ProtocolError;
 use monocoque_zmtp::proto::socket_type::SocketType;
-use monocoque_zmtp::socket::{Context, Monitor, SocketEvent, SocketHandle};
+use monocoque_zmtp::socket::{Context, HandshakeFailure, Monitor, SocketEvent, SocketHandle};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -98,5 +100,183 @@ fn without_ipv6_the_wildcard_is_ipv4_only() {
         panic!("the connect over IPv6 was not refused");
     };
     assert!(error.to_lowercase().contains("refused"), "{error}");
+    context.terminate();
+}
+
+// ---- ZMQ_RECONNECT_STOP ----
+
+/// A tcp endpoint on the loopback where nothing listens (a port bound, then freed).
+fn unused_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("tcp://{}", listener.local_addr().unwrap())
+}
+
+/// Quick reconnects, so a socket that kept trying would connect again at once.
+fn quick() -> SocketOptions {
+    SocketOptions::default().reconnect_ivl(Duration::from_millis(10))
+}
+
+/// A PUSH that gives up as `stop` says, and a control PUSH that does not; their
+/// monitors are attached before they connect to `endpoint`.
+fn stopping_and_control(
+    context: &Context,
+    stop: ReconnectStop,
+    endpoint: &str,
+) -> [(SocketHandle, Monitor); 2] {
+    [quick().reconnect_stop(stop), quick()].map(|options| {
+        let push = socket(context, SocketType::Push, options);
+        let monitor = block(push.monitor()).unwrap();
+        block(push.connect(endpoint)).unwrap();
+        (push, monitor)
+    })
+}
+
+/// Awaits the next event and checks it is the one `expected` names.
+fn expect_event(monitor: &Monitor, expected: &str) -> SocketEvent {
+    let event = next_event(monitor);
+    assert!(
+        format!("{event:?}").starts_with(expected),
+        "{expected}: {event:?}"
+    );
+    event
+}
+
+/// Closes `socket` and returns the events its monitor still held, up to
+/// `MonitorStopped`.
+fn events_until_closed(socket: SocketHandle, monitor: &Monitor) -> Vec<SocketEvent> {
+    socket.close();
+    let mut events = Vec::new();
+    loop {
+        match next_event(monitor) {
+            SocketEvent::MonitorStopped => return events,
+            event => events.push(event),
+        }
+    }
+}
+
+/// A libzmq PULL bound to `endpoint` in a context of its own, so dropping both
+/// (`zmq_ctx_term`) closes its listener before the port is bound again.
+fn libzmq_pull_at(endpoint: &str) -> (zmq::Socket, zmq::Context) {
+    let zmq_context = zmq::Context::new();
+    let pull = libzmq(&zmq_context, zmq::PULL);
+    pull.bind(endpoint).unwrap();
+    (pull, zmq_context)
+}
+
+/// The control sends through the peer that (re)appeared at `endpoint`; by then the
+/// stopping socket, whose reconnect interval is as short, has made no new connection.
+fn only_the_control_comes_back(endpoint: &str, stopping: [(SocketHandle, Monitor); 2]) {
+    let [(stopped, stopped_events), (control, _)] = stopping;
+    let (pull, _zmq_context) = libzmq_pull_at(endpoint);
+    block(control.send("control")).unwrap();
+    assert_eq!(pull.recv_bytes(0).unwrap(), b"control");
+    assert_eq!(events_until_closed(stopped, &stopped_events), []);
+}
+
+/// `ZMQ_RECONNECT_STOP_CONN_REFUSED`: the first refused connect ends the endpoint
+/// (libzmq's test_reconnect_options, `reconnect_stop_on_refused`); a socket without
+/// the flag retries and reaches the peer that binds later.
+#[test]
+fn reconnect_stop_conn_refused_gives_up_at_the_first_refusal() {
+    let context = Context::new().unwrap();
+    let endpoint = unused_endpoint();
+    let stop = ReconnectStop {
+        conn_refused: true,
+        ..ReconnectStop::default()
+    };
+    let sockets = stopping_and_control(&context, stop, &endpoint);
+    let [(_, stopped_events), (_, control_events)] = &sockets;
+    let SocketEvent::ConnectDelayed { error, .. } = expect_event(stopped_events, "ConnectDelayed")
+    else {
+        unreachable!()
+    };
+    assert!(error.to_lowercase().contains("refused"), "{error}");
+    let closed = SocketEvent::Closed {
+        endpoint: endpoint.clone(),
+    };
+    assert_eq!(next_event(stopped_events), closed, "given up, not retried");
+    expect_event(control_events, "ConnectDelayed");
+    expect_event(control_events, "ConnectRetried");
+    only_the_control_comes_back(&endpoint, sockets);
+    context.terminate();
+}
+
+/// `ZMQ_RECONNECT_STOP_AFTER_DISCONNECT`: once an established connection is lost
+/// (the libzmq peer closed), the endpoint ends; when the peer comes back only the
+/// socket without the flag reconnects.
+#[test]
+fn reconnect_stop_after_disconnect_stays_away_when_the_peer_returns() {
+    let context = Context::new().unwrap();
+    let endpoint = unused_endpoint();
+    let (pull, zmq_context) = libzmq_pull_at(&endpoint);
+    let stop = ReconnectStop {
+        after_disconnect: true,
+        ..ReconnectStop::default()
+    };
+    let sockets = stopping_and_control(&context, stop, &endpoint);
+    for (push, monitor) in &sockets {
+        expect_event(monitor, "Connected");
+        expect_event(monitor, "HandshakeSucceeded");
+        block(push.send("before")).unwrap();
+        assert_eq!(pull.recv_bytes(0).unwrap(), b"before");
+    }
+    drop((pull, zmq_context));
+    let [(_, stopped_events), (_, control_events)] = &sockets;
+    expect_event(stopped_events, "Disconnected");
+    let closed = SocketEvent::Closed {
+        endpoint: endpoint.clone(),
+    };
+    assert_eq!(next_event(stopped_events), closed, "given up, not retried");
+    expect_event(control_events, "Disconnected");
+    expect_event(control_events, "ConnectRetried");
+    only_the_control_comes_back(&endpoint, sockets);
+    context.terminate();
+}
+
+/// `ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED`: a server that answers with no ZMTP at all
+/// (libzmq's test connects to sshd) ends the endpoint after the failed handshake.
+#[test]
+fn reconnect_stop_handshake_failed_gives_up_on_a_server_that_is_no_zmtp() {
+    let context = Context::new().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("tcp://{}", listener.local_addr().unwrap());
+    // Answers the stopping socket's and the control's first connections, then closes.
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n").unwrap();
+            // Closed only after the client did, so no unread greeting turns the
+            // close into a reset that could reach the client before the bytes.
+            let _ = stream.read_to_end(&mut Vec::new());
+        }
+    });
+    let stop = ReconnectStop {
+        handshake_failed: true,
+        ..ReconnectStop::default()
+    };
+    let sockets = stopping_and_control(&context, stop, &endpoint);
+    let refused = SocketEvent::HandshakeFailed {
+        endpoint: endpoint.clone(),
+        peer: "127.0.0.1".into(),
+        reason: HandshakeFailure::Protocol(ProtocolError::BadSignature),
+    };
+    for (i, (_, monitor)) in sockets.iter().enumerate() {
+        expect_event(monitor, "Connected");
+        assert_eq!(next_event(monitor), refused);
+        let after = next_event(monitor);
+        match i {
+            0 => assert_eq!(
+                after,
+                SocketEvent::Closed {
+                    endpoint: endpoint.clone()
+                }
+            ),
+            _ => assert!(
+                matches!(after, SocketEvent::ConnectRetried { .. }),
+                "{after:?}"
+            ),
+        }
+    }
+    server.join().unwrap();
     context.terminate();
 }

@@ -69,7 +69,7 @@
 // The facade only re-exports: the one place allowed `unsafe` is monocoque-core's arena.
 #![forbid(unsafe_code)]
 
-pub use monocoque_zmtp::config::{BufferConfig, SocketOptions};
+pub use monocoque_zmtp::config::{BufferConfig, ReconnectStop, SocketOptions};
 pub use monocoque_zmtp::endpoint::{Endpoint, EndpointError};
 pub use monocoque_zmtp::error::{Error, Result};
 pub use monocoque_zmtp::proto::error::{Fault, ProtocolError, StateError};

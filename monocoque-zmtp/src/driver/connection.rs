@@ -155,8 +155,9 @@ impl Remote {
     }
 }
 
-/// Serves one connection on `stream` until it ends, then tells the engine.
-pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>, remote: Remote)
+/// Serves one connection on `stream` until it ends, then tells the engine. Returns
+/// whether its handshake completed (`ZMQ_RECONNECT_STOP` asks).
+pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>, remote: Remote) -> bool
 where
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
@@ -177,6 +178,7 @@ where
         Disconnect::PeerClosed | Disconnect::Stopped => {}
     }
     port.finish(&why.ending());
+    handshaken
 }
 
 /// One connection's state, apart from its stream.
@@ -586,8 +588,8 @@ mod tests {
         engine: Rc<Engine>,
         stop: Rc<Stop>,
         /// The connection's task: dropping the handle cancels it, so a test keeps
-        /// the whole `Setup` until it ends.
-        served: JoinHandle<()>,
+        /// the whole `Setup` until it ends. It yields whether the handshake completed.
+        served: JoinHandle<bool>,
         peer: Peer,
     }
 
