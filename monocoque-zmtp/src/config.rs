@@ -166,6 +166,11 @@ pub struct SocketOptions {
     /// `ZMQ_ROUTER_HANDOVER`: a peer announcing a routing id already in use takes it
     /// over, and the previous holder is disconnected (off: the newcomer is refused).
     pub router_handover: bool,
+    /// `ZMQ_CONNECT_ROUTING_ID`: the routing id a ROUTER gives the peer of its first
+    /// `connect` (1-255 bytes, not starting with a zero byte), so it can send to that
+    /// peer by this name at once, whatever Identity the peer announces. Consumed by
+    /// that connect; `set_connect_routing_id` on the socket names the next one.
+    pub connect_routing_id: Option<Bytes>,
     /// `ZMQ_PROBE_ROUTER`: a ROUTER, DEALER or REQ sends an empty message to each new
     /// peer, so a ROUTER on the other side learns its routing id at once (off).
     pub probe_router: bool,
@@ -254,6 +259,7 @@ impl Default for SocketOptions {
             linger: None,
             router_mandatory: false,
             router_handover: false,
+            connect_routing_id: None,
             probe_router: false,
             xpub_verbose: false,
             xpub_verboser: false,
@@ -367,6 +373,12 @@ impl SocketOptions {
     /// Sets `ZMQ_PLAIN_PASSWORD`.
     pub fn plain_password(mut self, password: impl Into<Vec<u8>>) -> Self {
         self.plain_password = Some(Password::new(password));
+        self
+    }
+
+    /// Sets `ZMQ_CONNECT_ROUTING_ID` for the socket's first `connect`.
+    pub fn connect_routing_id(mut self, routing_id: impl Into<Bytes>) -> Self {
+        self.connect_routing_id = Some(routing_id.into());
         self
     }
 

@@ -280,3 +280,95 @@ fn reconnect_stop_handshake_failed_gives_up_on_a_server_that_is_no_zmtp() {
     server.join().unwrap();
     context.terminate();
 }
+
+// ---- ZMQ_CONNECT_ROUTING_ID ----
+
+/// A libzmq socket of `kind` bound to an ephemeral loopback port; its endpoint.
+fn libzmq_bound(zmq_context: &zmq::Context, kind: zmq::SocketType) -> (zmq::Socket, String) {
+    let socket = libzmq(zmq_context, kind);
+    socket.bind("tcp://127.0.0.1:*").unwrap();
+    let endpoint = socket.get_last_endpoint().unwrap().unwrap();
+    (socket, endpoint)
+}
+
+/// Our ROUTER's next message, as byte frames.
+fn frames(router: &SocketHandle) -> Vec<Vec<u8>> {
+    let message = router.recv_blocking(Some(LIMIT)).expect("a message");
+    message.iter().map(|frame| frame.to_vec()).collect()
+}
+
+/// libzmq's test_connect_rid, `test_router_2_router`: a ROUTER connecting with
+/// `connect_routing_id` "conn1" sends to "conn1" straight after `connect` (the message
+/// waits for the connection) and reaches the libzmq ROUTER; the reply comes back
+/// under "conn1", also when the libzmq ROUTER announces an Identity of its own (X)
+/// and ours announces Y.
+#[test]
+fn connect_routing_id_names_the_peer_of_the_connect() {
+    for named in [false, true] {
+        let context = Context::new().unwrap();
+        let zmq_context = zmq::Context::new();
+        let remote = libzmq(&zmq_context, zmq::ROUTER);
+        let mut options = SocketOptions::default().connect_routing_id("conn1");
+        if named {
+            remote.set_identity(b"X").unwrap();
+            options = options.routing_id("Y");
+        }
+        remote.bind("tcp://127.0.0.1:*").unwrap();
+        let endpoint = remote.get_last_endpoint().unwrap().unwrap();
+        let router = socket(&context, SocketType::Router, options);
+        block(router.connect(&endpoint)).unwrap();
+        block(router.send(["conn1", "hi 1"])).unwrap();
+
+        let got = remote.recv_multipart(0).unwrap();
+        assert_eq!(got[1], b"hi 1");
+        match named {
+            true => assert_eq!(got[0], b"Y"),
+            false => assert_eq!(got[0][0], 0, "a generated id: {:?}", got[0]),
+        }
+        remote.send_multipart([&got[0][..], b"ok"], 0).unwrap();
+        assert_eq!(
+            frames(&router),
+            [b"conn1".to_vec(), b"ok".to_vec()],
+            "{named}"
+        );
+        context.terminate();
+    }
+}
+
+/// Two connects named "a" and "b" reach two different libzmq peers (a ROUTER and a
+/// DEALER), each by its name, and their replies come back under those names. A name
+/// in use, a malformed one, and a socket that is no ROUTER are refused.
+#[test]
+fn two_connect_routing_ids_reach_two_peers() {
+    let context = Context::new().unwrap();
+    let zmq_context = zmq::Context::new();
+    let (a, a_endpoint) = libzmq_bound(&zmq_context, zmq::ROUTER);
+    let (b, b_endpoint) = libzmq_bound(&zmq_context, zmq::DEALER);
+    let router = socket(&context, SocketType::Router, SocketOptions::default());
+    block(router.set_connect_routing_id("a")).unwrap();
+    block(router.connect(&a_endpoint)).unwrap();
+    block(router.set_connect_routing_id("b")).unwrap();
+    block(router.connect(&b_endpoint)).unwrap();
+    block(router.send(["b", "to b"])).unwrap();
+    block(router.send(["a", "to a"])).unwrap();
+
+    assert_eq!(b.recv_multipart(0).unwrap(), [b"to b"]);
+    let at_a = a.recv_multipart(0).unwrap();
+    assert_eq!(at_a[1], b"to a");
+    b.send("from b", 0).unwrap();
+    assert_eq!(frames(&router), [b"b".to_vec(), b"from b".to_vec()]);
+    a.send_multipart([&at_a[0][..], b"from a"], 0).unwrap();
+    assert_eq!(frames(&router), [b"a".to_vec(), b"from a".to_vec()]);
+
+    block(router.set_connect_routing_id("a")).unwrap();
+    let taken = block(router.connect(&b_endpoint));
+    assert!(taken.is_err(), "a second peer named a: {taken:?}");
+    for malformed in [&b""[..], b"\0zero", &[b'x'; 256]] {
+        let refused = block(router.set_connect_routing_id(malformed.to_vec()));
+        assert!(refused.is_err(), "{malformed:?}");
+    }
+    let dealer = socket(&context, SocketType::Dealer, SocketOptions::default());
+    let refused = block(dealer.set_connect_routing_id("d"));
+    assert!(refused.is_err(), "a DEALER took a connect routing id");
+    context.terminate();
+}

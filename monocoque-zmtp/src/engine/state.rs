@@ -142,6 +142,11 @@ impl State {
         (id, wake)
     }
 
+    /// Names a connecting endpoint's peer (`ZMQ_CONNECT_ROUTING_ID`).
+    pub(crate) fn name_peer(&mut self, id: PeerId, routing_id: Bytes) -> Result<(), ProtocolError> {
+        self.routing.name(id, routing_id)
+    }
+
     /// The handshake with `id` completed. An error means the peer must be refused
     /// (a ROUTER peer with a routing id already in use, a second PAIR peer). A
     /// subscriber's subscriptions are queued for the new connection in full.
@@ -648,6 +653,34 @@ mod tests {
             c.try_send("x".into()),
             Ok(SendOutcome::WouldBlock(_))
         ));
+    }
+
+    #[test]
+    fn a_named_connecting_peer_keeps_its_name_across_reconnects() {
+        let mut c = core(SocketType::Router, SocketOptions::default());
+        let (peer, _) = c.add_peer(true);
+        c.name_peer(peer, Bytes::from_static(b"conn1")).unwrap();
+        c.try_send(["conn1", "early"].into()).unwrap();
+        assert!(c.has_outgoing(peer), "queued before the connection");
+        for announced in [&b"X"[..], b"Z"] {
+            c.peer_ready(peer, info(SocketType::Router, Some(announced)))
+                .unwrap();
+            c.deliver(peer, "hi".into());
+            let m = c.try_recv().unwrap().unwrap();
+            assert_eq!(&m[0][..], b"conn1", "the name, not the announced id");
+            c.peer_disconnected(peer);
+        }
+        let (other, _) = c.add_peer(true);
+        assert!(c.name_peer(other, Bytes::from_static(b"conn1")).is_err());
+        c.remove_peer(peer);
+        c.name_peer(other, Bytes::from_static(b"conn1")).unwrap();
+        assert_eq!(c.stats.dropped, 0);
+        // With ZMQ_IMMEDIATE nothing queues before the connection completes.
+        let mut c = core(SocketType::Router, SocketOptions::default().immediate(true));
+        let (peer, _) = c.add_peer(true);
+        c.name_peer(peer, Bytes::from_static(b"conn1")).unwrap();
+        c.try_send(["conn1", "early"].into()).unwrap();
+        assert_eq!(c.stats.dropped, 1);
     }
 
     #[test]

@@ -34,6 +34,7 @@ use crate::proto::socket_type::SocketType;
 pub(crate) enum Command {
     Bind(String, oneshot::Sender<Result<String, Error>>),
     Connect(String, oneshot::Sender<Result<(), Error>>),
+    SetConnectRoutingId(bytes::Bytes, oneshot::Sender<Result<(), Error>>),
     Unbind(String, oneshot::Sender<Result<(), Error>>),
     Disconnect(String, oneshot::Sender<Result<(), Error>>),
     Subscribe(Vec<u8>, bool, oneshot::Sender<Result<(), Error>>),

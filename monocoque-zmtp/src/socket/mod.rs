@@ -42,6 +42,8 @@ pub use subscribe::SubSocket;
 pub use xpub::XPubSocket;
 pub use xsub::XSubSocket;
 
+use bytes::Bytes;
+
 use crate::config::SocketOptions;
 use crate::driver::transport;
 use crate::endpoint::Endpoint;
@@ -81,6 +83,8 @@ struct EndpointEntry {
 pub struct Socket {
     engine: Rc<Engine>,
     endpoints: RefCell<Vec<EndpointEntry>>,
+    /// `ZMQ_CONNECT_ROUTING_ID` for the next `connect` (ROUTER).
+    connect_routing_id: RefCell<Option<Bytes>>,
     /// Payload plus [`SEND_OVERHEAD`] per message queued since `send` last yielded.
     sent_since_yield: std::cell::Cell<usize>,
 }
@@ -104,6 +108,7 @@ impl Socket {
     /// A socket of `socket_type` with `options`.
     pub fn with_options(socket_type: SocketType, options: SocketOptions) -> Socket {
         Socket {
+            connect_routing_id: RefCell::new(options.connect_routing_id.clone()),
             engine: Engine::new(socket_type, options),
             endpoints: RefCell::new(Vec::new()),
             sent_since_yield: std::cell::Cell::new(0),
@@ -177,16 +182,42 @@ impl Socket {
         crate::driver::runtime::log_current_driver();
         let parsed = Endpoint::parse(endpoint)?.for_connect(endpoint)?;
         let stop = Rc::new(Stop::default());
-        let peer = if self.engine.options.immediate {
+        let routing_id = self.connect_routing_id.borrow().clone();
+        // A named peer exists from the start even with `immediate`, to hold its name.
+        let peer = if self.engine.options.immediate && routing_id.is_none() {
             None
         } else {
-            Some(self.engine.add_connecting_peer())
+            Some(self.engine.add_connecting_peer(routing_id)?)
         };
+        self.connect_routing_id.take();
         transport::spawn_connecter(&self.engine, parsed, stop.clone(), peer);
         self.endpoints.borrow_mut().push(EndpointEntry {
             names: [endpoint.to_string(), endpoint.to_string()],
             stop,
         });
+        Ok(())
+    }
+
+    /// Sets `ZMQ_CONNECT_ROUTING_ID`: the routing id a ROUTER gives the peer of its
+    /// next `connect`, so it can send to that peer by this name at once (messages
+    /// queue until the connection completes, unless `immediate`), whatever Identity
+    /// the peer announces; the peer keeps it across reconnects. Consumed by that
+    /// connect, which fails if the id already names a peer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSupported`] on a socket that is not a ROUTER, [`Error::Protocol`]
+    /// for an id that is empty, longer than 255 bytes or starts with a zero byte.
+    pub fn set_connect_routing_id(&self, routing_id: impl Into<Bytes>) -> Result<(), Error> {
+        if self.engine.socket_type != SocketType::Router {
+            return Err(Error::NotSupported {
+                socket_type: self.engine.socket_type,
+                operation: "set connect_routing_id",
+            });
+        }
+        let routing_id = routing_id.into();
+        crate::engine::routing::check_connect_routing_id(&routing_id)?;
+        *self.connect_routing_id.borrow_mut() = Some(routing_id);
         Ok(())
     }
 
