@@ -46,6 +46,35 @@ pub struct TcpOptions {
     pub tos: Option<u32>,
 }
 
+/// `ZMQ_RECONNECT_STOP` (a libzmq 4.3 draft option): when a connecting endpoint gives
+/// up instead of reconnecting. Once it gives up, messages queued for its peer are
+/// dropped and the monitor reports
+/// [`Closed`](crate::engine::monitor::SocketEvent::Closed) for the endpoint; connect
+/// again to retry.
+///
+/// ```
+/// use monocoque_zmtp::config::{ReconnectStop, SocketOptions};
+///
+/// let options = SocketOptions::default().reconnect_stop(ReconnectStop {
+///     conn_refused: true,
+///     ..ReconnectStop::default()
+/// });
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReconnectStop {
+    /// `ZMQ_RECONNECT_STOP_CONN_REFUSED`: after a connect is refused (`ECONNREFUSED`:
+    /// the host is up, nothing listens on the port).
+    pub conn_refused: bool,
+    /// `ZMQ_RECONNECT_STOP_HANDSHAKE_FAILED`: after a connection whose handshake did
+    /// not complete (the peer broke the protocol, was incompatible, refused our
+    /// credentials, closed the connection or timed out first).
+    pub handshake_failed: bool,
+    /// `ZMQ_RECONNECT_STOP_AFTER_DISCONNECT`: after an established connection (its
+    /// handshake completed) ends, however it ends.
+    pub after_disconnect: bool,
+}
+
 /// How the driver sizes its IO buffers.
 ///
 /// ```
@@ -114,6 +143,9 @@ pub struct SocketOptions {
     /// `ZMQ_RECONNECT_IVL_MAX`: cap of the doubling back-off (`None`: no back-off, as
     /// libzmq's default of 0).
     pub reconnect_ivl_max: Option<Duration>,
+    /// `ZMQ_RECONNECT_STOP` (draft): when a connecting endpoint gives up instead of
+    /// reconnecting (never, by default).
+    pub reconnect_stop: ReconnectStop,
     /// `ZMQ_HANDSHAKE_IVL`: time allowed for the handshake (30 s; `None` disables).
     pub handshake_ivl: Option<Duration>,
     /// `ZMQ_HEARTBEAT_IVL`: PING interval (`None`: no heartbeats, the default).
@@ -134,6 +166,11 @@ pub struct SocketOptions {
     /// `ZMQ_ROUTER_HANDOVER`: a peer announcing a routing id already in use takes it
     /// over, and the previous holder is disconnected (off: the newcomer is refused).
     pub router_handover: bool,
+    /// `ZMQ_CONNECT_ROUTING_ID`: the routing id a ROUTER gives the peer of its first
+    /// `connect` (1-255 bytes, not starting with a zero byte), so it can send to that
+    /// peer by this name at once, whatever Identity the peer announces. Consumed by
+    /// that connect; `set_connect_routing_id` on the socket names the next one.
+    pub connect_routing_id: Option<Bytes>,
     /// `ZMQ_PROBE_ROUTER`: a ROUTER, DEALER or REQ sends an empty message to each new
     /// peer, so a ROUTER on the other side learns its routing id at once (off).
     pub probe_router: bool,
@@ -171,6 +208,11 @@ pub struct SocketOptions {
     pub req_correlate: bool,
     /// TCP socket options of each connection, as libzmq's (`None`: the system's).
     pub tcp: TcpOptions,
+    /// `ZMQ_IPV6`: `tcp://*:port` binds every interface of both families (a
+    /// dual-stack `[::]`, which IPv4 clients reach too) and host names may resolve to
+    /// IPv6 addresses (off: `*` binds IPv4 only and names resolve to IPv4 addresses
+    /// only, as libzmq). Literal IPv6 addresses such as `[::1]` work either way.
+    pub ipv6: bool,
     /// `ZMQ_IMMEDIATE`: queue messages only for completed connections (off: messages
     /// queue for a connecting peer too, as in libzmq).
     pub immediate: bool,
@@ -216,6 +258,7 @@ impl Default for SocketOptions {
             routing_id: None,
             reconnect_ivl: Duration::from_millis(100),
             reconnect_ivl_max: None,
+            reconnect_stop: ReconnectStop::default(),
             handshake_ivl: Some(Duration::from_secs(30)),
             heartbeat_ivl: None,
             heartbeat_ttl: None,
@@ -224,6 +267,7 @@ impl Default for SocketOptions {
             linger: None,
             router_mandatory: false,
             router_handover: false,
+            connect_routing_id: None,
             probe_router: false,
             xpub_verbose: false,
             xpub_verboser: false,
@@ -240,6 +284,7 @@ impl Default for SocketOptions {
             req_relaxed: false,
             req_correlate: false,
             tcp: TcpOptions::default(),
+            ipv6: false,
             buffers: BufferConfig::default(),
             plain_server: false,
             plain_username: None,
@@ -279,6 +324,8 @@ impl SocketOptions {
         reconnect_ivl: Duration => |v| v;
         /// Sets `ZMQ_RECONNECT_IVL_MAX`.
         reconnect_ivl_max: Duration => Some;
+        /// Sets `ZMQ_RECONNECT_STOP`.
+        reconnect_stop: ReconnectStop => |v| v;
         /// Sets `ZMQ_HANDSHAKE_IVL` (`None` disables the deadline).
         handshake_ivl: Option<Duration> => |v| v;
         /// Sets `ZMQ_HEARTBEAT_IVL`.
@@ -317,6 +364,8 @@ impl SocketOptions {
         req_correlate: bool => |v| v;
         /// Sets the TCP socket options.
         tcp: TcpOptions => |v| v;
+        /// Sets `ZMQ_IPV6`.
+        ipv6: bool => |v| v;
         /// Sets `ZMQ_IMMEDIATE`.
         immediate: bool => |v| v;
         /// Sets the IO buffer sizes.
@@ -338,6 +387,12 @@ impl SocketOptions {
     /// Sets `ZMQ_PLAIN_PASSWORD`.
     pub fn plain_password(mut self, password: impl Into<Vec<u8>>) -> Self {
         self.plain_password = Some(Password::new(password));
+        self
+    }
+
+    /// Sets `ZMQ_CONNECT_ROUTING_ID` for the socket's first `connect`.
+    pub fn connect_routing_id(mut self, routing_id: impl Into<Bytes>) -> Self {
+        self.connect_routing_id = Some(routing_id.into());
         self
     }
 

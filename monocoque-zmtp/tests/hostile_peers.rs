@@ -86,7 +86,8 @@ fn live_heap() -> i64 {
 /// What a socket may keep after a bad peer left, by design and bounded: the ring of
 /// the last 16 protocol errors (`recent_errors`). Its `VecDeque` grows to 4, 8, then
 /// 16 entries and never shrinks, so one error may add at most 8 entries of
-/// `ProtocolError` (48 bytes each here: 384 bytes), plus the error's own text such as
+/// `RecentError` (a `ProtocolError` and its sequence number, 56 bytes here: 448
+/// bytes), plus the error's own text such as
 /// `UnknownSocketType("STREAM")`. Everything else must be freed: the cases reuse one
 /// good peer, so the socket's peer map never grows past the capacity it had.
 ///
@@ -241,7 +242,8 @@ impl Fixture {
             .pull
             .recent_errors()
             .pop()
-            .expect("an error was recorded");
+            .expect("an error was recorded")
+            .error;
         heap_back(&format!("{error:?}"), grown);
         self.good_traffic().await;
         error

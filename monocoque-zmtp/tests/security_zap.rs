@@ -132,7 +132,7 @@ fn refused(socket: &SocketHandle) -> ProtocolError {
     loop {
         let stats = block(socket.stats()).unwrap();
         if stats.protocol_errors > 0 {
-            return block(socket.recent_errors()).unwrap().pop().unwrap();
+            return block(socket.recent_errors()).unwrap().pop().unwrap().error;
         }
         assert!(Instant::now() < deadline, "not refused: {stats:?}");
         thread::sleep(Duration::from_millis(10));

@@ -13,10 +13,11 @@ use bytes::Bytes;
 use compio::time::timeout;
 use monocoque_zmtp::config::SocketOptions;
 use monocoque_zmtp::error::Error;
+use monocoque_zmtp::proto::error::ProtocolError;
 use monocoque_zmtp::proto::message::Message;
 use monocoque_zmtp::socket::{
-    DealerSocket, PairSocket, PubSocket, PullSocket, PushSocket, RepSocket, ReqSocket,
-    RouterSocket, SubSocket, XPubSocket,
+    DealerSocket, Monitor, PairSocket, PubSocket, PullSocket, PushSocket, RECENT_ERRORS,
+    RecentError, RepSocket, ReqSocket, RouterSocket, SocketEvent, SubSocket, XPubSocket,
 };
 
 const LIMIT: Duration = Duration::from_secs(5);
@@ -568,6 +569,71 @@ async fn a_bad_peer_does_not_disturb_a_good_one() {
     }
     assert_eq!(pull.stats().protocol_errors, 3);
     assert_eq!(pull.peer_count(), 1);
+}
+
+/// Sends `bytes` from a raw tcp peer and awaits the monitor's report that the
+/// handshake failed (the error is recorded by then: both happen at the end of the
+/// connection, with no await between them).
+async fn failed_handshake(endpoint: &str, monitor: &Monitor, bytes: &[u8]) {
+    let mut bad = raw_connect(endpoint);
+    bad.write_all(bytes).unwrap();
+    loop {
+        match within("handshake failure", monitor.next()).await {
+            Some(SocketEvent::HandshakeFailed { .. }) => return,
+            Some(_) => {}
+            None => panic!("the monitor stopped"),
+        }
+    }
+}
+
+/// `recent_errors` keeps the last `RECENT_ERRORS` entries; their sequence numbers tell
+/// a poller which ones it has not seen, even once the list is full and every poll
+/// returns as many entries as the last.
+#[compio::test]
+async fn recent_errors_are_numbered_so_a_poller_sees_what_is_new() {
+    let pull = PullSocket::new();
+    let monitor = pull.monitor();
+    let bound = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+    // Odd sequence numbers: no ZMTP at all; even: an incompatible socket type.
+    let bad_peer = async |n: u64| {
+        let bytes = match n % 2 {
+            1 => b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+            _ => greeting_and_ready("PUB"),
+        };
+        failed_handshake(&bound, &monitor, &bytes).await;
+    };
+    let new_since = |seen: u64| -> Vec<RecentError> {
+        let all = pull.recent_errors();
+        all.into_iter().filter(|e| e.sequence > seen).collect()
+    };
+    let first = RECENT_ERRORS as u64;
+    for n in 1..=first {
+        bad_peer(n).await;
+    }
+    let seen = new_since(0);
+    assert_eq!(seen.len(), RECENT_ERRORS);
+    let last_seen = seen.last().unwrap().sequence;
+    assert_eq!(last_seen, first);
+    assert!(new_since(last_seen).is_empty(), "nothing new yet");
+
+    // Five more: the list stays full, its oldest five entries pushed out.
+    for n in first + 1..=first + 5 {
+        bad_peer(n).await;
+    }
+    assert_eq!(pull.recent_errors().len(), RECENT_ERRORS);
+    assert_eq!(pull.recent_errors()[0].sequence, 6);
+    let new = new_since(last_seen);
+    let numbers: Vec<u64> = new.iter().map(|e| e.sequence).collect();
+    assert_eq!(numbers, (first + 1..=first + 5).collect::<Vec<_>>());
+    for entry in &new {
+        let expected_bad_signature = entry.sequence % 2 == 1;
+        assert_eq!(
+            entry.error == ProtocolError::BadSignature,
+            expected_bad_signature,
+            "{entry:?}"
+        );
+    }
+    assert_eq!(pull.stats().protocol_errors, first + 5);
 }
 
 #[compio::test]

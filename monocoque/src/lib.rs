@@ -69,7 +69,7 @@
 // The facade only re-exports: the one place allowed `unsafe` is monocoque-core's arena.
 #![forbid(unsafe_code)]
 
-pub use monocoque_zmtp::config::{BufferConfig, SocketOptions};
+pub use monocoque_zmtp::config::{BufferConfig, ReconnectStop, SocketOptions};
 pub use monocoque_zmtp::endpoint::{Endpoint, EndpointError};
 pub use monocoque_zmtp::error::{Error, Result};
 pub use monocoque_zmtp::proto::error::{Fault, ProtocolError, StateError};
@@ -77,8 +77,8 @@ pub use monocoque_zmtp::proto::message::Message;
 pub use monocoque_zmtp::proto::socket_type::SocketType;
 pub use monocoque_zmtp::socket::{
     Context, ContextBuilder, DealerSocket, HandshakeFailure, MONITOR_CAPACITY, Monitor, PairSocket,
-    ProxyStats, PubSocket, PullSocket, PushSocket, RECENT_ERRORS, RepSocket, ReqSocket,
-    RouterSocket, Socket, SocketEvent, SocketHandle, SocketStats, SubSocket, XPubSocket,
+    ProxyStats, PubSocket, PullSocket, PushSocket, RECENT_ERRORS, RecentError, RepSocket,
+    ReqSocket, RouterSocket, Socket, SocketEvent, SocketHandle, SocketStats, SubSocket, XPubSocket,
     XSubSocket, proxy, proxy_blocking, proxy_steerable,
 };
 

@@ -155,8 +155,9 @@ impl Remote {
     }
 }
 
-/// Serves one connection on `stream` until it ends, then tells the engine.
-pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>, remote: Remote)
+/// Serves one connection on `stream` until it ends, then tells the engine. Returns
+/// whether its handshake completed (`ZMQ_RECONNECT_STOP` asks).
+pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>, remote: Remote) -> bool
 where
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
@@ -177,6 +178,7 @@ where
         Disconnect::PeerClosed | Disconnect::Stopped => {}
     }
     port.finish(&why.ending());
+    handshaken
 }
 
 /// One connection's state, apart from its stream.
@@ -586,8 +588,8 @@ mod tests {
         engine: Rc<Engine>,
         stop: Rc<Stop>,
         /// The connection's task: dropping the handle cancels it, so a test keeps
-        /// the whole `Setup` until it ends.
-        served: JoinHandle<()>,
+        /// the whole `Setup` until it ends. It yields whether the handshake completed.
+        served: JoinHandle<bool>,
         peer: Peer,
     }
 
@@ -737,7 +739,9 @@ mod tests {
             assert_eq!(t.engine.stats().protocol_errors, 1);
             // Its first octet is not 0xFF: by RFC 23 that is a ZMTP 1.0 peer, refused at once.
             // Named for what it is: no ZMTP at all, not an old ZMTP.
-            assert_eq!(t.engine.recent_errors(), [ProtocolError::BadSignature]);
+            let recent = t.engine.recent_errors();
+            let recent: Vec<_> = recent.iter().map(|e| (e.sequence, &e.error)).collect();
+            assert_eq!(recent, [(1, &ProtocolError::BadSignature)]);
             assert_eq!(t.engine.stats().handshakes, 0);
             assert_eq!(t.engine.stats().disconnects, 0);
             assert_eq!(t.engine.peer_count(), 0);

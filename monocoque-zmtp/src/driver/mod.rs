@@ -7,6 +7,7 @@ pub(crate) mod connection;
 mod duplex;
 pub(crate) mod inproc;
 pub(crate) mod io_thread;
+pub(crate) mod resolve;
 pub mod runtime;
 pub(crate) mod transport;
 pub(crate) mod zap;

@@ -13,7 +13,8 @@ use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use futures::FutureExt;
 
 use super::connection::{self, Remote};
-use crate::config::TcpOptions;
+use super::resolve;
+use crate::config::{ReconnectStop, TcpOptions};
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::engine::monitor::SocketEvent;
@@ -29,10 +30,6 @@ async fn or_stop<T>(stop: &Stop, fut: impl Future<Output = T>) -> Option<T> {
     }
 }
 
-fn resolve_bind_host(host: &str) -> &str {
-    if host == "*" { "0.0.0.0" } else { host }
-}
-
 /// Binds `endpoint` and spawns its accept loop. Returns the endpoint actually bound
 /// (an ephemeral port filled in).
 pub(crate) async fn bind(
@@ -42,7 +39,7 @@ pub(crate) async fn bind(
 ) -> Result<Endpoint, Error> {
     match endpoint {
         Endpoint::Tcp { host, port } => {
-            let listener = TcpListener::bind((resolve_bind_host(host), *port)).await?;
+            let listener = resolve::listen(host, *port, engine.options.ipv6).await?;
             let local = listener.local_addr()?;
             let bound = Endpoint::Tcp {
                 host: match local {
@@ -221,7 +218,9 @@ async fn accept_loop<A: Acceptor>(
 }
 
 /// Connects to `endpoint` in the background, reconnecting after `reconnect_ivl` (with
-/// doubling back-off up to `reconnect_ivl_max`) whenever the connection fails or ends.
+/// doubling back-off up to `reconnect_ivl_max`) whenever the connection fails or ends,
+/// unless `reconnect_stop` says to give up: then the endpoint's peer goes and the
+/// monitor hears `Closed`, as libzmq reports a connecter it closes.
 pub(crate) fn spawn_connecter(
     engine: &Rc<Engine>,
     endpoint: Endpoint,
@@ -235,6 +234,27 @@ pub(crate) fn spawn_connecter(
     compio::runtime::spawn(connect_loop(engine.clone(), endpoint, stop, peer)).detach();
 }
 
+/// How one connect attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    /// The endpoint was stopped (`disconnect`, `close`) first.
+    Stopped,
+    /// The connect failed; `refused`: with `ECONNREFUSED`.
+    Failed { refused: bool },
+    /// A connection was made and has ended; `handshaken`: its handshake completed.
+    Ended { handshaken: bool },
+}
+
+/// Whether `ZMQ_RECONNECT_STOP` says to give up after `attempt`.
+fn gives_up(stop: ReconnectStop, attempt: Attempt) -> bool {
+    match attempt {
+        Attempt::Stopped => false,
+        Attempt::Failed { refused } => refused && stop.conn_refused,
+        Attempt::Ended { handshaken: false } => stop.handshake_failed,
+        Attempt::Ended { handshaken: true } => stop.after_disconnect,
+    }
+}
+
 async fn connect_loop(
     engine: Rc<Engine>,
     endpoint: Endpoint,
@@ -246,35 +266,18 @@ async fn connect_loop(
     let name: Rc<str> = Rc::from(endpoint.to_string());
     // Whether the last attempt failed: a series of failures reports one delay.
     let mut failing = false;
+    let mut gave_up = false;
     while !stop.is_stopped() {
-        let connected = match &endpoint {
-            Endpoint::Tcp { host, port } => {
-                let connect = async {
-                    let stream = TcpStream::connect((host.as_str(), *port)).await?;
-                    configure(&stream, &engine.options.tcp);
-                    Ok(stream)
-                };
-                let remote = Remote {
-                    endpoint: name.clone(),
-                    address: Bytes::from(host.clone()),
-                };
-                connect_and_run(&engine, &stop, peer, connect, remote, failing).await
-            }
-            Endpoint::Ipc(path) => {
-                let connect = UnixStream::connect(path);
-                let remote = Remote {
-                    endpoint: name.clone(),
-                    address: Bytes::new(),
-                };
-                connect_and_run(&engine, &stop, peer, connect, remote, failing).await
-            }
-            Endpoint::Inproc(_) => None,
-        };
-        let Some(connected) = connected else {
+        let attempt = connect_once(&engine, &endpoint, &stop, peer, &name, failing).await;
+        if attempt == Attempt::Stopped || stop.is_stopped() {
             break;
-        };
-        failing = !connected;
-        if connected {
+        }
+        if gives_up(engine.options.reconnect_stop, attempt) {
+            gave_up = true;
+            break;
+        }
+        failing = matches!(attempt, Attempt::Failed { .. });
+        if !failing {
             ivl = base;
         }
         engine.emit(|| SocketEvent::ConnectRetried {
@@ -284,18 +287,67 @@ async fn connect_loop(
         if or_stop(&stop, compio::time::sleep(ivl)).await.is_none() {
             break;
         }
-        if !connected && let Some(max) = engine.options.reconnect_ivl_max {
+        if failing && let Some(max) = engine.options.reconnect_ivl_max {
             ivl = (ivl * 2).min(max.max(base));
         }
     }
     if let Some(id) = peer {
         engine.remove_connecting_peer(id);
     }
+    // Reported once the peer is gone, so whoever sees the event sees it gone.
+    if gave_up {
+        engine.emit(|| SocketEvent::Closed {
+            endpoint: name.to_string(),
+        });
+    }
 }
 
-/// Connects (unless stopped first) and runs the connection to its end. Returns `None`
-/// when stopped, else whether a connection was made. A failure is reported to the
-/// monitor as a delay unless the attempt before it failed too (`failing`).
+/// One connect attempt to a tcp or ipc endpoint, and the connection it made run to
+/// its end.
+async fn connect_once(
+    engine: &Rc<Engine>,
+    endpoint: &Endpoint,
+    stop: &Rc<Stop>,
+    peer: Option<PeerId>,
+    name: &Rc<str>,
+    failing: bool,
+) -> Attempt {
+    match endpoint {
+        Endpoint::Tcp { host, port } => {
+            let connect = async {
+                let addresses = resolve::resolve(host, *port, engine.options.ipv6).await?;
+                let stream = TcpStream::connect(&addresses[..]).await?;
+                configure(&stream, &engine.options.tcp);
+                Ok(stream)
+            };
+            let remote = Remote {
+                endpoint: name.clone(),
+                address: Bytes::from(host.clone()),
+            };
+            connect_and_run(engine, stop, peer, connect, remote, failing).await
+        }
+        Endpoint::Ipc(path) => {
+            let remote = Remote {
+                endpoint: name.clone(),
+                address: Bytes::new(),
+            };
+            connect_and_run(
+                engine,
+                stop,
+                peer,
+                UnixStream::connect(path),
+                remote,
+                failing,
+            )
+            .await
+        }
+        Endpoint::Inproc(_) => Attempt::Stopped,
+    }
+}
+
+/// Connects (unless stopped first) and runs the connection to its end. A failure is
+/// reported to the monitor as a delay unless the attempt before it failed too
+/// (`failing`).
 async fn connect_and_run<S: 'static>(
     engine: &Rc<Engine>,
     stop: &Rc<Stop>,
@@ -303,20 +355,24 @@ async fn connect_and_run<S: 'static>(
     connect: impl Future<Output = io::Result<S>>,
     remote: Remote,
     failing: bool,
-) -> Option<bool>
+) -> Attempt
 where
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
-    match or_stop(stop, connect).await? {
+    let Some(connected) = or_stop(stop, connect).await else {
+        return Attempt::Stopped;
+    };
+    match connected {
         Ok(stream) => {
             engine.emit(|| SocketEvent::Connected {
                 endpoint: remote.endpoint.to_string(),
                 peer: String::from_utf8_lossy(&remote.address).into_owned(),
             });
-            if let Some(port) = engine.port(peer) {
-                connection::serve(stream, port, stop.clone(), remote).await;
-            }
-            Some(true)
+            let handshaken = match engine.port(peer) {
+                Some(port) => connection::serve(stream, port, stop.clone(), remote).await,
+                None => false,
+            };
+            Attempt::Ended { handshaken }
         }
         Err(err) => {
             if !failing {
@@ -325,7 +381,9 @@ where
                     error: err.to_string(),
                 });
             }
-            Some(false)
+            Attempt::Failed {
+                refused: err.kind() == io::ErrorKind::ConnectionRefused,
+            }
         }
     }
 }
@@ -333,6 +391,29 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_reconnect_stop_flag_gives_up_after_its_own_outcome_only() {
+        let refused = Attempt::Failed { refused: true };
+        let unreachable = Attempt::Failed { refused: false };
+        let bad_handshake = Attempt::Ended { handshaken: false };
+        let lost = Attempt::Ended { handshaken: true };
+        let flag = |conn_refused, handshake_failed, after_disconnect| ReconnectStop {
+            conn_refused,
+            handshake_failed,
+            after_disconnect,
+        };
+        let cases = [
+            (ReconnectStop::default(), [false, false, false, false]),
+            (flag(true, false, false), [true, false, false, false]),
+            (flag(false, true, false), [false, false, true, false]),
+            (flag(false, false, true), [false, false, false, true]),
+        ];
+        for (stop, expected) in cases {
+            let got = [refused, unreachable, bad_handshake, lost].map(|a| gives_up(stop, a));
+            assert_eq!(got, expected, "{stop:?}");
+        }
+    }
 
     #[compio::test]
     async fn tcp_options_reach_the_socket() {

@@ -27,6 +27,8 @@ pub(crate) mod state;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use bytes::Bytes;
+
 use self::notify::{Notify, Stop};
 use self::port::Port;
 use self::state::State;
@@ -37,9 +39,9 @@ use crate::proto::message::Message;
 use crate::proto::pattern::PeerId;
 use crate::proto::socket_type::SocketType;
 
-pub use self::state::SocketStats;
 #[cfg(feature = "runtime")]
 pub(crate) use self::state::conflates;
+pub use self::state::{RecentError, SocketStats};
 
 /// Everything a socket and its connections share on one runtime thread.
 #[derive(Debug)]
@@ -159,9 +161,21 @@ impl Engine {
     }
 
     /// A peer for a connecting endpoint, made before any connection so messages
-    /// queue for it (libzmq's connect-side pipe).
-    pub(crate) fn add_connecting_peer(&self) -> PeerId {
-        self.state.borrow_mut().add_peer(true).0
+    /// queue for it (libzmq's connect-side pipe); a ROUTER's is named `routing_id`
+    /// when the application chose one (`ZMQ_CONNECT_ROUTING_ID`).
+    pub(crate) fn add_connecting_peer(
+        &self,
+        routing_id: Option<Bytes>,
+    ) -> Result<PeerId, ProtocolError> {
+        let mut state = self.state.borrow_mut();
+        let id = state.add_peer(true).0;
+        if let Some(routing_id) = routing_id
+            && let Err(err) = state.name_peer(id, routing_id)
+        {
+            state.remove_peer(id);
+            return Err(err);
+        }
+        Ok(id)
     }
 
     /// A connecting endpoint was closed: its peer goes, with whatever it queued.
@@ -178,7 +192,7 @@ impl Engine {
         self.state.borrow().stats
     }
 
-    pub(crate) fn recent_errors(&self) -> Vec<ProtocolError> {
+    pub(crate) fn recent_errors(&self) -> Vec<RecentError> {
         self.state.borrow().recent_errors()
     }
 

@@ -87,7 +87,8 @@ pub enum SocketEvent {
         peer: String,
         error: Option<ProtocolError>,
     },
-    /// A listening endpoint was closed (`unbind`, `close`).
+    /// A listening endpoint was closed (`unbind`, `close`), or a connecting endpoint
+    /// gave up as `reconnect_stop` asked.
     #[allow(missing_docs)]
     Closed { endpoint: String },
     /// The monitor was replaced, or its socket closed: no more events.

@@ -54,6 +54,31 @@ pub(crate) enum SendOutcome {
 /// How many protocol errors a socket's `recent_errors` keeps.
 pub const RECENT_ERRORS: usize = 16;
 
+/// One entry of a socket's `recent_errors`: a protocol error that closed a
+/// connection, and its sequence number.
+///
+/// The sequence number counts the socket's protocol errors from 1 and never repeats: the
+/// n-th error has sequence number n, equal to `stats().protocol_errors` just after it
+/// was recorded. The list keeps only the last [`RECENT_ERRORS`], so a poller remembers
+/// the highest sequence number it has seen and takes the entries above it as new; a
+/// gap between that number and the oldest entry's tells how many it missed.
+///
+/// ```
+/// # use monocoque_zmtp::socket::RecentError;
+/// fn new_since(list: &[RecentError], seen: u64) -> impl Iterator<Item = &RecentError> {
+///     list.iter().filter(move |entry| entry.sequence > seen)
+/// }
+/// # let _ = new_since;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecentError {
+    /// Which protocol error of the socket this was: 1 for the first, never repeated.
+    pub sequence: u64,
+    /// What the peer did wrong.
+    pub error: ProtocolError,
+}
+
 /// Peers, routing and counters of one socket.
 #[derive(Debug)]
 pub(crate) struct State {
@@ -61,7 +86,7 @@ pub(crate) struct State {
     peers: Peers,
     routing: Routing,
     /// The last protocol errors that closed a connection, oldest first.
-    recent_errors: VecDeque<ProtocolError>,
+    recent_errors: VecDeque<RecentError>,
     pub(crate) stats: SocketStats,
     /// `ZMQ_PROBE_ROUTER`: an empty message goes to each new peer first.
     probe: bool,
@@ -125,6 +150,11 @@ impl State {
             self.routing.pending(id);
         }
         (id, wake)
+    }
+
+    /// Names a connecting endpoint's peer (`ZMQ_CONNECT_ROUTING_ID`).
+    pub(crate) fn name_peer(&mut self, id: PeerId, routing_id: Bytes) -> Result<(), ProtocolError> {
+        self.routing.name(id, routing_id)
     }
 
     /// The handshake with `id` completed. An error means the peer must be refused
@@ -398,16 +428,20 @@ impl State {
     }
 
     /// Counts a connection closed for a protocol error and remembers the error.
-    pub(crate) fn record_protocol_error(&mut self, err: ProtocolError) {
+    /// The error's sequence number is the count including it.
+    pub(crate) fn record_protocol_error(&mut self, error: ProtocolError) {
         self.stats.protocol_errors += 1;
         if self.recent_errors.len() == RECENT_ERRORS {
             self.recent_errors.pop_front();
         }
-        self.recent_errors.push_back(err);
+        self.recent_errors.push_back(RecentError {
+            sequence: self.stats.protocol_errors,
+            error,
+        });
     }
 
     /// The last protocol errors that closed a connection, oldest first.
-    pub(crate) fn recent_errors(&self) -> Vec<ProtocolError> {
+    pub(crate) fn recent_errors(&self) -> Vec<RecentError> {
         self.recent_errors.iter().cloned().collect()
     }
 
@@ -648,6 +682,34 @@ mod tests {
             c.try_send("x".into()),
             Ok(SendOutcome::WouldBlock(_))
         ));
+    }
+
+    #[test]
+    fn a_named_connecting_peer_keeps_its_name_across_reconnects() {
+        let mut c = core(SocketType::Router, SocketOptions::default());
+        let (peer, _) = c.add_peer(true);
+        c.name_peer(peer, Bytes::from_static(b"conn1")).unwrap();
+        c.try_send(["conn1", "early"].into()).unwrap();
+        assert!(c.has_outgoing(peer), "queued before the connection");
+        for announced in [&b"X"[..], b"Z"] {
+            c.peer_ready(peer, info(SocketType::Router, Some(announced)))
+                .unwrap();
+            c.deliver(peer, "hi".into());
+            let m = c.try_recv().unwrap().unwrap();
+            assert_eq!(&m[0][..], b"conn1", "the name, not the announced id");
+            c.peer_disconnected(peer);
+        }
+        let (other, _) = c.add_peer(true);
+        assert!(c.name_peer(other, Bytes::from_static(b"conn1")).is_err());
+        c.remove_peer(peer);
+        c.name_peer(other, Bytes::from_static(b"conn1")).unwrap();
+        assert_eq!(c.stats.dropped, 0);
+        // With ZMQ_IMMEDIATE nothing queues before the connection completes.
+        let mut c = core(SocketType::Router, SocketOptions::default().immediate(true));
+        let (peer, _) = c.add_peer(true);
+        c.name_peer(peer, Bytes::from_static(b"conn1")).unwrap();
+        c.try_send(["conn1", "early"].into()).unwrap();
+        assert_eq!(c.stats.dropped, 1);
     }
 
     #[test]

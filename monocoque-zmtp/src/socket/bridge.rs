@@ -23,9 +23,8 @@ use futures::channel::oneshot;
 use futures::task::AtomicWaker;
 
 use crate::config::SocketOptions;
-use crate::engine::SocketStats;
+use crate::engine::{RecentError, SocketStats};
 use crate::error::Error;
-use crate::proto::error::ProtocolError;
 use crate::proto::error::StateError;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
@@ -35,11 +34,12 @@ use crate::proto::socket_type::SocketType;
 pub(crate) enum Command {
     Bind(String, oneshot::Sender<Result<String, Error>>),
     Connect(String, oneshot::Sender<Result<(), Error>>),
+    SetConnectRoutingId(bytes::Bytes, oneshot::Sender<Result<(), Error>>),
     Unbind(String, oneshot::Sender<Result<(), Error>>),
     Disconnect(String, oneshot::Sender<Result<(), Error>>),
     Subscribe(Vec<u8>, bool, oneshot::Sender<Result<(), Error>>),
     Stats(oneshot::Sender<(SocketStats, usize)>),
-    RecentErrors(oneshot::Sender<Vec<ProtocolError>>),
+    RecentErrors(oneshot::Sender<Vec<RecentError>>),
     Monitor(oneshot::Sender<crate::engine::monitor::Monitor>),
 }
 

@@ -24,7 +24,7 @@ use futures::future::{Fuse, FusedFuture};
 use super::Socket;
 use super::bridge::{Bridge, Command};
 use super::context::ContextInner;
-use crate::engine::SocketStats;
+use crate::engine::{RecentError, SocketStats};
 use crate::error::Error;
 use crate::proto::error::ProtocolError;
 use crate::proto::message::Message;
@@ -125,6 +125,21 @@ impl SocketHandle {
             .await?
     }
 
+    /// Sets `ZMQ_CONNECT_ROUTING_ID` for the next `connect`; see
+    /// [`Socket::set_connect_routing_id`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::set_connect_routing_id`], and [`Error::Closed`] after `close`.
+    pub async fn set_connect_routing_id(
+        &self,
+        routing_id: impl Into<bytes::Bytes>,
+    ) -> Result<(), Error> {
+        let routing_id = routing_id.into();
+        self.ask(|reply| Command::SetConnectRoutingId(routing_id, reply))
+            .await?
+    }
+
     /// Stops listening on a bound endpoint; see [`Socket::unbind`].
     ///
     /// # Errors
@@ -183,7 +198,7 @@ impl SocketHandle {
     /// # Errors
     ///
     /// [`Error::Closed`] after `close`.
-    pub async fn recent_errors(&self) -> Result<Vec<ProtocolError>, Error> {
+    pub async fn recent_errors(&self) -> Result<Vec<RecentError>, Error> {
         self.ask(Command::RecentErrors).await
     }
 
@@ -552,6 +567,9 @@ async fn run(socket: &Socket, command: Command) {
         }
         Command::Connect(endpoint, reply) => {
             let _ = reply.send(socket.connect(&endpoint).await);
+        }
+        Command::SetConnectRoutingId(routing_id, reply) => {
+            let _ = reply.send(socket.set_connect_routing_id(routing_id));
         }
         Command::Unbind(endpoint, reply) => {
             let _ = reply.send(socket.unbind(&endpoint));

@@ -42,12 +42,14 @@ pub use subscribe::SubSocket;
 pub use xpub::XPubSocket;
 pub use xsub::XSubSocket;
 
+use bytes::Bytes;
+
 use crate::config::SocketOptions;
 use crate::driver::transport;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
 use crate::engine::notify::{Stop, YieldNow};
-pub use crate::engine::state::RECENT_ERRORS;
+pub use crate::engine::state::{RECENT_ERRORS, RecentError};
 use crate::error::Error;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
@@ -81,6 +83,8 @@ struct EndpointEntry {
 pub struct Socket {
     engine: Rc<Engine>,
     endpoints: RefCell<Vec<EndpointEntry>>,
+    /// `ZMQ_CONNECT_ROUTING_ID` for the next `connect` (ROUTER).
+    connect_routing_id: RefCell<Option<Bytes>>,
     /// Payload plus [`SEND_OVERHEAD`] per message queued since `send` last yielded.
     sent_since_yield: std::cell::Cell<usize>,
 }
@@ -117,6 +121,7 @@ impl Socket {
         names: std::sync::Arc<crate::engine::link::Names>,
     ) -> Socket {
         Socket {
+            connect_routing_id: RefCell::new(options.connect_routing_id.clone()),
             engine: Engine::with_names(socket_type, options, names),
             endpoints: RefCell::new(Vec::new()),
             sent_since_yield: std::cell::Cell::new(0),
@@ -190,16 +195,42 @@ impl Socket {
         crate::driver::runtime::log_current_driver();
         let parsed = Endpoint::parse(endpoint)?.for_connect(endpoint)?;
         let stop = Rc::new(Stop::default());
-        let peer = if self.engine.options.immediate {
+        let routing_id = self.connect_routing_id.borrow().clone();
+        // A named peer exists from the start even with `immediate`, to hold its name.
+        let peer = if self.engine.options.immediate && routing_id.is_none() {
             None
         } else {
-            Some(self.engine.add_connecting_peer())
+            Some(self.engine.add_connecting_peer(routing_id)?)
         };
+        self.connect_routing_id.take();
         transport::spawn_connecter(&self.engine, parsed, stop.clone(), peer);
         self.endpoints.borrow_mut().push(EndpointEntry {
             names: [endpoint.to_string(), endpoint.to_string()],
             stop,
         });
+        Ok(())
+    }
+
+    /// Sets `ZMQ_CONNECT_ROUTING_ID`: the routing id a ROUTER gives the peer of its
+    /// next `connect`, so it can send to that peer by this name at once (messages
+    /// queue until the connection completes, unless `immediate`), whatever Identity
+    /// the peer announces; the peer keeps it across reconnects. Consumed by that
+    /// connect, which fails if the id already names a peer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotSupported`] on a socket that is not a ROUTER, [`Error::Protocol`]
+    /// for an id that is empty, longer than 255 bytes or starts with a zero byte.
+    pub fn set_connect_routing_id(&self, routing_id: impl Into<Bytes>) -> Result<(), Error> {
+        if self.engine.socket_type != SocketType::Router {
+            return Err(Error::NotSupported {
+                socket_type: self.engine.socket_type,
+                operation: "set connect_routing_id",
+            });
+        }
+        let routing_id = routing_id.into();
+        crate::engine::routing::check_connect_routing_id(&routing_id)?;
+        *self.connect_routing_id.borrow_mut() = Some(routing_id);
         Ok(())
     }
 
@@ -385,8 +416,10 @@ impl Socket {
     }
 
     /// The last protocol errors (up to [`RECENT_ERRORS`], oldest first) that made the
-    /// socket close a connection: which peer input was refused and why.
-    pub fn recent_errors(&self) -> Vec<crate::proto::error::ProtocolError> {
+    /// socket close a connection: which peer input was refused and why. Each carries a
+    /// [sequence number](RecentError::sequence) so a poller can tell new entries from
+    /// ones it has seen once the list is full.
+    pub fn recent_errors(&self) -> Vec<RecentError> {
         self.engine.recent_errors()
     }
 
@@ -524,7 +557,7 @@ macro_rules! socket_wrapper {
 
             /// The last protocol errors that closed a connection; see
             /// [`Socket::recent_errors`]($crate::socket::Socket::recent_errors).
-            pub fn recent_errors(&self) -> Vec<$crate::proto::error::ProtocolError> {
+            pub fn recent_errors(&self) -> Vec<$crate::socket::RecentError> {
                 self.inner.recent_errors()
             }
 

@@ -37,3 +37,19 @@ socket_recv!(
     RouterSocket,
     "Receives the next message with the sender's routing id as first frame."
 );
+
+impl RouterSocket {
+    /// Sets `ZMQ_CONNECT_ROUTING_ID` for the next `connect`; see
+    /// [`Socket::set_connect_routing_id`](crate::socket::Socket::set_connect_routing_id).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Protocol`](crate::error::Error::Protocol) for an id that is empty,
+    /// longer than 255 bytes or starts with a zero byte.
+    pub fn set_connect_routing_id(
+        &self,
+        routing_id: impl Into<bytes::Bytes>,
+    ) -> Result<(), crate::error::Error> {
+        self.inner.set_connect_routing_id(routing_id)
+    }
+}

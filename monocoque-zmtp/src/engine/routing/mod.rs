@@ -25,8 +25,10 @@ pub(crate) use load_balance::{LoadBalance, Pair};
 pub(crate) use publish::{Publish, PublishOptions};
 pub(crate) use rep::Rep;
 pub(crate) use req::Req;
-pub(crate) use router::Router;
+pub(crate) use router::{Router, check_connect_routing_id};
 pub(crate) use subscribe::Subscribe;
+
+use bytes::Bytes;
 
 use super::peers::{Inbound, Peers};
 use crate::config::SocketOptions;
@@ -101,6 +103,7 @@ impl Routing {
             SocketType::Router => Routing::Router(Router::new(
                 options.router_mandatory,
                 options.router_handover,
+                early,
             )),
             SocketType::Pub | SocketType::Xpub => Routing::Publish(Publish::new(PublishOptions {
                 xpub: socket_type == SocketType::Xpub,
@@ -137,6 +140,16 @@ impl Routing {
     pub(crate) fn pending(&mut self, id: PeerId) {
         if let Some(lb) = self.balancer() {
             lb.pending(id);
+        }
+    }
+
+    /// Names a connecting endpoint's peer (`ZMQ_CONNECT_ROUTING_ID`, ROUTER only).
+    pub(crate) fn name(&mut self, id: PeerId, routing_id: Bytes) -> Result<(), ProtocolError> {
+        match self {
+            Routing::Router(router) => router.name(id, routing_id),
+            _ => Err(ProtocolError::InvalidOption(
+                "connect_routing_id is for ROUTER sockets",
+            )),
         }
     }
 
