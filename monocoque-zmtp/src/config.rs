@@ -70,9 +70,14 @@ pub struct ReconnectStop {
     /// not complete (the peer broke the protocol, was incompatible, refused our
     /// credentials, closed the connection or timed out first).
     pub handshake_failed: bool,
-    /// `ZMQ_RECONNECT_STOP_AFTER_DISCONNECT`: after an established connection (its
-    /// handshake completed) ends, however it ends.
+    /// `ZMQ_RECONNECT_STOP_AFTER_DISCONNECT`: no reconnect after `disconnect`. libzmq
+    /// needs it to stop a connect still in flight; here `disconnect` always stops the
+    /// endpoint at once, so it changes nothing and is kept for code ported from
+    /// libzmq.
     pub after_disconnect: bool,
+    /// After an established connection (its handshake completed) ends, however it
+    /// ends (not a libzmq flag).
+    pub connection_lost: bool,
 }
 
 /// How the driver sizes its IO buffers.

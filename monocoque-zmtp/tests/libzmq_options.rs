@@ -213,12 +213,12 @@ fn reconnect_stop_conn_refused_gives_up_at_the_first_refusal() {
 /// (the libzmq peer closed), the endpoint ends; when the peer comes back only the
 /// socket without the flag reconnects.
 #[test]
-fn reconnect_stop_after_disconnect_stays_away_when_the_peer_returns() {
+fn reconnect_stop_connection_lost_stays_away_when_the_peer_returns() {
     let context = Context::new().unwrap();
     let endpoint = unused_endpoint();
     let (pull, zmq_context) = libzmq_pull_at(&endpoint);
     let stop = ReconnectStop {
-        after_disconnect: true,
+        connection_lost: true,
         ..ReconnectStop::default()
     };
     let sockets = stopping_and_control(&context, stop, &endpoint);

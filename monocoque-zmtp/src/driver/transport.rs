@@ -251,7 +251,7 @@ fn gives_up(stop: ReconnectStop, attempt: Attempt) -> bool {
         Attempt::Stopped => false,
         Attempt::Failed { refused } => refused && stop.conn_refused,
         Attempt::Ended { handshaken: false } => stop.handshake_failed,
-        Attempt::Ended { handshaken: true } => stop.after_disconnect,
+        Attempt::Ended { handshaken: true } => stop.connection_lost,
     }
 }
 
@@ -398,16 +398,22 @@ mod tests {
         let unreachable = Attempt::Failed { refused: false };
         let bad_handshake = Attempt::Ended { handshaken: false };
         let lost = Attempt::Ended { handshaken: true };
-        let flag = |conn_refused, handshake_failed, after_disconnect| ReconnectStop {
+        let flag = |conn_refused, handshake_failed, connection_lost| ReconnectStop {
             conn_refused,
             handshake_failed,
-            after_disconnect,
+            connection_lost,
+            after_disconnect: false,
+        };
+        let after_disconnect = ReconnectStop {
+            after_disconnect: true,
+            ..ReconnectStop::default()
         };
         let cases = [
             (ReconnectStop::default(), [false, false, false, false]),
             (flag(true, false, false), [true, false, false, false]),
             (flag(false, true, false), [false, false, true, false]),
             (flag(false, false, true), [false, false, false, true]),
+            (after_disconnect, [false, false, false, false]),
         ];
         for (stop, expected) in cases {
             let got = [refused, unreachable, bad_handshake, lost].map(|a| gives_up(stop, a));
