@@ -436,3 +436,32 @@ fn a_second_pair_peer_is_kept_idle_not_refused() {
     assert_eq!((stats.protocol_errors, stats.disconnects), (0, 0));
     context.terminate();
 }
+
+/// A dropped socket still delivers what it queued for a peer that comes up later,
+/// within its linger (the default: until delivered) while the runtime runs, as
+/// libzmq does while its context lives. Its connecting task used to stop at the drop.
+#[compio::test]
+async fn a_dropped_socket_delivers_to_a_peer_that_comes_up_later() {
+    let path = std::env::temp_dir().join(format!("monocoque-late-{}.ipc", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let endpoint = format!("ipc://{}", path.display());
+    let push = monocoque_zmtp::socket::PushSocket::new();
+    push.connect(&endpoint).await.unwrap();
+    for text in ["one", "two", "three"] {
+        push.send(text).await.unwrap();
+    }
+    drop(push);
+    let (received, all) = futures::channel::oneshot::channel();
+    std::thread::spawn(move || {
+        let zmq_context = zmq::Context::new();
+        let pull = zmq_context.socket(zmq::PULL).unwrap();
+        pull.set_rcvtimeo(10_000).unwrap();
+        pull.bind(&endpoint).unwrap();
+        let got: Vec<_> = (0..3).map(|_| pull.recv_bytes(0)).collect();
+        let _ = received.send(got);
+    });
+    let got = compio::time::timeout(LIMIT, all).await.unwrap().unwrap();
+    let got: Vec<Vec<u8>> = got.into_iter().map(Result::unwrap).collect();
+    assert_eq!(got, [&b"one"[..], b"two", b"three"]);
+    let _ = std::fs::remove_file(&path);
+}

@@ -59,6 +59,8 @@ struct EndpointEntry {
     /// As the caller wrote it, and as bound (ephemeral port filled in).
     names: [String; 2],
     stop: Rc<Stop>,
+    /// Made by `connect` (not `bind`).
+    connecting: bool,
 }
 
 /// A socket of any type: what [`ReqSocket`], [`RouterSocket`], ... wrap.
@@ -173,6 +175,7 @@ impl Socket {
         self.endpoints.borrow_mut().push(EndpointEntry {
             names: [endpoint.to_string(), bound.clone()],
             stop,
+            connecting: false,
         });
         Ok(bound)
     }
@@ -207,6 +210,7 @@ impl Socket {
         self.endpoints.borrow_mut().push(EndpointEntry {
             names: [endpoint.to_string(), endpoint.to_string()],
             stop,
+            connecting: true,
         });
         Ok(())
     }
@@ -455,17 +459,7 @@ impl Socket {
             .options
             .linger
             .map(|l| std::time::Instant::now() + l);
-        loop {
-            let flushed = self.engine.flushed.listen();
-            if self.engine.all_flushed() {
-                break;
-            }
-            let timer = crate::driver::sleep_until(deadline);
-            futures::select_biased! {
-                () = futures::FutureExt::fuse(flushed) => {}
-                () = futures::FutureExt::fuse(timer) => break,
-            }
-        }
+        flushed_or_past(&self.engine, deadline).await;
         // Stop everything, then wait until the listening sockets are really closed,
         // so the process may exit and another bind the same address at once.
         self.stop_all();
@@ -490,8 +484,59 @@ impl Socket {
 
 impl Drop for Socket {
     fn drop(&mut self) {
-        self.stop_all();
-        self.engine.stop_monitor();
+        if !self.linger_in_background() {
+            self.stop_all();
+            self.engine.stop_monitor();
+        }
+    }
+}
+
+impl Socket {
+    /// A dropped socket's connecting endpoints keep (re)connecting until what was
+    /// queued is written or `linger` passed, as libzmq's do while their context
+    /// lives, so messages for a peer that comes up later still reach it; the bound
+    /// endpoints stop at once. Returns false when there is nothing to wait for, or no
+    /// runtime to wait on.
+    fn linger_in_background(&self) -> bool {
+        let linger = self.engine.options.linger;
+        let connecting = self.endpoints.borrow().iter().any(|e| e.connecting);
+        if linger == Some(std::time::Duration::ZERO)
+            || !connecting
+            || self.engine.all_flushed()
+            || compio::runtime::Runtime::try_with_current(|_| ()).is_err()
+        {
+            return false;
+        }
+        let (connects, binds): (Vec<_>, Vec<_>) = self
+            .endpoints
+            .borrow_mut()
+            .drain(..)
+            .partition(|e| e.connecting);
+        binds.iter().for_each(|entry| entry.stop.stop());
+        let engine = self.engine.clone();
+        let deadline = linger.map(|l| std::time::Instant::now() + l);
+        crate::driver::spawn(async move {
+            flushed_or_past(&engine, deadline).await;
+            connects.iter().for_each(|entry| entry.stop.stop());
+            engine.shut_down();
+            engine.stop_monitor();
+        });
+        true
+    }
+}
+
+/// Waits until every queued message was written, or `deadline` passed.
+async fn flushed_or_past(engine: &Engine, deadline: Option<std::time::Instant>) {
+    loop {
+        let flushed = engine.flushed.listen();
+        if engine.all_flushed() {
+            return;
+        }
+        let timer = crate::driver::sleep_until(deadline);
+        futures::select_biased! {
+            () = futures::FutureExt::fuse(flushed) => {}
+            () = futures::FutureExt::fuse(timer) => return,
+        }
     }
 }
 
