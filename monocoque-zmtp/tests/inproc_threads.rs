@@ -172,3 +172,28 @@ fn a_name_is_the_contexts_not_the_threads() {
     other.terminate();
     context.terminate();
 }
+
+/// A native socket made with `in_context` joins the context's handles over inproc,
+/// whichever side binds.
+#[compio::test]
+async fn a_native_socket_in_a_context_joins_its_handles() {
+    use monocoque_zmtp::socket::{PullSocket, PushSocket};
+    let context = Context::new().unwrap();
+    let pull = context.socket(SocketType::Pull).unwrap();
+    pull.bind("inproc://to-handle").await.unwrap();
+    let push = PushSocket::in_context(&context, SocketOptions::default());
+    push.connect("inproc://to-handle").await.unwrap();
+    push.send("from native").await.unwrap();
+    assert_eq!(&pull.recv().await.unwrap()[0][..], b"from native");
+
+    let native_pull = PullSocket::in_context(&context, SocketOptions::default());
+    native_pull.bind("inproc://to-native").await.unwrap();
+    let handle_push = context.socket(SocketType::Push).unwrap();
+    handle_push.connect("inproc://to-native").await.unwrap();
+    handle_push.send("from handle").await.unwrap();
+    assert_eq!(&native_pull.recv().await.unwrap()[0][..], b"from handle");
+    // A native socket outside the context does not see the context's names.
+    let outside = PullSocket::new();
+    outside.bind("inproc://to-handle").await.unwrap();
+    context.terminate();
+}

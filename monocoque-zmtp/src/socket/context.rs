@@ -178,6 +178,11 @@ impl Context {
         Ok(SocketHandle::new(bridge, inner.clone()))
     }
 
+    /// The context's inproc names.
+    pub(crate) fn names(&self) -> Arc<Names> {
+        self.inner.names.clone()
+    }
+
     /// Closes every socket of the context, waits until each has sent what was queued
     /// (within its `linger`), and joins the I/O threads. Handles still held get
     /// [`Error::Closed`] afterwards.

@@ -116,6 +116,38 @@ impl Socket {
         )
     }
 
+    /// A socket on this thread (not on one of `context`'s I/O threads) that shares
+    /// `context`'s inproc names: it joins the context's handles over `inproc://`, as
+    /// two sockets of one libzmq context do. It stays the caller's to close;
+    /// [`Context::terminate`] does not close it.
+    ///
+    /// ```
+    /// use monocoque_zmtp::proto::socket_type::SocketType;
+    /// use monocoque_zmtp::socket::{Context, Socket};
+    /// use monocoque_zmtp::config::SocketOptions;
+    ///
+    /// let context = Context::new()?;
+    /// let pull = context.socket(SocketType::Pull)?;
+    /// futures::executor::block_on(pull.bind("inproc://jobs"))?;
+    /// compio::runtime::Runtime::new()?.block_on(async {
+    ///     let push = Socket::in_context(&context, SocketType::Push, SocketOptions::default());
+    ///     push.connect("inproc://jobs").await?;
+    ///     push.send("job").await?;
+    ///     // The handle's future runs on this runtime as on any other.
+    ///     assert_eq!(&pull.recv().await?[0][..], b"job");
+    ///     Ok::<(), monocoque_zmtp::error::Error>(())
+    /// })?;
+    /// context.terminate();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn in_context(
+        context: &Context,
+        socket_type: SocketType,
+        options: SocketOptions,
+    ) -> Socket {
+        Self::with_names(socket_type, options, context.names())
+    }
+
     /// A socket whose inproc names are `names` (its context's).
     pub(crate) fn with_names(
         socket_type: SocketType,
@@ -565,6 +597,17 @@ macro_rules! socket_wrapper {
             pub fn with_options(options: $crate::config::SocketOptions) -> Self {
                 Self {
                     inner: $crate::socket::Socket::with_options($kind, options),
+                }
+            }
+
+            /// A socket on this thread with `options` that shares `context`'s inproc
+            /// names; see [`Socket::in_context`]($crate::socket::Socket::in_context).
+            pub fn in_context(
+                context: &$crate::socket::Context,
+                options: $crate::config::SocketOptions,
+            ) -> Self {
+                Self {
+                    inner: $crate::socket::Socket::in_context(context, $kind, options),
                 }
             }
 
