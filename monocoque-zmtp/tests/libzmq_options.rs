@@ -209,9 +209,9 @@ fn reconnect_stop_conn_refused_gives_up_at_the_first_refusal() {
     context.terminate();
 }
 
-/// `ZMQ_RECONNECT_STOP_AFTER_DISCONNECT`: once an established connection is lost
-/// (the libzmq peer closed), the endpoint ends; when the peer comes back only the
-/// socket without the flag reconnects.
+/// `connection_lost` (monocoque's flag): once an established connection is lost (the
+/// libzmq peer closed), the endpoint ends; when the peer comes back only the socket
+/// without the flag reconnects.
 #[test]
 fn reconnect_stop_connection_lost_stays_away_when_the_peer_returns() {
     let context = Context::new().unwrap();
@@ -496,9 +496,7 @@ fn manual_xpub_and_libzmq_xsub(
 }
 
 fn libzmq_xsub(zmq_context: &zmq::Context, endpoint: &str) -> zmq::Socket {
-    let xsub = zmq_context.socket(zmq::XSUB).unwrap();
-    xsub.set_linger(0).unwrap();
-    xsub.set_rcvtimeo(10_000).unwrap();
+    let xsub = libzmq(zmq_context, zmq::XSUB);
     xsub.connect(endpoint).unwrap();
     xsub
 }
