@@ -131,7 +131,7 @@ async fn accept_joins(
 
 /// The bound side of a join across threads.
 async fn serve_join(engine: Rc<Engine>, join: Join, stop: Rc<Stop>) {
-    let end = join.link.end(true);
+    let end = join.end;
     let Some(port) = engine.port(None) else {
         return end.refuse();
     };
@@ -253,15 +253,16 @@ async fn join_across(
         return false;
     }
     let link = Link::new();
+    let end = link.end(false);
     let join = Join {
-        link: link.clone(),
+        end: link.end(true),
         connecter: party(local),
     };
     if binding.joins.unbounded_send(join).is_ok() {
-        pump_link(&port, &link.end(false), stop).await;
+        pump_link(&port, &end, stop).await;
     }
     port.finish(&Ending::Stopped);
-    !link.was_refused()
+    !end.was_refused()
 }
 
 /// Moves messages and subscriptions both ways until either side stops.

@@ -37,10 +37,12 @@ pub(crate) struct Party {
     pub(crate) routing_id: Option<Bytes>,
 }
 
-/// A request to join a bound socket, sent to the thread it lives on.
+/// A request to join a bound socket, sent to the thread it lives on. It carries the
+/// bound side's end: a request dropped unserved (the binding stopped first) closes
+/// the link, and the connecter looks the name up again.
 #[derive(Debug)]
 pub(crate) struct Join {
-    pub(crate) link: Arc<Link>,
+    pub(crate) end: LinkEnd,
     pub(crate) connecter: Party,
 }
 
@@ -169,6 +171,7 @@ pub(crate) struct Link {
 }
 
 /// One side's handle on a link: side 0 is the connecter, side 1 the bound socket.
+/// Dropping it closes the link, so the other side never waits on a side that is gone.
 #[derive(Debug)]
 pub(crate) struct LinkEnd {
     link: Arc<Link>,
@@ -192,10 +195,6 @@ impl Link {
             link: self.clone(),
             side: usize::from(bound),
         }
-    }
-
-    pub(crate) fn was_refused(&self) -> bool {
-        self.refused.load(Ordering::Acquire)
     }
 }
 
@@ -268,6 +267,11 @@ impl LinkEnd {
         self.link.closed.load(Ordering::Acquire)
     }
 
+    /// Whether the bound side refused the join.
+    pub(crate) fn was_refused(&self) -> bool {
+        self.link.refused.load(Ordering::Acquire)
+    }
+
     /// Ready when the other side sent, made room, or closed since the last call.
     pub(crate) fn poll_woken(&self, cx: &mut Context<'_>) -> Poll<()> {
         let woken = &self.link.woken[self.side];
@@ -279,6 +283,12 @@ impl LinkEnd {
             true => Poll::Ready(()),
             false => Poll::Pending,
         }
+    }
+}
+
+impl Drop for LinkEnd {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -322,8 +332,8 @@ mod tests {
         connecter.push(&mut vec!["x".into()], &mut Vec::new());
         assert!(bound.poll_woken(&mut cx).is_ready());
         assert!(bound.poll_woken(&mut cx).is_pending());
-        connecter.close();
-        assert!(bound.poll_woken(&mut cx).is_ready());
+        drop(connecter);
+        assert!(bound.poll_woken(&mut cx).is_ready(), "a dropped end closes");
         assert!(bound.is_closed());
     }
 
