@@ -14,6 +14,8 @@
 #   monocoque  monocoque's tools, native compio sockets (--api native, the default)
 #   handle     the same binaries with --api handle: a Context's thread-safe socket
 #              handles, used from plain threads with blocking calls
+#   tokio      the same binaries with --api tokio: the same handles, driven by their
+#              send/recv futures on one current-thread tokio runtime (as the rivals)
 #   zmq.rs     the `zeromq` crate (zmq.rs, tokio): zeromq_local_thr, ...
 #   omq-tokio  the `omq-tokio` crate (OMQ.rs, tokio): omq_local_thr, ...
 # RIVALS=0 leaves out zmq.rs and omq-tokio (and does not build them). Every
@@ -61,7 +63,7 @@ DIV=1
 RUN_TIMEOUT=60
 BASE_REV=${BASE_REV:-}
 RIVALS=${RIVALS:-1}
-IMPLS=(libzmq monocoque handle)
+IMPLS=(libzmq monocoque handle tokio)
 BASE_SHA='' BASE_SHORT='' BASE_SUBJECT=''
 if [ -n "$BASE_REV" ]; then
     if ! BASE_SHA=$(git rev-parse --verify --quiet "$BASE_REV^{commit}"); then
@@ -72,7 +74,7 @@ if [ -n "$BASE_REV" ]; then
     BASE_SUBJECT=$(git log -1 --format=%s "$BASE_SHA")
     BASE_TREE=${BASE_WORKTREE:-/tmp/monocoque-base-$BASE_SHORT}
     BASE_TARGET=${BASE_TARGET_DIR:-/tmp/monocoque-base-target}
-    IMPLS=(libzmq base monocoque handle)
+    IMPLS=(libzmq base monocoque handle tokio)
 fi
 [ "$RIVALS" = 0 ] || IMPLS+=(zmq.rs omq-tokio)
 
@@ -182,6 +184,10 @@ run_pair() {
     handle)
         server=$MONO/local_$kind client=$MONO/remote_$kind
         extra+=(--api handle)
+        ;;
+    tokio)
+        server=$MONO/local_$kind client=$MONO/remote_$kind
+        extra+=(--api tokio)
         ;;
     zmq.rs) server=$ZMQ/zeromq_local_$kind client=$ZMQ/zeromq_remote_$kind ;;
     omq-tokio) server=$ZMQ/omq_local_$kind client=$ZMQ/omq_remote_$kind ;;
@@ -320,9 +326,10 @@ rivals = "zmq.rs" in impls
 pub_sub_text = (
     "An XPUB publisher (remote_thr) binds; local_thr's {n} SUB socket(s), all read on "
     "one thread (monocoque: one compio runtime; libzmq: one context, non-blocking "
-    "receives and zmq_poll"
-    + ("; zmq.rs and omq-tokio: one task per subscriber on one current-thread tokio "
-       "runtime" if rivals else "")
+    "receives and zmq_poll; tokio"
+    + (", zmq.rs and omq-tokio" if rivals else "")
+    + ": one task per subscriber on one current-thread tokio runtime) except handle's "
+    "(one plain thread per subscriber"
     + "), connect and subscribe. The publisher starts once every subscription has "
     "arrived; high-water marks are unlimited on both sides"
     + (" (omq-tokio: its maximum, 2^20 messages, and xpub_nodrop; zmq.rs's XPUB never "
@@ -367,6 +374,8 @@ lines += [
     "- **monocoque**: \`examples/perf\` (this tree), native compio sockets.",
     "- **handle**: the same binaries with \`--api handle\`: a \`Context\`'s thread-safe",
     "  socket handles, used from plain threads with blocking calls.",
+    "- **tokio**: the same binaries with \`--api tokio\`: the same handles, driven by",
+    "  their \`send\`/\`recv\` futures on one current-thread tokio runtime.",
 ]
 if rivals:
     lines += [

@@ -104,12 +104,15 @@ pub fn parse_thr_args_from(
 }
 
 /// Which monocoque API a tool runs on: `--api native` (compio sockets on the
-/// tool's own runtime, the default) or `--api handle` (a `Context`'s socket handles,
-/// used from plain threads with blocking calls, as a C program uses libzmq).
+/// tool's own runtime, the default), `--api handle` (a `Context`'s socket handles,
+/// used from plain threads with blocking calls, as a C program uses libzmq) or
+/// `--api tokio` (the same handles, driven by their `send`/`recv` futures on a
+/// current-thread tokio runtime, as the rival tools run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
     Native,
     Handle,
+    Tokio,
 }
 
 /// The `--api` flag, anywhere on the command line.
@@ -120,7 +123,10 @@ pub fn api() -> Api {
         Some(i) => match args.get(i + 1).map(String::as_str) {
             Some("native") => Api::Native,
             Some("handle") => Api::Handle,
-            other => fail(format!("--api takes native or handle, not {other:?}")),
+            Some("tokio") => Api::Tokio,
+            other => fail(format!(
+                "--api takes native, handle or tokio, not {other:?}"
+            )),
         },
     }
 }
@@ -154,7 +160,7 @@ fn usage(tool: &str, endpoint_role: &str, what: &str, more: &str) -> ! {
     // and --curve.
     let monocoque = ["local_thr", "remote_thr", "local_lat", "remote_lat"].contains(&tool);
     let api = if monocoque {
-        " [--api native|handle] [--curve]"
+        " [--api native|handle|tokio] [--curve]"
     } else {
         ""
     };

@@ -21,6 +21,7 @@ fn main() {
     match common::api() {
         common::Api::Native => native(&endpoint),
         common::Api::Handle => with_handle(&endpoint),
+        common::Api::Tokio => common::fail("curve_handshake_server takes --api native or handle"),
     }
 }
 

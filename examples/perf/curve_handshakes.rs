@@ -33,6 +33,7 @@ fn main() {
     let elapsed = match common::api() {
         common::Api::Native => native(&endpoint, count),
         common::Api::Handle => with_handle(&endpoint, count),
+        common::Api::Tokio => common::fail("curve_handshakes takes --api native or handle"),
     };
     let micros = (elapsed.as_micros() as f64).max(1.0);
     println!("handshakes: {count}");

@@ -9,14 +9,16 @@
 mod common;
 #[path = "curve.rs"]
 mod curve;
+#[path = "handles.rs"]
+mod handles;
 
 use monocoque::{Context, Message, RepSocket, SocketOptions, SocketType};
 
 fn main() {
     let (bind_to, size, roundtrips) = common::parse_args("local_lat", "bind-to", "roundtrip-count");
     match common::api() {
-        common::Api::Handle => with_handle(&bind_to, size, roundtrips),
         common::Api::Native => native(&bind_to, size, roundtrips),
+        api => with_handle(api, &bind_to, size, roundtrips),
     }
 }
 
@@ -29,19 +31,20 @@ fn check(message: &Message, size: usize) {
     }
 }
 
-/// The handle API, from this plain thread.
-fn with_handle(bind_to: &str, size: usize, roundtrips: u64) {
+/// The handle APIs (`handle`, `tokio`).
+fn with_handle(api: common::Api, bind_to: &str, size: usize, roundtrips: u64) {
     let context = Context::new().unwrap_or_else(|e| common::fail(e));
     let rep = context
         .socket_with_options(SocketType::Rep, curve::binding(SocketOptions::default()))
         .unwrap_or_else(|e| common::fail(e));
-    futures::executor::block_on(rep.bind(bind_to)).unwrap_or_else(|e| common::fail(e));
-    for _ in 0..roundtrips {
-        let message = rep.recv_blocking(None).unwrap_or_else(|e| common::fail(e));
-        check(&message, size);
-        rep.send_blocking(message, None)
-            .unwrap_or_else(|e| common::fail(e));
-    }
+    handles::run(api, async {
+        rep.bind(bind_to).await.unwrap_or_else(|e| common::fail(e));
+        for _ in 0..roundtrips {
+            let message = handles::recv(&rep, api).await;
+            check(&message, size);
+            handles::send(&rep, message, api).await;
+        }
+    });
     drop(rep);
     context.terminate();
 }

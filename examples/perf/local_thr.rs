@@ -26,6 +26,8 @@
 mod common;
 #[path = "curve.rs"]
 mod curve;
+#[path = "handles.rs"]
+mod handles;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -119,8 +121,14 @@ async fn subscribers(connect_to: &str, size: usize, count: u64, subscribers: usi
     last.duration_since(start)
 }
 
-/// The handle API: one receiving handle, used from this plain thread.
-fn one_receiver_handle(bind_to: &str, size: usize, count: u64, pattern: Pattern) -> Duration {
+/// The handle APIs (`handle`, `tokio`): one receiving handle.
+fn one_receiver_handle(
+    api: Api,
+    bind_to: &str,
+    size: usize,
+    count: u64,
+    pattern: Pattern,
+) -> Duration {
     let (socket_type, frames) = match pattern {
         Pattern::DealerRouter => (SocketType::Router, 2),
         _ => (SocketType::Pull, 1),
@@ -129,71 +137,70 @@ fn one_receiver_handle(bind_to: &str, size: usize, count: u64, pattern: Pattern)
     let socket = context
         .socket_with_options(socket_type, curve::binding(SocketOptions::default()))
         .unwrap_or_else(|e| common::fail(e));
-    futures::executor::block_on(socket.bind(bind_to)).unwrap_or_else(|e| common::fail(e));
-    let receive = || {
+    let elapsed = handles::run(api, async {
         socket
-            .recv_blocking(None)
-            .unwrap_or_else(|e| common::fail(e))
-    };
-    let first = receive();
-    check(&first, frames, size);
-    let start = Instant::now();
-    let mut last = first;
-    for _ in 1..count {
-        last = receive();
-        check(&last, frames, size);
-    }
-    let elapsed = start.elapsed();
-    if pattern == Pattern::DealerRouter {
-        let ack = [last[0].clone(), Bytes::new()];
-        socket
-            .send_blocking(ack, None)
+            .bind(bind_to)
+            .await
             .unwrap_or_else(|e| common::fail(e));
-    }
+        let first = handles::recv(&socket, api).await;
+        check(&first, frames, size);
+        let start = Instant::now();
+        let mut last = first;
+        for _ in 1..count {
+            last = handles::recv(&socket, api).await;
+            check(&last, frames, size);
+        }
+        let elapsed = start.elapsed();
+        if pattern == Pattern::DealerRouter {
+            let ack = [last[0].clone(), Bytes::new()];
+            handles::send(&socket, ack, api).await;
+        }
+        elapsed
+    });
     drop(socket);
     context.terminate();
     elapsed
 }
 
-/// The handle API: N subscribing handles, each read on a thread of its own.
-fn subscribers_handle(connect_to: &str, size: usize, count: u64, subscribers: usize) -> Duration {
+/// The handle APIs: N subscribing handles, each read on a thread of its own
+/// (`handle`) or in a task of its own on one tokio thread (`tokio`).
+fn subscribers_handle(
+    api: Api,
+    connect_to: &str,
+    size: usize,
+    count: u64,
+    subscribers: usize,
+) -> Duration {
     let context = Context::new().unwrap_or_else(|e| common::fail(e));
     let options = curve::connecting(SocketOptions::default().sndhwm(0).rcvhwm(0));
     let start = Arc::new(Mutex::new(None::<Instant>));
-    let threads: Vec<_> = (0..subscribers)
+    let tasks: Vec<_> = (0..subscribers)
         .map(|index| {
             let sub = context
                 .socket_with_options(SocketType::Sub, options.clone())
                 .unwrap_or_else(|e| common::fail(e));
-            futures::executor::block_on(async {
+            let (start, connect_to) = (start.clone(), connect_to.to_string());
+            async move {
                 // "" then the marker, both sent on the handshake in that order.
                 sub.subscribe("").await?;
                 sub.subscribe([0xff, index as u8]).await?;
-                sub.connect(connect_to).await
-            })
-            .unwrap_or_else(|e| common::fail(e));
-            let start = start.clone();
-            std::thread::spawn(move || {
-                let receive = || sub.recv_blocking(None).unwrap_or_else(|e| common::fail(e));
-                let first = receive();
+                sub.connect(&connect_to).await?;
+                let first = handles::recv(&sub, api).await;
                 start
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .get_or_insert_with(Instant::now);
                 check(&first, 1, size);
                 for _ in 1..count {
-                    check(&receive(), 1, size);
+                    check(&handles::recv(&sub, api).await, 1, size);
                 }
-                Instant::now()
-            })
+                Ok::<Instant, monocoque::Error>(Instant::now())
+            }
         })
         .collect();
-    let last = threads
+    let last = handles::run_each(api, tasks)
         .into_iter()
-        .map(|t| {
-            t.join()
-                .unwrap_or_else(|_| common::fail("subscriber thread panicked"))
-        })
+        .map(|end| end.unwrap_or_else(|e| common::fail(e)))
         .max();
     context.terminate();
     let start = start
@@ -206,9 +213,9 @@ fn subscribers_handle(connect_to: &str, size: usize, count: u64, subscribers: us
 fn main() {
     let (endpoint, size, count, pattern) = common::parse_thr_args("local_thr", "bind-to");
     let elapsed = match (common::api(), pattern) {
-        (Api::Handle, Pattern::PubSub(n)) => subscribers_handle(&endpoint, size, count, n),
-        (Api::Handle, _) => one_receiver_handle(&endpoint, size, count, pattern),
         (Api::Native, pattern) => native(&endpoint, size, count, pattern),
+        (api, Pattern::PubSub(n)) => subscribers_handle(api, &endpoint, size, count, n),
+        (api, _) => one_receiver_handle(api, &endpoint, size, count, pattern),
     };
     if let Some(line) = pattern.describe() {
         println!("{line}");

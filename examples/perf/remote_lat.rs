@@ -10,6 +10,8 @@
 mod common;
 #[path = "curve.rs"]
 mod curve;
+#[path = "handles.rs"]
+mod handles;
 
 use std::time::{Duration, Instant};
 
@@ -20,8 +22,8 @@ fn main() {
     let (connect_to, size, roundtrips) =
         common::parse_args("remote_lat", "connect-to", "roundtrip-count");
     let elapsed = match common::api() {
-        common::Api::Handle => with_handle(&connect_to, size, roundtrips),
         common::Api::Native => native(&connect_to, size, roundtrips),
+        api => with_handle(api, &connect_to, size, roundtrips),
     };
     common::print_latency(size, roundtrips, elapsed);
 }
@@ -35,22 +37,25 @@ fn check(message: &Message, size: usize) {
     }
 }
 
-/// The handle API, from this plain thread.
-fn with_handle(connect_to: &str, size: usize, roundtrips: u64) -> Duration {
+/// The handle APIs (`handle`, `tokio`).
+fn with_handle(api: common::Api, connect_to: &str, size: usize, roundtrips: u64) -> Duration {
     let context = Context::new().unwrap_or_else(|e| common::fail(e));
     let req = context
         .socket_with_options(SocketType::Req, curve::connecting(SocketOptions::default()))
         .unwrap_or_else(|e| common::fail(e));
-    futures::executor::block_on(req.connect(connect_to)).unwrap_or_else(|e| common::fail(e));
-    let mut message = Message::from(Bytes::from(vec![0u8; size]));
-    let start = Instant::now();
-    for _ in 0..roundtrips {
-        req.send_blocking(message, None)
+    let elapsed = handles::run(api, async {
+        req.connect(connect_to)
+            .await
             .unwrap_or_else(|e| common::fail(e));
-        message = req.recv_blocking(None).unwrap_or_else(|e| common::fail(e));
-        check(&message, size);
-    }
-    let elapsed = start.elapsed();
+        let mut message = Message::from(Bytes::from(vec![0u8; size]));
+        let start = Instant::now();
+        for _ in 0..roundtrips {
+            handles::send(&req, message, api).await;
+            message = handles::recv(&req, api).await;
+            check(&message, size);
+        }
+        start.elapsed()
+    });
     drop(req);
     context.terminate();
     elapsed

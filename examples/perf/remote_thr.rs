@@ -23,6 +23,8 @@
 mod common;
 #[path = "curve.rs"]
 mod curve;
+#[path = "handles.rs"]
+mod handles;
 
 use bytes::Bytes;
 use common::{Api, Pattern};
@@ -62,49 +64,53 @@ async fn publisher(bind_to: &str, subscribers: usize) -> Socket {
     xpub
 }
 
-/// The handle API: the same, from this plain thread.
-fn send_with_handle(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
+/// The handle APIs (`handle`, `tokio`): the same with one handle.
+fn send_with_handle(api: Api, endpoint: &str, size: usize, count: u64, pattern: Pattern) {
     let context = Context::new().unwrap_or_else(|e| common::fail(e));
-    let socket = match pattern {
-        Pattern::PubSub(n) => publisher_handle(&context, endpoint, n),
-        _ => {
-            let socket_type = sender_type(pattern);
-            let options = curve::connecting(SocketOptions::default());
-            let socket = context
-                .socket_with_options(socket_type, options)
-                .unwrap_or_else(|e| common::fail(e));
-            futures::executor::block_on(socket.connect(endpoint))
-                .unwrap_or_else(|e| common::fail(e));
-            socket
+    handles::run(api, async {
+        let socket = match pattern {
+            Pattern::PubSub(n) => publisher_handle(api, &context, endpoint, n).await,
+            _ => {
+                let socket_type = sender_type(pattern);
+                let options = curve::connecting(SocketOptions::default());
+                let socket = context
+                    .socket_with_options(socket_type, options)
+                    .unwrap_or_else(|e| common::fail(e));
+                socket
+                    .connect(endpoint)
+                    .await
+                    .unwrap_or_else(|e| common::fail(e));
+                socket
+            }
+        };
+        let template = vec![0u8; size];
+        for _ in 0..count {
+            let payload = Bytes::copy_from_slice(&template);
+            handles::send(&socket, payload, api).await;
         }
-    };
-    let template = vec![0u8; size];
-    for _ in 0..count {
-        let payload = Bytes::copy_from_slice(&template);
-        socket
-            .send_blocking(payload, None)
-            .unwrap_or_else(|e| common::fail(e));
-    }
-    if pattern == Pattern::DealerRouter {
-        socket
-            .recv_blocking(None)
-            .unwrap_or_else(|e| common::fail(e));
-    }
-    drop(socket);
+        if pattern == Pattern::DealerRouter {
+            handles::recv(&socket, api).await;
+        }
+    });
     // Waits until every queued message was written (infinite linger).
     context.terminate();
 }
 
-fn publisher_handle(context: &Context, bind_to: &str, subscribers: usize) -> SocketHandle {
+async fn publisher_handle(
+    api: Api,
+    context: &Context,
+    bind_to: &str,
+    subscribers: usize,
+) -> SocketHandle {
     let options = curve::binding(SocketOptions::default().sndhwm(0).rcvhwm(0));
     let xpub = context
         .socket_with_options(SocketType::Xpub, options)
         .unwrap_or_else(|e| common::fail(e));
-    futures::executor::block_on(xpub.bind(bind_to)).unwrap_or_else(|e| common::fail(e));
+    xpub.bind(bind_to).await.unwrap_or_else(|e| common::fail(e));
     let mut seen = [false; 256];
     let mut missing = subscribers;
     while missing > 0 {
-        let report = xpub.recv_blocking(None).unwrap_or_else(|e| common::fail(e));
+        let report = handles::recv(&xpub, api).await;
         if new_marker(&report, &mut seen) {
             missing -= 1;
         }
@@ -115,8 +121,8 @@ fn publisher_handle(context: &Context, bind_to: &str, subscribers: usize) -> Soc
 fn main() {
     let (endpoint, size, count, pattern) = common::parse_thr_args("remote_thr", "connect-to");
     match common::api() {
-        Api::Handle => send_with_handle(&endpoint, size, count, pattern),
         Api::Native => native(&endpoint, size, count, pattern),
+        api => send_with_handle(api, &endpoint, size, count, pattern),
     }
 }
 
