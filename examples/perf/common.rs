@@ -137,11 +137,25 @@ pub fn curve() -> bool {
     std::env::args().skip(1).any(|a| a == "--curve")
 }
 
-/// The arguments without the program name, `--api <value>` and `--curve`.
+/// The `--buffers` flag, anywhere on the command line: `small`, `large`, `default`
+/// or `<read page bytes>:<write batch bytes>` (monocoque's `BufferConfig`).
+pub fn buffers() -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == "--buffers")?;
+    match args.get(i + 1) {
+        Some(value) => Some(value.clone()),
+        None => fail("--buffers takes small, large, default or <read>:<write>"),
+    }
+}
+
+/// The arguments without the program name, `--api <value>`, `--buffers <value>` and
+/// `--curve`.
 pub fn command_line() -> Vec<String> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(i) = args.iter().position(|a| a == "--api") {
-        args.drain(i..(i + 2).min(args.len()));
+    for flag in ["--api", "--buffers"] {
+        if let Some(i) = args.iter().position(|a| a == flag) {
+            args.drain(i..(i + 2).min(args.len()));
+        }
     }
     args.retain(|a| a != "--curve");
     args
@@ -160,7 +174,7 @@ fn usage(tool: &str, endpoint_role: &str, what: &str, more: &str) -> ! {
     // and --curve.
     let monocoque = ["local_thr", "remote_thr", "local_lat", "remote_lat"].contains(&tool);
     let api = if monocoque {
-        " [--api native|handle|tokio] [--curve]"
+        " [--api native|handle|tokio] [--curve] [--buffers small|large|<read>:<write>]"
     } else {
         ""
     };

@@ -1,12 +1,13 @@
-//! CURVE for the perf tools (`--curve`) and the handshake tools, with the test key
+//! The options the perf tools' flags set: buffer sizes (`--buffers`), and CURVE
+//! (`--curve`, also used by the handshake tools), with the test key
 //! pairs documented in libzmq's `zmq_curve(7)` man page; the C tools in `perf-curve/`
 //! use the same keys, so either side pairs with either. The binding side is the
 //! server, the connecting side the client. No authenticator: the server accepts any
 //! client, as libzmq's does without a ZAP handler.
 #![allow(dead_code)]
 
-use monocoque::SocketOptions;
 use monocoque::security::{PublicKey, SecretKey};
+use monocoque::{BufferConfig, SocketOptions};
 
 use crate::common;
 
@@ -39,8 +40,30 @@ pub fn client(options: SocketOptions) -> SocketOptions {
         .curve_secretkey(secret(CLIENT_SECRET))
 }
 
-/// The options of a socket that binds: a CURVE server with `--curve`.
+/// `options` with the buffer sizes `--buffers` names, if any.
+fn with_buffers(options: SocketOptions) -> SocketOptions {
+    let Some(value) = common::buffers() else {
+        return options;
+    };
+    let buffers = match value.as_str() {
+        "small" => BufferConfig::small(),
+        "large" => BufferConfig::large(),
+        "default" => BufferConfig::default(),
+        custom => {
+            let sizes = custom
+                .split_once(':')
+                .and_then(|(r, w)| Some((r.parse().ok()?, w.parse().ok()?)));
+            let (read, write) =
+                sizes.unwrap_or_else(|| common::fail(format!("--buffers {custom:?}")));
+            BufferConfig::custom(read, write)
+        }
+    };
+    options.buffers(buffers)
+}
+
+/// The options of a socket that binds: `--buffers`, and a CURVE server with `--curve`.
 pub fn binding(options: SocketOptions) -> SocketOptions {
+    let options = with_buffers(options);
     if common::curve() {
         server(options)
     } else {
@@ -48,8 +71,10 @@ pub fn binding(options: SocketOptions) -> SocketOptions {
     }
 }
 
-/// The options of a socket that connects: a CURVE client with `--curve`.
+/// The options of a socket that connects: `--buffers`, and a CURVE client with
+/// `--curve`.
 pub fn connecting(options: SocketOptions) -> SocketOptions {
+    let options = with_buffers(options);
     if common::curve() {
         client(options)
     } else {
