@@ -24,6 +24,7 @@ use futures::future::{Fuse, FusedFuture};
 use super::Socket;
 use super::bridge::{Bridge, Command};
 use super::context::ContextInner;
+use crate::engine::notify::YieldNow;
 use crate::engine::{RecentError, SocketStats};
 use crate::error::Error;
 use crate::proto::error::ProtocolError;
@@ -524,7 +525,17 @@ async fn send_all(
     let mut last = 0;
     let mut refused = Vec::new();
     while let Some((number, message)) = batch.pop_front() {
-        if let Err(err) = socket.send(message).await {
+        // Most messages find room at once: queued without a send future each, and
+        // yielding as `Socket::send` does, so the connections write during a batch.
+        if socket.yield_due(message.byte_len()) {
+            YieldNow::default().await;
+        }
+        let mut slot = Some(message);
+        let mut result = socket.offer(&mut slot);
+        if let (Ok(()), Some(message)) = (&result, slot.take()) {
+            result = socket.send(message).await;
+        }
+        if let Err(err) = result {
             if confirms {
                 refused.push((number, err));
             } else {

@@ -318,12 +318,8 @@ impl Socket {
         let message = message.into();
         // Yield before queuing (never after), so a send dropped during the yield has
         // queued nothing.
-        let sent = self.sent_since_yield.get() + message.byte_len() + SEND_OVERHEAD;
-        if sent >= self.engine.options.buffers.write_batch_size {
-            self.sent_since_yield.set(0);
+        if self.yield_due(message.byte_len()) {
             YieldNow::default().await;
-        } else {
-            self.sent_since_yield.set(sent);
         }
         // The message stays in its slot until a peer takes it.
         let mut slot = Some(message);
@@ -387,6 +383,29 @@ impl Socket {
             }
             ready.await;
         }
+    }
+
+    /// Counts a send of `bytes` against the yield budget; true when the sender should
+    /// let other tasks run first (see [`SEND_OVERHEAD`]).
+    pub(crate) fn yield_due(&self, bytes: usize) -> bool {
+        let sent = self.sent_since_yield.get() + bytes + SEND_OVERHEAD;
+        if sent >= self.engine.options.buffers.write_batch_size {
+            self.sent_since_yield.set(0);
+            return true;
+        }
+        self.sent_since_yield.set(sent);
+        false
+    }
+
+    /// Sends the message in `slot` if a peer can take it now, without waiting (for a
+    /// handle's I/O thread, which sends a batch in one go): the slot is emptied once
+    /// the message is queued, and keeps it when [`send`](Self::send) would wait. The
+    /// caller yields as `send` does, by [`yield_due`](Self::yield_due).
+    pub(crate) fn offer(&self, slot: &mut Option<Message>) -> Result<(), Error> {
+        if self.engine.shutdown.is_stopped() {
+            return Err(Error::Closed);
+        }
+        self.engine.offer(slot)
     }
 
     /// Receives a message if one is ready, without waiting (for a handle's I/O
