@@ -171,7 +171,7 @@ async fn resident_memory_per_idle_connection() {
         "idle peer (both connection ends): {} KiB resident",
         per_peer / 1024
     );
-    // Each connection end starts with a 4 KiB read page; 16 KiB per end is the target.
+    // Each connection end starts with a 1 KiB read page and no write buffer.
     assert!(per_peer < 32 * 1024, "{per_peer} bytes per idle peer");
     drop(dealers);
     router.wait_for_peers(|n| n == 0).await;

@@ -35,7 +35,7 @@ use crate::proto::zap::{ZapAnswer, ZapRequest};
 
 /// Size of a connection's first read page: enough for any handshake, small enough that
 /// thousands of idle connections cost little memory.
-const INITIAL_READ_PAGE: usize = 4096;
+const INITIAL_READ_PAGE: usize = 1024;
 
 /// How long a connection closing for a protocol error waits to write its ERROR
 /// command (a peer that stopped reading cannot hold the connection open).
@@ -223,7 +223,10 @@ impl Connection {
             arena: IoArena::new(INITIAL_READ_PAGE.min(buffers.read_page_size)),
             page_size: buffers.read_page_size,
             batch,
-            spare: Some(BytesMut::with_capacity(batch)),
+            // No write buffer until there is something to write: the first writes
+            // (the handshake's) size it, and it grows to the batch once traffic
+            // flows, so an idle connection holds only what its handshake needed.
+            spare: None,
             spare_chunks: None,
             phase: Phase::Running,
             stop,
