@@ -29,11 +29,23 @@
 # pattern (see `local_thr` with no arguments); for PUB/SUB the publisher (remote_thr)
 # binds and the N subscribers (local_thr) connect.
 #
+# Charts: the run also draws, with scripts/charts.py, PUSH/PULL tcp throughput by
+# message size (16 B to 64 KiB) and PUB/SUB tcp fan-out by subscriber count (1, 8, 64
+# and 256 subscribers; 64 B and 1 KiB) as SVG files in CHART_DIR, and the report gets
+# a section per chart (its image and a table of the medians). The chart-only cases
+# (PUSH/PULL tcp at 16, 256, 4096 and 16384 B, PUB/SUB tcp with 64 and 256
+# subscribers) come on top of the cases above, whose PUSH/PULL tcp and PUB/SUB tcp
+# rows the charts reuse. CHARTS=0 leaves out the chart-only cases and the charts;
+# CASES=charts runs only the cases the charts use (and draws them).
+#
 #   scripts/compare.sh            full run (several minutes; run on a quiet machine)
 #   QUICK=1 scripts/compare.sh    counts divided by 20: a smoke run, not a measurement
 #   BASE_REV=<rev> scripts/compare.sh
 #                                 also runs monocoque as built at git revision <rev>
 #                                 ("base"), to show a change made nothing worse
+#   CHARTS=0 scripts/compare.sh   the tables only: no chart-only cases, no charts
+#   CASES=charts scripts/compare.sh
+#                                 the charts' cases and the charts only
 #
 # With BASE_REV, <rev>'s perf examples are built (release) in a git worktree,
 # BASE_WORKTREE (default /tmp/monocoque-base-<short sha>), with their own target
@@ -48,8 +60,12 @@
 #
 # Environment: QUICK=1, REPS (default 5), BASE_PORT (default 15555), OUT (default
 # docs/benchmarks.md), CARGO_TARGET_DIR (honoured, for this tree), BASE_REV,
-# BASE_WORKTREE, BASE_TARGET_DIR, RIVALS (default 1). Needs Rust, gcc/g++, git and python3; without
-# taskset the processes run unpinned and the report says so.
+# BASE_WORKTREE, BASE_TARGET_DIR, RIVALS (default 1), CHARTS (default 1), CASES
+# (all, the default, or charts), CHART_DIR (default: charts/ beside OUT, so
+# docs/charts). Needs Rust, gcc/g++, git and python3 (standard library only); without
+# taskset the processes run unpinned and the report says so. PUB/SUB with 256
+# subscribers needs about 600 file descriptors in the subscribers' process: the script
+# raises its soft limit (ulimit -n) to 4096 if it is lower and the hard limit allows.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -63,6 +79,20 @@ DIV=1
 RUN_TIMEOUT=60
 BASE_REV=${BASE_REV:-}
 RIVALS=${RIVALS:-1}
+CHARTS=${CHARTS:-1}
+CASES=${CASES:-all}
+CHART_DIR=${CHART_DIR:-$(dirname "$OUT")/charts}
+case $CASES/$CHARTS in
+all/[01] | charts/1) ;;
+charts/*)
+    echo "CASES=charts draws the charts: it cannot go with CHARTS=$CHARTS" >&2
+    exit 2
+    ;;
+*)
+    echo "CASES is all or charts, and CHARTS 0 or 1 (not CASES=$CASES CHARTS=$CHARTS)" >&2
+    exit 2
+    ;;
+esac
 IMPLS=(libzmq monocoque handle tokio)
 BASE_SHA='' BASE_SHORT='' BASE_SUBJECT=''
 if [ -n "$BASE_REV" ]; then
@@ -122,12 +152,29 @@ if [ -n "$BASE_REV" ]; then
 fi
 
 PINNING="receiver/server on core 0, sender/client on core 1 (same-core latency: both on core 0)"
+# The same for the charts' captions, which show throughput only.
+CHART_PINNING="receiver (PULL; the subscribers' process) on core 0, sender (PUSH; the publisher) on core 1"
 if command -v taskset >/dev/null 2>&1 && taskset -c 0,1 true 2>/dev/null; then
     pin() { taskset -c "$1" "${@:2}"; }
 else
     echo "warning: taskset missing or cores 0-1 unavailable: running UNPINNED" >&2
     PINNING="none: taskset was not available, processes ran unpinned"
+    CHART_PINNING="none (taskset was not available)"
     pin() { "${@:2}"; }
+fi
+
+# 256 subscribers are 256 connections in each process, and libzmq adds an eventfd per
+# socket: raise a low soft limit on open files (1024 on many systems) while the hard
+# limit allows.
+if [ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt 4096 ]; then
+    HARD_FILES=$(ulimit -Hn)
+    [ "$HARD_FILES" = unlimited ] && HARD_FILES=4096
+    [ "$HARD_FILES" -gt 4096 ] && HARD_FILES=4096
+    [ "$HARD_FILES" -gt "$(ulimit -Sn)" ] && ulimit -Sn "$HARD_FILES"
+    if [ "$(ulimit -Sn)" -lt 2048 ]; then
+        echo "warning: at most $(ulimit -Sn) open files per process: PUB/SUB with 256" \
+            "subscribers may fail" >&2
+    fi
 fi
 
 WORK=$(mktemp -d /tmp/monocoque-compare.XXXXXX)
@@ -234,8 +281,25 @@ run_pair() {
     fi
 }
 
-# run_case ID KIND PATTERN TRANSPORT SIZE COUNT SERVER_CPU CLIENT_CPU
+# selected USE: whether a case for USE runs: "table" (the report's tables only: not
+# with CASES=charts), "chart" (only the charts use it: not with CHARTS=0) or "both".
+selected() {
+    case $1 in
+    table) [ "$CASES" = all ] ;;
+    chart) [ "$CHARTS" = 1 ] ;;
+    both) true ;;
+    *)
+        echo "unknown case use $1" >&2
+        exit 2
+        ;;
+    esac
+}
+
+# run_case USE ID KIND PATTERN TRANSPORT SIZE COUNT SERVER_CPU CLIENT_CPU; USE as in
+# selected.
 run_case() {
+    selected "$1" || return 0
+    shift
     local id=$1 kind=$2 pattern=$3 transport=$4 size=$5 count=$(($6 / DIV)) scpu=$7 ccpu=$8
     local rep impl endpoint value rc
     echo "== $id: $kind $pattern $transport ${size} B x $count (cpus $scpu/$ccpu) =="
@@ -263,39 +327,63 @@ run_case() {
     done
 }
 
-# The id is "KIND PATTERN TRANSPORT SIZE B [cross|same]"; the report is built from it.
-# Counts keep each run around a second or less at the rates seen on a 2-core VM, and
-# the PUB/SUB ones moderate: with unlimited high-water marks whatever the subscribers
-# have not read yet is queued in the publisher.
-#        id                                      kind pattern       transport size count   server client
-run_case "thr push-pull tcp 64 B"                thr push-pull     tcp 64    2000000 0 1
-run_case "thr push-pull tcp 1024 B"              thr push-pull     tcp 1024  1000000 0 1
-run_case "thr push-pull tcp 65536 B"             thr push-pull     tcp 65536 50000   0 1
-run_case "thr push-pull ipc 64 B"                thr push-pull     ipc 64    2000000 0 1
-run_case "thr push-pull ipc 1024 B"              thr push-pull     ipc 1024  1000000 0 1
-run_case "thr push-pull ipc 65536 B"             thr push-pull     ipc 65536 50000   0 1
+# The id is "KIND PATTERN TRANSPORT SIZE B [cross|same]"; the report and the charts
+# are built from it. Counts keep each run around a second or less at libzmq's and
+# monocoque's rates on a 2-core VM (zmq.rs's PUB/SUB is slower: up to ~20 s with 256
+# subscribers), and the PUB/SUB ones moderate: with unlimited high-water marks
+# whatever the subscribers have not read yet is queued in the publisher.
+#        use   id                                      kind pattern        transport  size  count   server client
+run_case chart "thr push-pull tcp 16 B"                thr push-pull      tcp        16    2000000 0 1
+run_case both  "thr push-pull tcp 64 B"                thr push-pull      tcp        64    2000000 0 1
+run_case chart "thr push-pull tcp 256 B"               thr push-pull      tcp        256   1500000 0 1
+run_case both  "thr push-pull tcp 1024 B"              thr push-pull      tcp        1024  1000000 0 1
+run_case chart "thr push-pull tcp 4096 B"              thr push-pull      tcp        4096  200000  0 1
+run_case chart "thr push-pull tcp 16384 B"             thr push-pull      tcp        16384 60000   0 1
+run_case both  "thr push-pull tcp 65536 B"             thr push-pull      tcp        65536 50000   0 1
+run_case table "thr push-pull ipc 64 B"                thr push-pull      ipc        64    2000000 0 1
+run_case table "thr push-pull ipc 1024 B"              thr push-pull      ipc        1024  1000000 0 1
+run_case table "thr push-pull ipc 65536 B"             thr push-pull      ipc        65536 50000   0 1
 for transport in tcp ipc; do
-    run_case "thr dealer-router $transport 64 B"   thr dealer-router $transport 64   2000000 0 1
-    run_case "thr dealer-router $transport 1024 B" thr dealer-router $transport 1024 1000000 0 1
-    run_case "thr pub-sub:1 $transport 64 B"       thr pub-sub:1     $transport 64   1000000 0 1
-    run_case "thr pub-sub:1 $transport 1024 B"     thr pub-sub:1     $transport 1024 300000  0 1
-    run_case "thr pub-sub:8 $transport 64 B"       thr pub-sub:8     $transport 64   300000  0 1
-    run_case "thr pub-sub:8 $transport 1024 B"     thr pub-sub:8     $transport 1024 100000  0 1
+    fan=table # the tcp PUB/SUB rows are also the fan-out charts' 1 and 8 subscribers
+    [ "$transport" = tcp ] && fan=both
+    run_case table "thr dealer-router $transport 64 B"   thr dealer-router $transport 64    2000000 0 1
+    run_case table "thr dealer-router $transport 1024 B" thr dealer-router $transport 1024  1000000 0 1
+    run_case $fan  "thr pub-sub:1 $transport 64 B"       thr pub-sub:1     $transport 64    1000000 0 1
+    run_case $fan  "thr pub-sub:1 $transport 1024 B"     thr pub-sub:1     $transport 1024  300000  0 1
+    run_case $fan  "thr pub-sub:8 $transport 64 B"       thr pub-sub:8     $transport 64    300000  0 1
+    run_case $fan  "thr pub-sub:8 $transport 1024 B"     thr pub-sub:8     $transport 1024  100000  0 1
+    [ "$transport" = tcp ] || continue
+    run_case chart "thr pub-sub:64 tcp 64 B"             thr pub-sub:64    tcp        64    40000   0 1
+    run_case chart "thr pub-sub:64 tcp 1024 B"           thr pub-sub:64    tcp        1024  8000    0 1
+    run_case chart "thr pub-sub:256 tcp 64 B"            thr pub-sub:256   tcp        64    8000    0 1
+    run_case chart "thr pub-sub:256 tcp 1024 B"          thr pub-sub:256   tcp        1024  2000    0 1
 done
-run_case "lat req-rep tcp 64 B cross"            lat req-rep       tcp 64    20000   0 1
-run_case "lat req-rep tcp 1024 B cross"          lat req-rep       tcp 1024  20000   0 1
-run_case "lat req-rep tcp 64 B same"             lat req-rep       tcp 64    20000   0 0
-run_case "lat req-rep tcp 1024 B same"           lat req-rep       tcp 1024  20000   0 0
+run_case table "lat req-rep tcp 64 B cross"            lat req-rep        tcp        64    20000   0 1
+run_case table "lat req-rep tcp 1024 B cross"          lat req-rep        tcp        1024  20000   0 1
+run_case table "lat req-rep tcp 64 B same"             lat req-rep        tcp        64    20000   0 0
+run_case table "lat req-rep tcp 1024 B same"           lat req-rep        tcp        1024  20000   0 0
 
 CPU=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
 [ -n "$CPU" ] || CPU=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -1)
 LIBZMQ=$("$ZMQ/zmq_local_thr" --version)
 
 mkdir -p "$(dirname "$OUT")"
+RUN_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+# The charts first: the report shows their sections (from $WORK/charts.md) before the
+# tables.
+: >"$WORK/charts.md"
+if [ "$CHARTS" = 1 ]; then
+    quick_flag=()
+    [ "$QUICK" = 1 ] && quick_flag=(--quick)
+    python3 scripts/charts.py "$RESULTS" --chart-dir "$CHART_DIR" \
+        --report-dir "$(dirname "$OUT")" --markdown "$WORK/charts.md" \
+        --impls "${IMPLS[*]}" --date "$RUN_DATE" --cpu "${CPU:-unknown CPU} ($(nproc) cores online)" \
+        --pinning "$CHART_PINNING" --reps "$REPS" "${quick_flag[@]}"
+fi
 IMPLS="${IMPLS[*]}" BASE_SHA="$BASE_SHA" BASE_SHORT="$BASE_SHORT" BASE_SUBJECT="$BASE_SUBJECT" \
-    RIVAL_VERSIONS="$RIVAL_VERSIONS" python3 - "$RESULTS" "$OUT" <<PY
+    RIVAL_VERSIONS="$RIVAL_VERSIONS" python3 - "$RESULTS" "$OUT" "$WORK/charts.md" <<PY
 import math, os, statistics, sys
-results, out = sys.argv[1], sys.argv[2]
+results, out, figures = sys.argv[1], sys.argv[2], sys.argv[3]
 impls = os.environ["IMPLS"].split()
 base = "base" in impls
 runs = {}
@@ -341,10 +429,14 @@ titles = {
     "dealer-router": ("DEALER/ROUTER throughput", "msg/s",
                       "DEALER (remote_thr) connects and sends; ROUTER (local_thr) binds "
                       "and receives [routing id, payload]; payloads are counted."),
-    "pub-sub:1": ("PUB/SUB throughput, 1 subscriber", pub_sub_unit, pub_sub_text.format(n=1)),
-    "pub-sub:8": ("PUB/SUB throughput, 8 subscribers", pub_sub_unit, pub_sub_text.format(n=8)),
     "req-rep": ("REQ/REP one-way latency", "us", None),
 }
+for case in order:
+    pattern = case.split()[1]
+    if pattern.startswith("pub-sub:"):
+        n = int(pattern[len("pub-sub:"):])
+        titles[pattern] = (f"PUB/SUB throughput, {n} subscriber{'s' if n > 1 else ''}",
+                           pub_sub_unit, pub_sub_text.format(n=n))
 quick = "$QUICK" == "1"
 rival_versions = os.environ.get("RIVAL_VERSIONS", "")
 base_name = "base " + os.environ["BASE_SHORT"] if base else ""
@@ -404,7 +496,7 @@ if base:
 lines += [
     "| | |",
     "| --- | --- |",
-    "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |",
+    "| date | $RUN_DATE |",
     "| kernel | $(uname -r) |",
     "| CPU | ${CPU:-unknown} ($(nproc) cores online) |",
     "| rustc | $(rustc --version) |",
@@ -476,6 +568,8 @@ if base:
     lines += [f"## monocoque vs {base_name}", "",
               "| case | monocoque / base | better if | base spread | monocoque spread | ranges |",
               "| --- | ---: | :---: | ---: | ---: | --- |"] + summary + [""]
+figure_lines = open(figures).read().splitlines()
+lines += figure_lines + ([""] if figure_lines else [])
 lines += body
 open(out, "w").write("\n".join(lines))
 PY

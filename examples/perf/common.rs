@@ -34,7 +34,7 @@ pub enum Pattern {
     /// `[routing id, payload]`.
     DealerRouter,
     /// `pub-sub` or `pub-sub:N`: an XPUB binds (on `remote_thr`'s endpoint), N SUB
-    /// sockets (1 to 255) connect to it.
+    /// sockets (1 to [`MAX_SUBSCRIBERS`]) connect to it.
     PubSub(usize),
 }
 
@@ -45,7 +45,7 @@ impl Pattern {
             "dealer-router" => Some(Pattern::DealerRouter),
             "pub-sub" => Some(Pattern::PubSub(1)),
             _ => match text.strip_prefix("pub-sub:")?.parse() {
-                Ok(n @ 1..=255) => Some(Pattern::PubSub(n)),
+                Ok(n @ 1..=MAX_SUBSCRIBERS) => Some(Pattern::PubSub(n)),
                 _ => None,
             },
         }
@@ -61,6 +61,59 @@ impl Pattern {
     }
 }
 
+/// The most subscribers `pub-sub:N` takes. libzmq's context holds at most 1023
+/// sockets by default, and every subscriber is a file descriptor on both sides.
+pub const MAX_SUBSCRIBERS: usize = 1000;
+
+/// Subscriber `index`'s marker topic, `[0xff, index / 256, index % 256]`, which it
+/// subscribes to besides everything: the publisher starts once it has seen N
+/// distinct markers (an XPUB reports a topic only on its first subscription, so each
+/// subscriber needs its own). Nothing published starts with 0xff (payloads are
+/// zeros), so no marker matches a message.
+pub fn marker(index: usize) -> [u8; 3] {
+    let [high, low] = u16::try_from(index)
+        .unwrap_or_else(|_| fail(format!("no marker for subscriber {index}")))
+        .to_be_bytes();
+    [0xff, high, low]
+}
+
+/// Counts the distinct markers among an XPUB's subscription reports
+/// `[1, 0xff, high, low]` (see [`marker`]) until every subscriber's has arrived.
+#[derive(Debug)]
+pub struct Markers {
+    seen: Vec<bool>,
+    missing: usize,
+}
+
+impl Markers {
+    /// Waits for the markers of subscribers `0..subscribers`.
+    pub fn new(subscribers: usize) -> Markers {
+        Markers {
+            seen: vec![false; subscribers],
+            missing: subscribers,
+        }
+    }
+
+    /// Notes one report (a whole one-frame message); true once every marker has
+    /// arrived.
+    pub fn note(&mut self, report: &[u8]) -> bool {
+        if let [1, 0xff, high, low] = *report
+            && let Some(seen) = self
+                .seen
+                .get_mut(usize::from(u16::from_be_bytes([high, low])))
+            && !std::mem::replace(seen, true)
+        {
+            self.missing -= 1;
+        }
+        self.complete()
+    }
+
+    /// Whether every subscriber's marker has arrived.
+    pub fn complete(&self) -> bool {
+        self.missing == 0
+    }
+}
+
 /// The usage of the throughput tools' pattern argument; `tool` gives the names'
 /// prefix (`zmq_` for the libzmq tools).
 fn pattern_usage(tool: &str) -> String {
@@ -71,7 +124,7 @@ fn pattern_usage(tool: &str) -> String {
     format!(
         "
 [pattern]: push-pull (default), dealer-router, or pub-sub[:N] with N subscribers
-(1 to 255, default 1). For pub-sub the publisher ({prefix}remote_thr, an XPUB) binds the
+(1 to {MAX_SUBSCRIBERS}, default 1). For pub-sub the publisher ({prefix}remote_thr, an XPUB) binds the
 endpoint and {prefix}local_thr's N SUB sockets connect to it; the publisher starts when
 every subscriber's subscription has arrived, and {prefix}local_thr times from the first
 message any subscriber receives until every subscriber has received all
@@ -207,4 +260,48 @@ pub fn print_latency(size: usize, roundtrips: u64, elapsed: Duration) {
 pub fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("error: {message}");
     std::process::exit(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn pub_sub_takes_up_to_max_subscribers() {
+        let (.., pattern) = parse_thr_args_from(&args("tcp://x:1 64 10 pub-sub:256"), "t", "e");
+        assert_eq!(pattern, Pattern::PubSub(256));
+        let max = format!("tcp://x:1 64 10 pub-sub:{MAX_SUBSCRIBERS}");
+        let (.., pattern) = parse_thr_args_from(&args(&max), "t", "e");
+        assert_eq!(pattern, Pattern::PubSub(MAX_SUBSCRIBERS));
+        assert_eq!(Pattern::parse("pub-sub:0"), None);
+        assert_eq!(
+            Pattern::parse(&format!("pub-sub:{}", MAX_SUBSCRIBERS + 1)),
+            None
+        );
+    }
+
+    #[test]
+    fn markers_count_each_subscriber_once() {
+        let mut markers = Markers::new(300);
+        let report = |index| [&[1][..], &marker(index)[..]].concat();
+        for index in 0..299 {
+            assert!(!markers.note(&report(index)));
+            assert!(
+                !markers.note(&report(index)),
+                "a repeated marker counts once"
+            );
+        }
+        assert!(
+            !markers.note(&[1]),
+            "the subscription to everything is no marker"
+        );
+        assert!(!markers.note(&report(300)), "out of range");
+        assert!(!markers.note(&[0, 0xff, 1, 43]), "a cancellation");
+        assert!(markers.note(&report(299)));
+        assert_eq!(marker(258), [0xff, 1, 2]);
+    }
 }

@@ -11,8 +11,8 @@
 //!   4.3.4's ROUTER was seen losing the last ~1% of the messages over ipc when the
 //!   DEALER disconnected right after sending.
 //! - `pub-sub[:N]`: the endpoint is the publisher's, to connect to. N SUB sockets on
-//!   this one thread subscribe to everything plus a marker topic `[0xff, i]` that is
-//!   never published (so the XPUB publisher sees N distinct subscriptions and knows
+//!   this one thread subscribe to everything plus a marker topic of their own
+//!   (`common::marker`) that is never published (so the XPUB publisher sees N distinct subscriptions and knows
 //!   every subscriber is there), then each receives all `message-count` messages.
 //!   The clock runs from the first message any subscriber receives until the last
 //!   subscriber has all of them; the rate is messages published per second.
@@ -94,7 +94,7 @@ async fn subscribers(connect_to: &str, size: usize, count: u64, subscribers: usi
             // The marker goes out after "" (sent on the handshake): once the
             // publisher sees it, this subscriber gets everything published.
             sub.wait_for_peers(|n| n >= 1).await;
-            sub.subscribe([0xff, index as u8])
+            sub.subscribe(common::marker(index))
                 .unwrap_or_else(|e| common::fail(e));
             let first = sub.recv().await.unwrap_or_else(|e| common::fail(e));
             if start.get().is_none() {
@@ -183,7 +183,7 @@ fn subscribers_handle(
             async move {
                 // "" then the marker, both sent on the handshake in that order.
                 sub.subscribe("").await?;
-                sub.subscribe([0xff, index as u8]).await?;
+                sub.subscribe(common::marker(index)).await?;
                 sub.connect(&connect_to).await?;
                 let first = handles::recv(&sub, api).await;
                 start

@@ -8,8 +8,8 @@
 //! - `dealer-router`: the same with a DEALER, which then waits for `local_thr`'s
 //!   acknowledgement of the last message before disconnecting (see `local_thr`).
 //! - `pub-sub[:N]`: the endpoint is bound here. An XPUB (high-water mark unlimited,
-//!   so nothing is dropped) waits until N distinct marker subscriptions `[0xff, i]`
-//!   have arrived, one from each of `local_thr`'s subscribers, then publishes.
+//!   so nothing is dropped) waits until N distinct marker subscriptions
+//!   (`common::marker`) have arrived, one from each of `local_thr`'s subscribers, then publishes.
 //!
 //! With `--curve` the sockets use CURVE (`curve.rs`), the binding side as the
 //! server: pair with `local_thr --curve` or, for push-pull,
@@ -27,17 +27,8 @@ mod curve;
 mod handles;
 
 use bytes::Bytes;
-use common::{Api, Pattern};
+use common::{Api, Markers, Pattern};
 use monocoque::{Context, Socket, SocketHandle, SocketOptions, SocketType};
-
-/// Binds an XPUB on `bind_to` and waits for `subscribers` distinct marker topics.
-/// Whether an XPUB report is a subscriber's marker `[1, 0xff, index]` not seen yet.
-fn new_marker(report: &monocoque::Message, seen: &mut [bool; 256]) -> bool {
-    match report[0][..] {
-        [1, 0xff, index] => !std::mem::replace(&mut seen[usize::from(index)], true),
-        _ => false,
-    }
-}
 
 /// The sending socket of a one-to-one pattern.
 fn sender_type(pattern: Pattern) -> SocketType {
@@ -48,18 +39,15 @@ fn sender_type(pattern: Pattern) -> SocketType {
     }
 }
 
+/// Binds an XPUB on `bind_to` and waits for `subscribers` distinct marker topics.
 async fn publisher(bind_to: &str, subscribers: usize) -> Socket {
     let options = curve::binding(SocketOptions::default().sndhwm(0).rcvhwm(0));
     let xpub = Socket::with_options(SocketType::Xpub, options);
     xpub.bind(bind_to).await.unwrap_or_else(|e| common::fail(e));
-    let mut seen = [false; 256];
-    let mut missing = subscribers;
-    while missing > 0 {
+    let mut markers = Markers::new(subscribers);
+    while !markers.complete() {
         let report = xpub.recv().await.unwrap_or_else(|e| common::fail(e));
-        // [1 (subscribe), 0xff, index]
-        if new_marker(&report, &mut seen) {
-            missing -= 1;
-        }
+        markers.note(&report[0]);
     }
     xpub
 }
@@ -107,13 +95,9 @@ async fn publisher_handle(
         .socket_with_options(SocketType::Xpub, options)
         .unwrap_or_else(|e| common::fail(e));
     xpub.bind(bind_to).await.unwrap_or_else(|e| common::fail(e));
-    let mut seen = [false; 256];
-    let mut missing = subscribers;
-    while missing > 0 {
-        let report = handles::recv(&xpub, api).await;
-        if new_marker(&report, &mut seen) {
-            missing -= 1;
-        }
+    let mut markers = Markers::new(subscribers);
+    while !markers.complete() {
+        markers.note(&handles::recv(&xpub, api).await[0]);
     }
     xpub
 }

@@ -13,7 +13,9 @@
 #[path = "../../examples/perf/common.rs"]
 mod common;
 
-pub use common::{Pattern, fail, parse_args, parse_thr_args, print_latency, print_throughput};
+pub use common::{
+    Markers, Pattern, fail, marker, parse_args, parse_thr_args, print_latency, print_throughput,
+};
 
 /// A current-thread tokio runtime with I/O and timers.
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -35,42 +37,5 @@ pub fn check_frame(parts: usize, len: usize, size: usize) {
         fail(format_args!(
             "message of {parts} frame(s), last {len} bytes; expected one frame of {size} bytes"
         ));
-    }
-}
-
-/// The marker topic `[0xff, index]` the pub-sub subscribers subscribe to besides
-/// everything (see `zmq_local_thr`): the publisher counts distinct markers.
-pub fn marker(index: usize) -> [u8; 2] {
-    [0xff, index as u8]
-}
-
-/// Counts distinct markers in subscription messages `[1, 0xff, index]`; true once
-/// `wanted` have been seen.
-#[derive(Debug)]
-pub struct Markers {
-    seen: [bool; 256],
-    missing: usize,
-}
-
-impl Markers {
-    pub fn new(wanted: usize) -> Markers {
-        Markers {
-            seen: [false; 256],
-            missing: wanted,
-        }
-    }
-
-    /// Notes one subscription message; true once every marker has arrived.
-    pub fn note(&mut self, message: &[u8]) -> bool {
-        if let [1, 0xff, index] = *message
-            && !std::mem::replace(&mut self.seen[usize::from(index)], true)
-        {
-            self.missing -= 1;
-        }
-        self.missing == 0
-    }
-
-    pub fn complete(&self) -> bool {
-        self.missing == 0
     }
 }

@@ -11,7 +11,7 @@
 #[path = "../../examples/perf/common.rs"]
 mod common;
 
-pub use common::{Pattern, print_latency, print_throughput};
+pub use common::{Markers, Pattern, marker, print_latency, print_throughput};
 
 /// `<endpoint> <message-size> <count>`, or the usage message and exit code 1.
 /// `--version` prints the libzmq version and exits.

@@ -8,7 +8,7 @@
 //! - `dealer-router`: a ROUTER binds and receives `[routing id, payload]`, then sends
 //!   the DEALER an empty acknowledgement (linger: until it is written).
 //! - `pub-sub[:N]`: N SUB sockets (receive high-water mark at OMQ's maximum)
-//!   subscribe to everything and to their marker `[0xff, i]`, connect to the
+//!   subscribe to everything and to their marker `[0xff, i / 256, i % 256]`, connect to the
 //!   publisher and are read by N tasks of the one runtime.
 
 use std::cell::Cell;

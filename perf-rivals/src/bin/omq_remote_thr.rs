@@ -8,7 +8,7 @@
 //! - `dealer-router`: a DEALER connects, sends, then waits for the acknowledgement.
 //! - `pub-sub[:N]`: an XPUB binds (send high-water mark at OMQ's maximum and
 //!   `xpub_nodrop`, so a full subscriber queue blocks instead of dropping) and waits
-//!   for N distinct marker subscriptions `[1, 0xff, i]`, then publishes.
+//!   for N distinct marker subscriptions `[1, 0xff, i / 256, i % 256]`, then publishes.
 //!
 //! Each message is a fresh copy of a template, as in the other tools.
 

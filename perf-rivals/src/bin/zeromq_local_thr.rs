@@ -7,7 +7,7 @@
 //! - `dealer-router`: a ROUTER binds and receives `[routing id, payload]`, then sends
 //!   the DEALER an empty acknowledgement.
 //! - `pub-sub[:N]`: N XSUB sockets (zmq.rs's SUB takes `&str` topics, and the marker
-//!   `[0xff, i]` is not UTF-8, so the subscriptions are sent as XSUB messages: the
+//!   `[0xff, i / 256, i % 256]` is not UTF-8, so the subscriptions are sent as XSUB messages: the
 //!   same bytes on the wire) subscribe to everything and to their marker, connect to
 //!   the publisher and are read by N tasks of one current-thread runtime.
 

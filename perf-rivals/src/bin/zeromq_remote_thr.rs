@@ -10,7 +10,7 @@
 //!   the connection), at most 10 s. The receiver never reads them.
 //! - `dealer-router`: a DEALER connects, sends, then waits for the acknowledgement.
 //! - `pub-sub[:N]`: an XPUB binds and waits for N distinct marker subscriptions
-//!   `[1, 0xff, i]`, then publishes (zmq.rs's XPUB writes each message to every
+//!   `[1, 0xff, i / 256, i % 256]`, then publishes (zmq.rs's XPUB writes each message to every
 //!   matching subscriber before `send` returns: nothing is dropped).
 //!
 //! Each message is a fresh copy of a template, as in the other tools.

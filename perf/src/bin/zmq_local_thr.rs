@@ -11,8 +11,8 @@
 //!   ROUTER (libzmq 4.3.4) was seen losing the last ~1% of the messages over ipc when
 //!   the DEALER disconnected right after sending.
 //! - `pub-sub[:N]`: the endpoint is the publisher's, to connect to. N SUB sockets in
-//!   one context subscribe to everything plus a marker topic `[0xff, i]` that is never
-//!   published (so the XPUB publisher sees N distinct subscriptions), and are read on
+//!   one context subscribe to everything plus a marker topic of their own
+//!   (`[0xff, i / 256, i % 256]`) that is never published (so the XPUB publisher sees N distinct subscriptions), and are read on
 //!   this one thread: each readable socket is drained with non-blocking receives, and
 //!   `zmq_poll` waits when none has a message. Timed from the first message any
 //!   subscriber receives until every subscriber has all of them; the rate is messages
@@ -20,7 +20,9 @@
 
 use std::time::{Duration, Instant};
 
-use monocoque_perf::{Pattern, check, check_size, parse_thr_args, print_throughput, unlimited};
+use monocoque_perf::{
+    Pattern, check, check_size, marker, parse_thr_args, print_throughput, unlimited,
+};
 
 /// PUSH/PULL or DEALER/ROUTER: one socket binds and receives.
 fn one_receiver(bind_to: &str, size: usize, count: u64, pattern: Pattern) -> Duration {
@@ -73,7 +75,7 @@ fn subscribers(connect_to: &str, size: usize, count: u64, subscribers: usize) ->
             // this subscriber gets everything published.
             check(sub.set_subscribe(b""), "zmq_setsockopt(ZMQ_SUBSCRIBE)");
             check(
-                sub.set_subscribe(&[0xff, index as u8]),
+                sub.set_subscribe(&marker(index)),
                 "zmq_setsockopt(ZMQ_SUBSCRIBE)",
             );
             check(sub.connect(connect_to), "zmq_connect");

@@ -6,8 +6,8 @@
 //! - `dealer-router`: the same with a DEALER, which then waits for `zmq_local_thr`'s
 //!   acknowledgement of the last message before disconnecting (see `zmq_local_thr`).
 //! - `pub-sub[:N]`: the endpoint is bound here. An XPUB (high-water marks unlimited,
-//!   so nothing is dropped) waits until N distinct marker subscriptions `[0xff, i]`
-//!   have arrived, one from each of `zmq_local_thr`'s subscribers, then publishes.
+//!   so nothing is dropped) waits until N distinct marker subscriptions
+//!   (`[0xff, i / 256, i % 256]`, see `examples/perf/common.rs`) have arrived, one from each of `zmq_local_thr`'s subscribers, then publishes.
 //!   Without ZMQ_XPUB_VERBOSE libzmq reports each topic once, which is why every
 //!   subscriber has its own marker.
 //!
@@ -16,26 +16,18 @@
 //! context is terminated with the default (infinite) linger, so every message is
 //! written before the process exits.
 
-use monocoque_perf::{Pattern, check, parse_thr_args, unlimited};
+use monocoque_perf::{Markers, Pattern, check, parse_thr_args, unlimited};
 
 /// Binds an XPUB on `bind_to` and waits for `subscribers` distinct marker topics.
 fn publisher(context: &zmq::Context, bind_to: &str, subscribers: usize) -> zmq::Socket {
     let xpub = check(context.socket(zmq::XPUB), "zmq_socket");
     unlimited(&xpub);
     check(xpub.bind(bind_to), "zmq_bind");
-    let mut seen = [false; 256];
-    let mut missing = subscribers;
+    let mut markers = Markers::new(subscribers);
     let mut report = zmq::Message::new();
-    while missing > 0 {
+    while !markers.complete() {
         check(xpub.recv(&mut report, 0), "zmq_recvmsg");
-        // [1 (subscribe), 0xff, index]
-        let new_marker = match report[..] {
-            [1, 0xff, index] => !std::mem::replace(&mut seen[usize::from(index)], true),
-            _ => false,
-        };
-        if new_marker {
-            missing -= 1;
-        }
+        markers.note(&report);
     }
     xpub
 }
