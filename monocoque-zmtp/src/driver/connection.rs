@@ -33,8 +33,9 @@ use crate::proto::error::ProtocolError;
 use crate::proto::session::{Event, Session};
 use crate::proto::zap::{ZapAnswer, ZapRequest};
 
-/// Size of a connection's first read page: enough for any handshake, small enough that
-/// thousands of idle connections cost little memory.
+/// Size of a connection's first read page: enough for a usual handshake (a larger one
+/// fills it and moves on to full-size pages), small enough that thousands of idle
+/// connections cost little memory.
 const INITIAL_READ_PAGE: usize = 1024;
 
 /// How long a connection closing for a protocol error waits to write its ERROR
