@@ -32,7 +32,7 @@ use criterion::{
     measurement::WallTime,
 };
 use monocoque_benches::{
-    LibzmqOneWay, LibzmqReqRep, MonocoqueOneWay, MonocoqueReqRep, Pattern, Transport,
+    HandleOneWay, LibzmqOneWay, LibzmqReqRep, MonocoqueOneWay, MonocoqueReqRep, Pattern, Transport,
 };
 
 /// Message sizes of the one-way benchmarks.
@@ -66,7 +66,8 @@ fn group<'a>(c: &'a mut Criterion, name: &str, elements: u64) -> BenchmarkGroup<
     group
 }
 
-fn one_way(c: &mut Criterion, name: &str, pattern: Pattern) {
+/// `io_threads`: also run the workload through handles of a two-I/O-thread context.
+fn one_way(c: &mut Criterion, name: &str, pattern: Pattern, io_threads: bool) {
     for transport in TRANSPORTS {
         for size in SIZES {
             let name = format!("{name}_{}_{size}B", transport_name(transport));
@@ -87,22 +88,31 @@ fn one_way(c: &mut Criterion, name: &str, pattern: Pattern) {
                 b.iter_custom(|iters| harness.run(iters * batch))
             });
             drop(monocoque);
+            if io_threads {
+                let mut handles = None;
+                group.bench_function("monocoque-io2", |b| {
+                    let harness =
+                        handles.get_or_insert_with(|| HandleOneWay::new(pattern, transport, size));
+                    b.iter_custom(|iters| harness.run(iters * batch))
+                });
+                drop(handles);
+            }
             group.finish();
         }
     }
 }
 
 fn push_pull(c: &mut Criterion) {
-    one_way(c, "push_pull", Pattern::PushPull);
+    one_way(c, "push_pull", Pattern::PushPull, false);
 }
 
 fn dealer_router(c: &mut Criterion) {
-    one_way(c, "dealer_router", Pattern::DealerRouter);
+    one_way(c, "dealer_router", Pattern::DealerRouter, false);
 }
 
 fn pub_sub(c: &mut Criterion) {
-    one_way(c, "pub_sub_1sub", Pattern::PubSub(1));
-    one_way(c, "pub_sub_8sub", Pattern::PubSub(8));
+    one_way(c, "pub_sub_1sub", Pattern::PubSub(1), true);
+    one_way(c, "pub_sub_8sub", Pattern::PubSub(8), true);
 }
 
 fn req_rep(c: &mut Criterion) {

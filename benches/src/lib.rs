@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use compio::runtime::Runtime;
-use monocoque::{Socket, SocketOptions, SocketType};
+use futures::executor::block_on;
+use monocoque::{Context, Socket, SocketHandle, SocketOptions, SocketType};
 
 /// The pair of sockets a one-way workload uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +234,133 @@ impl Drop for MonocoqueOneWay {
     fn drop(&mut self) {
         if let Some(sockets) = self.sockets.take() {
             self.runtime.block_on(async move { drop(sockets) });
+        }
+    }
+}
+
+/// The same workload through socket handles of a [`Context`] with two I/O threads
+/// (`monocoque-io2`): sockets are spread over the threads in turn (the sender's on
+/// the first, the first receiver's on the second), the sender is a plain thread
+/// making blocking sends, and the receivers are read on one more thread, their
+/// `recv` futures driven together by `futures::executor`. This is libzmq's own
+/// layout (application threads handing messages to I/O threads), with a second I/O
+/// thread, so both cores can move bytes.
+#[derive(Debug)]
+pub struct HandleOneWay {
+    tx: SocketHandle,
+    receivers: Vec<SocketHandle>,
+    size: usize,
+    // Last: dropped after the handles, so `terminate` finds them closed.
+    context: Option<Context>,
+}
+
+impl HandleOneWay {
+    /// Connects a `pattern` pair over `transport` for messages of `size` bytes.
+    pub fn new(pattern: Pattern, transport: Transport, size: usize) -> Self {
+        let context = Context::builder()
+            .io_threads(2)
+            .build()
+            .expect("context with two I/O threads");
+        let (tx, receivers) = block_on(async {
+            match pattern {
+                Pattern::PubSub(n) => Self::pub_sub(&context, n, transport).await,
+                _ => Self::pair(&context, pattern, transport, size).await,
+            }
+        });
+        HandleOneWay {
+            tx,
+            receivers,
+            size,
+            context: Some(context),
+        }
+    }
+
+    /// PUSH/PULL, DEALER/ROUTER: the receiver binds; ready once a message got through.
+    async fn pair(
+        context: &Context,
+        pattern: Pattern,
+        transport: Transport,
+        size: usize,
+    ) -> (SocketHandle, Vec<SocketHandle>) {
+        let (tx_type, rx_type) = pattern.monocoque();
+        let tx = context.socket(tx_type).unwrap();
+        let rx = context.socket(rx_type).unwrap();
+        let bound = rx.bind(&transport.bind_endpoint(false)).await.unwrap();
+        tx.connect(&bound).await.unwrap();
+        tx.send(vec![0u8; size]).await.unwrap();
+        rx.recv().await.unwrap();
+        (tx, vec![rx])
+    }
+
+    /// XPUB binds, `subscribers` SUBs connect; ready when every marker has arrived.
+    async fn pub_sub(
+        context: &Context,
+        subscribers: usize,
+        transport: Transport,
+    ) -> (SocketHandle, Vec<SocketHandle>) {
+        let xpub = context
+            .socket_with_options(SocketType::Xpub, unlimited())
+            .unwrap();
+        let bound = xpub.bind(&transport.bind_endpoint(false)).await.unwrap();
+        let mut subs = Vec::new();
+        for index in 0..Pattern::PubSub(subscribers).receivers() {
+            let sub = context
+                .socket_with_options(SocketType::Sub, unlimited())
+                .unwrap();
+            sub.subscribe("").await.unwrap();
+            sub.subscribe(marker(index)).await.unwrap();
+            sub.connect(&bound).await.unwrap();
+            subs.push(sub);
+        }
+        let mut seen = [false; 256];
+        let mut missing = subscribers;
+        while missing > 0 {
+            if new_marker(&xpub.recv().await.unwrap()[0], &mut seen) {
+                missing -= 1;
+            }
+        }
+        (xpub, subs)
+    }
+
+    /// Sends `count` messages and receives them (every receiver all of them); the time
+    /// from the start of sending to the last message received.
+    pub fn run(&self, count: u64) -> Duration {
+        let size = self.size;
+        let start = Instant::now();
+        std::thread::scope(|threads| {
+            threads.spawn(|| {
+                let template = vec![0u8; size];
+                for _ in 0..count {
+                    let message = Bytes::copy_from_slice(&template);
+                    self.tx.send_blocking(message, None).unwrap();
+                }
+            });
+            let last = threads.spawn(|| {
+                block_on(futures::future::join_all(
+                    self.receivers.iter().map(|rx| receive(rx, count, size)),
+                ))
+                .into_iter()
+                .max()
+            });
+            last.join().unwrap().unwrap_or(start) - start
+        })
+    }
+}
+
+/// Receives `count` messages of `size` bytes on `rx`; when the last one arrived.
+async fn receive(rx: &SocketHandle, count: u64, size: usize) -> Instant {
+    for _ in 0..count {
+        let message = rx.recv().await.unwrap();
+        assert_eq!(message.last().map(|f| f.len()), Some(size));
+    }
+    Instant::now()
+}
+
+impl Drop for HandleOneWay {
+    fn drop(&mut self) {
+        self.receivers.clear();
+        if let Some(context) = self.context.take() {
+            context.terminate();
         }
     }
 }
