@@ -1,5 +1,7 @@
 //! monocoque against libzmq in one run. Each group has a `libzmq` and a `monocoque`
-//! function, so criterion's report puts them side by side:
+//! function, so criterion's report puts them side by side; PUB/SUB groups also have
+//! `monocoque-io2`, the same workload through handles of a context with two I/O
+//! threads (see `HandleOneWay`):
 //!
 //! | groups | what | sizes (B) | transports |
 //! | --- | --- | --- | --- |
@@ -9,15 +11,16 @@
 //! | `pub_sub_8sub_<transport>_<size>B` | messages/s published, each received by all 8 subscribers | same | tcp, ipc |
 //! | `req_rep_<transport>_<size>B` | round trips/s | 64, 1024 | tcp, ipc |
 //!
-//! 104 benchmarks. Each sample moves about a second of traffic: an iteration is a
+//! 128 benchmarks. Each sample moves about a second of traffic: an iteration is a
 //! small batch sized by bytes ([`batch`]), and flat sampling with a 10 s measurement
 //! time over 10 samples makes criterion run about a second's worth of iterations per
-//! sample (sized from its 1 s warm-up). About 11 s per benchmark, about 20 minutes in
+//! sample (sized from its 1 s warm-up). About 11 s per benchmark, about 25 minutes in
 //! all:
 //!
 //! ```sh
 //! cargo bench -p monocoque-benches                      # everything
 //! cargo bench -p monocoque-benches -- pub_sub_8sub_tcp  # criterion's name filter (a regex)
+//! cargo bench -p monocoque-benches -- 'pub_sub_.*_65536B'  # PUB/SUB 64 KiB, both layouts
 //! cargo bench -p monocoque-benches -- --test            # each benchmark once: a smoke check
 //! ```
 //!
