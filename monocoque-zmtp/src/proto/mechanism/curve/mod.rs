@@ -21,7 +21,6 @@
 
 use bytes::{Bytes, BytesMut};
 use curve25519_dalek::montgomery::MontgomeryPoint;
-use salsa20::cipher::consts::U10;
 use zeroize::Zeroizing;
 
 use secretbox::SecretBox;
@@ -31,6 +30,7 @@ use crate::proto::frame::{self, Frame};
 
 mod client;
 mod keys;
+mod salsa;
 mod secretbox;
 mod server;
 
@@ -69,11 +69,7 @@ impl BoxKey {
         if shared.iter().all(|&b| b == 0) {
             return Err(refused("low-order public key"));
         }
-        let mut key = Zeroizing::new([0u8; KEY_LEN]);
-        key.copy_from_slice(&salsa20::hsalsa::<U10>(
-            (&*shared).into(),
-            &Default::default(),
-        ));
+        let key = Zeroizing::new(salsa::hsalsa20(&shared, &[0; 16]));
         Ok(BoxKey(SecretBox::new(*key)))
     }
 
