@@ -18,7 +18,7 @@ use poly1305::universal_hash::KeyInit;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::salsa::Salsa20;
+use super::salsa::{Salsa20, hsalsa20};
 
 /// Messages of at least this many bytes are authenticated with RustCrypto's
 /// `poly1305`, shorter ones with orion's.
@@ -37,32 +37,75 @@ impl SecretBox {
         }
     }
 
-    /// The keystream for `nonce`, and the one-time Poly1305 key taken from its first
-    /// 32 bytes.
-    fn start(&self, nonce: &[u8; 24]) -> (Salsa20, Zeroizing<[u8; 32]>) {
-        let mut cipher = Salsa20::xsalsa20(&self.key, nonce);
-        let mut mac_key = Zeroizing::new([0u8; 32]);
-        cipher.apply_keystream(&mut mac_key[..]);
-        (cipher, mac_key)
-    }
-
     /// Encrypts `buffer` in place; returns its tag.
     pub(crate) fn seal(&self, nonce: &[u8; 24], buffer: &mut [u8]) -> [u8; 16] {
-        let (mut cipher, mac_key) = self.start(nonce);
-        cipher.apply_keystream(buffer);
-        mac(&mac_key, buffer)
+        seal(Salsa20::xsalsa20(&self.key, nonce), buffer)
     }
 
     /// Checks `tag` and decrypts `buffer` in place; on a wrong tag `buffer` is left
     /// as it was and `false` is returned.
     pub(crate) fn open(&self, nonce: &[u8; 24], buffer: &mut [u8], tag: &[u8]) -> bool {
-        let (mut cipher, mac_key) = self.start(nonce);
-        if !bool::from(mac(&mac_key, buffer).ct_eq(tag)) {
-            return false;
-        }
-        cipher.apply_keystream(buffer);
-        true
+        open(Salsa20::xsalsa20(&self.key, nonce), buffer, tag)
     }
+
+    /// The boxes whose nonces start with `prefix`.
+    pub(crate) fn with_prefix(&self, prefix: &[u8; 16]) -> PrefixedBox {
+        PrefixedBox {
+            subkey: Zeroizing::new(hsalsa20(&self.key, prefix)),
+        }
+    }
+}
+
+/// The secret boxes under one key whose nonces share their first 16 bytes, as
+/// CurveZMQ's MESSAGE nonces do (a fixed prefix per direction, then a counter).
+/// XSalsa20 derives its subkey from the key and those 16 bytes only, so it is
+/// derived once here instead of for every message: a third of the cipher's work on a
+/// 64-byte message.
+pub(crate) struct PrefixedBox {
+    subkey: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for PrefixedBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrefixedBox(<redacted>)")
+    }
+}
+
+impl PrefixedBox {
+    /// As [`SecretBox::seal`] with the nonce's last 8 bytes.
+    pub(crate) fn seal(&self, tail: &[u8; 8], buffer: &mut [u8]) -> [u8; 16] {
+        seal(Salsa20::new(&self.subkey, tail), buffer)
+    }
+
+    /// As [`SecretBox::open`] with the nonce's last 8 bytes.
+    pub(crate) fn open(&self, tail: &[u8; 8], buffer: &mut [u8], tag: &[u8]) -> bool {
+        open(Salsa20::new(&self.subkey, tail), buffer, tag)
+    }
+}
+
+/// Takes the one-time Poly1305 key from the first 32 bytes of `cipher`.
+fn mac_key(cipher: &mut Salsa20) -> Zeroizing<[u8; 32]> {
+    let mut mac_key = Zeroizing::new([0u8; 32]);
+    cipher.apply_keystream(&mut mac_key[..]);
+    mac_key
+}
+
+/// Encrypts `buffer` in place with a fresh keystream; returns its tag.
+fn seal(mut cipher: Salsa20, buffer: &mut [u8]) -> [u8; 16] {
+    let mac_key = mac_key(&mut cipher);
+    cipher.apply_keystream(buffer);
+    mac(&mac_key, buffer)
+}
+
+/// Checks `tag` and decrypts `buffer` in place with a fresh keystream; on a wrong tag
+/// `buffer` is left as it was and `false` is returned.
+fn open(mut cipher: Salsa20, buffer: &mut [u8], tag: &[u8]) -> bool {
+    let mac_key = mac_key(&mut cipher);
+    if !bool::from(mac(&mac_key, buffer).ct_eq(tag)) {
+        return false;
+    }
+    cipher.apply_keystream(buffer);
+    true
 }
 
 /// Poly1305 of `data` under the one-time key.
@@ -104,6 +147,24 @@ mod tests {
             assert_eq!(got, expected, "ciphertext, {size} bytes");
             assert_eq!(tag[..], expected_tag[..], "tag, {size} bytes");
             assert!(ours.open(&nonce, &mut got, &tag));
+            assert_eq!(got, plain);
+        }
+    }
+
+    #[test]
+    fn a_prefixed_box_is_the_box_of_the_whole_nonce() {
+        let whole = SecretBox::new([5; 32]);
+        let prefixed = whole.with_prefix(b"CurveZMQMESSAGEC");
+        for (counter, size) in [(1u64, 0), (2, 1), (3, 64), (u64::MAX, 5000)] {
+            let nonce = super::super::short_nonce(b"CurveZMQMESSAGEC", counter);
+            let tail = counter.to_be_bytes();
+            let plain = vec![counter as u8; size];
+            let mut expected = plain.clone();
+            let expected_tag = whole.seal(&nonce, &mut expected);
+            let mut got = plain.clone();
+            assert_eq!(prefixed.seal(&tail, &mut got), expected_tag);
+            assert_eq!(got, expected);
+            assert!(prefixed.open(&tail, &mut got, &expected_tag));
             assert_eq!(got, plain);
         }
     }
