@@ -295,21 +295,25 @@ mod tests {
 
     #[test]
     fn the_block_counter_carries_into_its_high_word() {
-        // Blocks 2^32 - 2 .. 2^32 + 2 straddle the carry, in the wide and the
-        // single-block paths; the reference seeks there.
+        // A wide pass then a single block, single blocks only, and a wide pass over a
+        // tail, each across block 2^32; the reference seeks to the same place.
         use salsa20::cipher::StreamCipherSeek;
         let (key, nonce) = key_and_nonce(5);
-        let start = ((1u64 << 32) - 2) * BLOCK as u64;
-        for len in [BLOCK * 5, BLOCK + 3] {
+        let carry = 1u64 << 32;
+        for (first, len) in [
+            (carry - 2, BLOCK * 5),
+            (carry - 1, BLOCK * 2),
+            (carry - 2, BLOCK * 3 + 1),
+        ] {
             let mut expected = vec![0u8; len];
             let mut reference = Reference::new((&key).into(), (&nonce).into());
-            reference.seek(start);
+            reference.seek(first * BLOCK as u64);
             reference.apply_keystream(&mut expected);
             let mut ours = vec![0u8; len];
             let mut cipher = Salsa20::xsalsa20(&key, &nonce);
-            cipher.next = (1 << 32) - 2;
+            cipher.next = first;
             cipher.apply_keystream(&mut ours);
-            assert_eq!(ours, expected, "{len} bytes");
+            assert_eq!(ours, expected, "{len} bytes from block {first}");
         }
     }
 
