@@ -19,7 +19,7 @@
 //! 16..24, so a caller whose nonces share their first 16 bytes (CurveZMQ's MESSAGE
 //! nonces) can derive the subkey once.
 
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::Zeroize;
 
 /// Blocks computed together on the wide path: four fill the sixteen SSE2 registers
 /// (one word of each block in each); eight were no faster and cost more on tails.
@@ -149,8 +149,7 @@ pub(crate) fn hsalsa20(key: &[u8; 32], input16: &[u8; 16]) -> [u8; 32] {
 }
 
 /// A Salsa20 keystream under one key and nonce, applied in order across calls as a
-/// stream cipher is.
-#[derive(Zeroize, ZeroizeOnDrop)]
+/// stream cipher is. Its key and unused keystream are wiped when it is dropped.
 pub(crate) struct Salsa20 {
     /// The input block; the counter words are set per block.
     input: [u32; 16],
@@ -225,6 +224,14 @@ impl Salsa20 {
             self.next += 1;
         }
         keystream.zeroize();
+    }
+}
+
+/// Not `Zeroize`: a wiped stream would claim 64 bytes of zeros as keystream.
+impl Drop for Salsa20 {
+    fn drop(&mut self) {
+        self.input.zeroize();
+        self.leftover.zeroize();
     }
 }
 
