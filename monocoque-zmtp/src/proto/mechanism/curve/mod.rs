@@ -21,16 +21,16 @@
 
 use bytes::{Bytes, BytesMut};
 use curve25519_dalek::montgomery::MontgomeryPoint;
-use salsa20::cipher::consts::U10;
 use zeroize::Zeroizing;
 
-use secretbox::SecretBox;
+use secretbox::{PrefixedBox, SecretBox};
 
 use crate::proto::error::ProtocolError;
 use crate::proto::frame::{self, Frame};
 
 mod client;
 mod keys;
+mod salsa;
 mod secretbox;
 mod server;
 
@@ -69,11 +69,7 @@ impl BoxKey {
         if shared.iter().all(|&b| b == 0) {
             return Err(refused("low-order public key"));
         }
-        let mut key = Zeroizing::new([0u8; KEY_LEN]);
-        key.copy_from_slice(&salsa20::hsalsa::<U10>(
-            (&*shared).into(),
-            &Default::default(),
-        ));
+        let key = Zeroizing::new(salsa::hsalsa20(&shared, &[0; 16]));
         Ok(BoxKey(SecretBox::new(*key)))
     }
 
@@ -87,11 +83,6 @@ impl BoxKey {
         let tag_at = out.len();
         out.extend_from_slice(&[0; TAG_LEN]);
         out.extend_from_slice(plaintext);
-        self.seal_tail(nonce, tag_at, out);
-    }
-
-    /// Encrypts `out[tag_at + 16..]` in place and writes its tag at `tag_at`.
-    fn seal_tail(&self, nonce: &[u8; 24], tag_at: usize, out: &mut BytesMut) {
         let (head, body) = out.split_at_mut(tag_at + TAG_LEN);
         let tag = self.0.seal(nonce, body);
         head[tag_at..].copy_from_slice(&tag);
@@ -155,9 +146,10 @@ pub(crate) fn next_peer_nonce(body: &[u8], at: usize, last: u64) -> Result<u64, 
 /// the box.
 #[derive(Debug)]
 pub(crate) struct Cipher {
-    key: BoxKey,
-    send_prefix: &'static [u8; 16],
-    receive_prefix: &'static [u8; 16],
+    /// The session key with this side's MESSAGE nonce prefix.
+    send: PrefixedBox,
+    /// The session key with the peer's MESSAGE nonce prefix.
+    receive: PrefixedBox,
     next_send: u64,
     last_received: u64,
 }
@@ -170,9 +162,8 @@ impl Cipher {
             (b"CurveZMQMESSAGES", b"CurveZMQMESSAGEC")
         };
         Cipher {
-            key,
-            send_prefix,
-            receive_prefix,
+            send: key.0.with_prefix(send_prefix),
+            receive: key.0.with_prefix(receive_prefix),
             next_send,
             last_received,
         }
@@ -192,8 +183,9 @@ impl Cipher {
         let flags = if more { FLAG_MORE } else { 0 } | if command { FLAG_COMMAND } else { 0 };
         out.extend_from_slice(&[flags]);
         out.extend_from_slice(body);
-        self.key
-            .seal_tail(&short_nonce(self.send_prefix, nonce), tag_at, out);
+        let (head, boxed) = out.split_at_mut(tag_at + TAG_LEN);
+        let tag = self.send.seal(&nonce.to_be_bytes(), boxed);
+        head[tag_at..].copy_from_slice(&tag);
     }
 
     /// Opens one MESSAGE into the frame it carries.
@@ -205,8 +197,7 @@ impl Cipher {
         let nonce = next_peer_nonce(body, 8, self.last_received)?;
         let mut plain = BytesMut::from(&body[16 + TAG_LEN..]);
         let tag = &body[16..16 + TAG_LEN];
-        let nonce_bytes = short_nonce(self.receive_prefix, nonce);
-        if !self.key.0.open(&nonce_bytes, &mut plain, tag) {
+        if !self.receive.open(&nonce.to_be_bytes(), &mut plain, tag) {
             return Err(refused("MESSAGE box did not open"));
         }
         self.last_received = nonce;
