@@ -25,7 +25,10 @@ pub(crate) use load_balance::{LoadBalance, Pair};
 pub(crate) use publish::{Publish, PublishOptions};
 pub(crate) use rep::Rep;
 pub(crate) use req::Req;
-pub(crate) use router::{Router, check_connect_routing_id};
+pub(crate) use router::Router;
+/// Checked by the socket's `set_connect_routing_id` (the runtime's side).
+#[cfg(feature = "runtime")]
+pub(crate) use router::check_connect_routing_id;
 pub(crate) use subscribe::Subscribe;
 
 use bytes::Bytes;
