@@ -73,13 +73,14 @@ fn configs(curve: bool) -> Option<(SessionConfig, SessionConfig)> {
     if curve {
         #[cfg(feature = "curve")]
         {
-            use crate::proto::mechanism::curve::{KeyPair, SecretKey};
-            let server_keys = KeyPair::from_secret(SecretKey::from_bytes([7; 32]));
+            let (server_keys, client_keys) = curve_keys();
             client.security = Security::CurveClient {
                 server_key: server_keys.public,
-                keys: KeyPair::from_secret(SecretKey::from_bytes([9; 32])),
+                keys: client_keys.clone(),
             };
-            server.security = Security::CurveServer { keys: server_keys };
+            server.security = Security::CurveServer {
+                keys: server_keys.clone(),
+            };
         }
         #[cfg(not(feature = "curve"))]
         return None;
@@ -91,6 +92,23 @@ fn configs(curve: bool) -> Option<(SessionConfig, SessionConfig)> {
         server.security = Security::PlainServer;
     }
     Some((client, server))
+}
+
+/// The server's and client's long-term key pairs: fixed, so derived once per fuzzing
+/// process rather than per input (two X25519 base-point multiplications each time).
+#[cfg(feature = "curve")]
+fn curve_keys() -> &'static (
+    crate::proto::mechanism::curve::KeyPair,
+    crate::proto::mechanism::curve::KeyPair,
+) {
+    use crate::proto::mechanism::curve::{KeyPair, SecretKey};
+    static KEYS: std::sync::OnceLock<(KeyPair, KeyPair)> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        (
+            KeyPair::from_secret(SecretKey::from_bytes([7; 32])),
+            KeyPair::from_secret(SecretKey::from_bytes([9; 32])),
+        )
+    })
 }
 
 struct Run {
