@@ -155,8 +155,8 @@ pub(crate) struct Salsa20 {
     input: [u32; 16],
     /// The block after the last one computed.
     next: u64,
-    /// The last block computed, when its end has not been used yet.
-    leftover: [u32; 16],
+    /// The last block computed, as bytes, when its end has not been used yet.
+    leftover: [u8; BLOCK],
     /// How many bytes of `leftover` are used (`BLOCK`: none is left).
     used: usize,
 }
@@ -167,7 +167,7 @@ impl Salsa20 {
         Salsa20 {
             input: input(key, words(nonce)),
             next: 0,
-            leftover: [0; 16],
+            leftover: [0; BLOCK],
             used: BLOCK,
         }
     }
@@ -202,8 +202,10 @@ impl Salsa20 {
     /// rest of `buffer`, which starts on a block boundary unless it is empty.
     fn use_leftover<'a>(&mut self, buffer: &'a mut [u8]) -> &'a mut [u8] {
         let (head, rest) = buffer.split_at_mut(buffer.len().min(BLOCK - self.used));
-        for (at, byte) in (self.used..).zip(head.iter_mut()) {
-            *byte ^= self.leftover[at / 4].to_le_bytes()[at % 4];
+        // Slice to slice, so it runs a vector at a time: a CURVE MESSAGE of 64 bytes
+        // starts with 32 bytes of the block that gave the MAC key.
+        for (byte, key) in head.iter_mut().zip(&self.leftover[self.used..]) {
+            *byte ^= key;
         }
         self.used += head.len();
         rest
@@ -218,7 +220,9 @@ impl Salsa20 {
         for (block, keystream) in out.chunks_mut(BLOCK).zip(&keystream) {
             xor_block(keystream, block);
             if block.len() < BLOCK {
-                self.leftover = *keystream;
+                for (bytes, word) in self.leftover.chunks_exact_mut(4).zip(keystream) {
+                    bytes.copy_from_slice(&word.to_le_bytes());
+                }
                 self.used = block.len();
             }
             self.next += 1;
