@@ -263,10 +263,12 @@ impl Bridge {
         if !*counted {
             *counted = true;
             queues.waiting += 1;
-            if self.alternates || self.on_demand {
-                // The socket may refuse to receive (a REQ whose peer went away): the
-                // I/O side then asks it anyway, to hand the refusal to this call. A
-                // manual XPUB's I/O side takes a message only for a waiting call.
+            // The socket may refuse to receive (a REQ whose peer went away): the I/O
+            // side then asks it anyway, to hand the refusal to this call; it looks
+            // again by itself once the request still in the outbox has gone out, so
+            // a `recv` right after its `send` costs no second wake-up. A manual
+            // XPUB's I/O side takes a message only for a waiting call.
+            if (self.alternates && queues.outbox.is_empty()) || self.on_demand {
                 drop(queues);
                 self.wake_io();
             }
