@@ -79,11 +79,12 @@ fn register(wakers: &mut Wakers, waker: &Waker) {
     }
 }
 
-/// Wakes `wakers`, taken out from under the lock first: a thread woken while the
-/// waker still held the lock would, on a shared core, be switched to only to wait
-/// for the lock and switch back (two context switches per wake-up, measured as
+/// Releases the lock, then wakes `wakers` (taken out under it): a thread woken while
+/// the lock was still held would, on a shared core, be switched to only to wait for
+/// the lock and switch back (two context switches per wake-up, measured as
 /// contended locking in REQ/REP round trips).
-fn wake_all(wakers: Wakers) {
+fn wake_unlocked(wakers: Wakers, queues: MutexGuard<'_, Queues>) {
+    drop(queues);
     for waker in wakers {
         waker.wake();
     }
@@ -334,9 +335,7 @@ impl Bridge {
         }
         commands.extend(queues.commands.drain(..));
         let closing = queues.closing;
-        let waiting = std::mem::take(&mut queues.send_wakers);
-        drop(queues);
-        wake_all(waiting);
+        wake_unlocked(std::mem::take(&mut queues.send_wakers), queues);
         closing
     }
 
@@ -361,9 +360,7 @@ impl Bridge {
         let mut queues = self.lock();
         queues.completed = number;
         queues.refused.extend(refused.drain(..));
-        let waiting = std::mem::take(&mut queues.send_wakers);
-        drop(queues);
-        wake_all(waiting);
+        wake_unlocked(std::mem::take(&mut queues.send_wakers), queues);
     }
 
     /// How many more received messages the inbox takes now; `allowed`: whether the
@@ -402,9 +399,7 @@ impl Bridge {
         } else {
             queues.inbox.extend(received);
         }
-        let waiting = std::mem::take(&mut queues.recv_wakers);
-        drop(queues);
-        wake_all(waiting);
+        wake_unlocked(std::mem::take(&mut queues.recv_wakers), queues);
     }
 
     /// The socket is closed: wakes everyone still waiting.
@@ -412,10 +407,8 @@ impl Bridge {
         let mut queues = self.lock();
         queues.closed = true;
         queues.closing = true;
-        let senders = std::mem::take(&mut queues.send_wakers);
-        let receivers = std::mem::take(&mut queues.recv_wakers);
-        drop(queues);
-        wake_all(senders);
-        wake_all(receivers);
+        let mut waiting = std::mem::take(&mut queues.send_wakers);
+        waiting.extend(std::mem::take(&mut queues.recv_wakers));
+        wake_unlocked(waiting, queues);
     }
 }
