@@ -30,6 +30,7 @@ use crate::proto::frame::{self, Frame};
 
 mod client;
 mod keys;
+mod poly1305;
 mod salsa;
 mod secretbox;
 mod server;
