@@ -6,26 +6,15 @@
 //! The cipher is our own XSalsa20 (`salsa`), which computes several blocks at once
 //! where RustCrypto's `salsa20` computes one. [`PrefixedBox`] serves nonces that share
 //! their first 16 bytes (MESSAGE nonces) with the XSalsa20 subkey derived once. The MAC
-//! is our own Poly1305 (`poly1305`, 64-bit limbs) below [`LONG_MAC`] bytes and
-//! RustCrypto's `poly1305` 0.8 from there: RustCrypto's pays its AVX2 set-up on every
-//! message (about 1.4 us for a 64-byte one on this machine; its intrinsics are not
-//! inlined without `-C target-feature`) but is faster per byte on long messages. A unit
+//! is our own Poly1305 (`poly1305`), faster at every size than RustCrypto's
+//! `poly1305` 0.8, which pays its AVX2 set-up on every message (about 1 us). A unit
 //! test checks every size against `crypto_secretbox` itself.
 
-use ::poly1305::Poly1305 as LongMac;
-use ::poly1305::universal_hash::KeyInit;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::poly1305;
 use super::salsa::{Salsa20, hsalsa20};
-
-/// Messages of at least this many bytes are authenticated with RustCrypto's
-/// `poly1305`, shorter ones with ours. Measured (release build, ns per MAC): ours
-/// 0.61 ns a byte at every size from 1 KiB; RustCrypto's 1.69 at 1 KiB, 0.69 at
-/// 4 KiB, 0.62 at 5 KiB (3177 ns against our 3087), 0.60 at 5.25 KiB (3221 against
-/// our 3302) and 0.38 at 64 KiB. The crossover lies between 5 and 5.25 KiB.
-const LONG_MAC: usize = 5 * 1024;
 
 /// A 32-byte secret-box key (a CurveZMQ cookie key, or the result of
 /// `crypto_box_beforenm`).
@@ -97,27 +86,18 @@ fn mac_key(cipher: &mut Salsa20) -> Zeroizing<[u8; 32]> {
 fn seal(mut cipher: Salsa20, buffer: &mut [u8]) -> [u8; 16] {
     let mac_key = mac_key(&mut cipher);
     cipher.apply_keystream(buffer);
-    mac(&mac_key, buffer)
+    poly1305::tag(&mac_key, buffer)
 }
 
 /// Checks `tag` and decrypts `buffer` in place with a fresh keystream; on a wrong tag
 /// `buffer` is left as it was and `false` is returned.
 fn open(mut cipher: Salsa20, buffer: &mut [u8], tag: &[u8]) -> bool {
     let mac_key = mac_key(&mut cipher);
-    if !bool::from(mac(&mac_key, buffer).ct_eq(tag)) {
+    if !bool::from(poly1305::tag(&mac_key, buffer).ct_eq(tag)) {
         return false;
     }
     cipher.apply_keystream(buffer);
     true
-}
-
-/// Poly1305 of `data` under the one-time key, from whichever implementation is faster
-/// at its length.
-fn mac(key: &[u8; 32], data: &[u8]) -> [u8; 16] {
-    if data.len() >= LONG_MAC {
-        return LongMac::new(key.into()).compute_unpadded(data).into();
-    }
-    poly1305::tag(key, data)
 }
 
 #[cfg(test)]
@@ -125,6 +105,7 @@ mod tests {
     use super::*;
     use crypto_secretbox::XSalsa20Poly1305;
     use crypto_secretbox::aead::AeadInPlace;
+    use crypto_secretbox::aead::KeyInit;
 
     #[test]
     fn matches_crypto_secretbox_at_every_size() {
