@@ -34,7 +34,7 @@ pub enum Pattern {
     /// `[routing id, payload]`.
     DealerRouter,
     /// `pub-sub` or `pub-sub:N`: an XPUB binds (on `remote_thr`'s endpoint), N SUB
-    /// sockets (1 to [`MAX_SUBSCRIBERS`]) connect to it.
+    /// sockets (1 to `MAX_SUBSCRIBERS`, 1000) connect to it.
     PubSub(usize),
 }
 
