@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Writes docs/criterion.md from the results of `cargo bench -p monocoque-benches`.
 
-Reads criterion's saved estimates (target/criterion/<group>/{libzmq,monocoque}/new/),
-turns each median time per iteration into messages (or round trips) per second with
-the group's declared throughput, and prints one table row per group with the ratio.
+Reads criterion's saved estimates (target/criterion/<group>/{libzmq,monocoque}/new/,
+and monocoque-io2/ where the group has it: PUB/SUB through handles of a context with
+two I/O threads), turns each median time per iteration into messages (or round trips)
+per second with the group's declared throughput, and prints one table row per group
+with the ratios.
 
     cargo bench -p monocoque-benches
     python3 scripts/criterion_table.py [criterion-dir] > docs/criterion.md
@@ -35,8 +37,9 @@ def main():
     for group in sorted(os.listdir(root)):
         libzmq = rate(os.path.join(root, group, "libzmq"))
         mono = rate(os.path.join(root, group, "monocoque"))
+        io2 = rate(os.path.join(root, group, "monocoque-io2"))
         if libzmq and mono:
-            rows.append((group, libzmq, mono))
+            rows.append((group, libzmq, mono, io2))
     print("# criterion: monocoque and libzmq side by side\n")
     print("Written by `scripts/criterion_table.py` from `cargo bench -p monocoque-benches`")
     print("(`benches/`): sender and receiver in one process, libzmq through the `zmq`")
@@ -47,10 +50,14 @@ def main():
     print("measurement with processes pinned per core.\n")
     print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
           f"kernel {platform.release()}; {rustc()}\n")
-    print("| benchmark | libzmq (/s) | monocoque (/s) | monocoque / libzmq |")
-    print("| --- | ---: | ---: | ---: |")
-    for group, libzmq, mono in rows:
-        print(f"| {group} | {libzmq:,.0f} | {mono:,.0f} | {mono / libzmq:.2f} |")
+    print("`monocoque-io2`: the PUB/SUB groups again through handles of a context with two")
+    print("I/O threads (`HandleOneWay` in benches/src/lib.rs).\n")
+    print("| benchmark | libzmq (/s) | monocoque (/s) | monocoque / libzmq "
+          "| monocoque-io2 (/s) | io2 / libzmq |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for group, libzmq, mono, io2 in rows:
+        handles = f"{io2:,.0f} | {io2 / libzmq:.2f}" if io2 else " | "
+        print(f"| {group} | {libzmq:,.0f} | {mono:,.0f} | {mono / libzmq:.2f} | {handles} |")
 
 
 def default_dir():
