@@ -187,7 +187,7 @@ fn only_the_control_comes_back(endpoint: &str, stopping: [(SocketHandle, Monitor
 #[test]
 fn reconnect_stop_conn_refused_gives_up_at_the_first_refusal() {
     let context = Context::new().unwrap();
-    let endpoint = unused_endpoint();
+    let (reserved, endpoint) = common::refused_endpoint();
     let stop = ReconnectStop {
         conn_refused: true,
         ..ReconnectStop::default()
@@ -198,6 +198,8 @@ fn reconnect_stop_conn_refused_gives_up_at_the_first_refusal() {
         unreachable!()
     };
     assert!(error.to_lowercase().contains("refused"), "{error}");
+    // Freed for the peer that binds it (in only_the_control_comes_back).
+    drop(reserved);
     only_the_stopping_socket_gave_up(&endpoint, sockets, "ConnectDelayed");
     context.terminate();
 }

@@ -1,6 +1,8 @@
 //! Socket monitors: the events a user sees for endpoints, connections and handshakes,
 //! with accurate reasons (libzmq's test_monitor, re-expressed and typed).
 
+mod common;
+
 use std::io::Write;
 use std::time::Duration;
 
@@ -80,13 +82,8 @@ fn a_peer_comes_and_goes() {
 fn a_dead_server_shows_as_delayed_and_retried_connects() {
     let rt = runtime();
     let context = Context::new().unwrap();
-    // A port nothing listens on: bind one, note it, close it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let endpoint = format!("tcp://127.0.0.1:{port}");
+    // A port bound but not listening, held until the test ends.
+    let (_reserved, endpoint) = common::refused_endpoint();
     let options = SocketOptions::default().reconnect_ivl(Duration::from_millis(20));
     let dealer = context
         .socket_with_options(SocketType::Dealer, options)

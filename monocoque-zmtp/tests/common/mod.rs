@@ -32,3 +32,21 @@ pub fn resident_bytes() -> u64 {
         .unwrap_or(0);
     pages * 4096
 }
+
+/// A tcp endpoint on the loopback where connects are refused: a port bound but not
+/// listening, held by the returned socket. Keep it for as long as the endpoint must
+/// stay dead: a port bound and freed at once could be handed to another test's
+/// `bind("tcp://127.0.0.1:0")` running alongside.
+#[allow(dead_code)]
+pub fn refused_endpoint() -> (socket2::Socket, String) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("tcp socket");
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    socket.bind(&loopback.into()).expect("bind to the loopback");
+    let address = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("the bound address");
+    (socket, format!("tcp://{address}"))
+}
