@@ -31,12 +31,15 @@
 //! ```
 //!
 //! On a compio runtime thread, the native sockets ([`ReqSocket`], [`PubSocket`], ...)
-//! skip the hop to an I/O thread: the fastest path, for compio applications.
+//! skip the hop to an I/O thread: the fastest path, for compio applications. Any
+//! compio runtime works; [`runtime::runtime`] builds the one the I/O threads use,
+//! whose io_uring runs its kernel work when the thread waits rather than by
+//! interrupting it, which many connections need.
 //!
 //! ```
 //! use monocoque::{RepSocket, ReqSocket};
 //!
-//! compio::runtime::Runtime::new().unwrap().block_on(async {
+//! monocoque::runtime::runtime()?.block_on(async {
 //!     let server = RepSocket::new();
 //!     let endpoint = server.bind("tcp://127.0.0.1:0").await?;
 //!     let client = ReqSocket::new();
@@ -47,8 +50,9 @@
 //!     assert_eq!(&request[0][..], b"Hello");
 //!     server.send("World").await?;
 //!     assert_eq!(&client.recv().await?[0][..], b"World");
-//!     # Ok::<(), monocoque::Error>(())
-//! }).unwrap();
+//!     Ok::<(), monocoque::Error>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! A native socket runs on the compio runtime of the thread that created it; `send`
