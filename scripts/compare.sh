@@ -146,6 +146,9 @@ if [ -n "$BASE_REV" ]; then
         # -f: also when a deleted worktree of that path is still registered.
         git worktree add -f --detach "$BASE_TREE" "$BASE_SHA"
     fi
+    # Whether base's latency tools take dealer-router:N (the rtt case).
+    BASE_HAS_RTT=0
+    git grep -q 'dealer-router:' "$BASE_SHA" -- examples/perf/remote_lat.rs && BASE_HAS_RTT=1
     (cd "$BASE_TREE" && CARGO_TARGET_DIR=$BASE_TARGET cargo build --release \
         -p monocoque-examples \
         --example local_thr --example remote_thr --example local_lat --example remote_lat)
@@ -217,27 +220,34 @@ wait_listening() {
 # another failure. KIND thr: server local_thr, client remote_thr, PATTERN push-pull,
 # dealer-router or pub-sub:N (the tools' 4th argument; push-pull is left out so
 # libzmq's 3-argument form is what runs); lat: server local_lat, client remote_lat,
-# PATTERN req-rep. The binding side starts first and the other once it listens: the
-# server, except for pub-sub, where the publisher (the client) binds.
+# PATTERN req-rep; rtt: the latency tools with PATTERN dealer-router:N, the client's
+# round trips per second. The binding side starts first and the other once it
+# listens: the server, except for pub-sub, where the publisher (the client) binds.
 run_pair() {
     local impl=$1 kind=$2 pattern=$3 endpoint=$4 size=$5 count=$6 scpu=$7 ccpu=$8
-    local server client
+    local server client tool=$2
     local extra=()
     case $pattern in push-pull | req-rep) ;; *) extra=("$pattern") ;; esac
+    if [ "$kind" = rtt ]; then
+        tool=lat
+        # The rival tools and a base before dealer-router:N have no such pattern.
+        case $impl in zmq.rs | omq-tokio) return 2 ;; esac
+        if [ "$impl" = base ] && [ "$BASE_HAS_RTT" = 0 ]; then return 2; fi
+    fi
     case $impl in
-    libzmq) server=$ZMQ/zmq_local_$kind client=$ZMQ/zmq_remote_$kind ;;
-    base) server=$BASE_BIN/local_$kind client=$BASE_BIN/remote_$kind ;;
-    monocoque) server=$MONO/local_$kind client=$MONO/remote_$kind ;;
+    libzmq) server=$ZMQ/zmq_local_$tool client=$ZMQ/zmq_remote_$tool ;;
+    base) server=$BASE_BIN/local_$tool client=$BASE_BIN/remote_$tool ;;
+    monocoque) server=$MONO/local_$tool client=$MONO/remote_$tool ;;
     handle)
-        server=$MONO/local_$kind client=$MONO/remote_$kind
+        server=$MONO/local_$tool client=$MONO/remote_$tool
         extra+=(--api handle)
         ;;
     tokio)
-        server=$MONO/local_$kind client=$MONO/remote_$kind
+        server=$MONO/local_$tool client=$MONO/remote_$tool
         extra+=(--api tokio)
         ;;
-    zmq.rs) server=$ZMQ/zeromq_local_$kind client=$ZMQ/zeromq_remote_$kind ;;
-    omq-tokio) server=$ZMQ/omq_local_$kind client=$ZMQ/omq_remote_$kind ;;
+    zmq.rs) server=$ZMQ/zeromq_local_$tool client=$ZMQ/zeromq_remote_$tool ;;
+    omq-tokio) server=$ZMQ/omq_local_$tool client=$ZMQ/omq_remote_$tool ;;
     *)
         echo "unknown implementation $impl" >&2
         return 1
@@ -276,6 +286,8 @@ run_pair() {
     fi
     if [ "$kind" = thr ]; then
         awk '/^mean throughput: .*\[msg\/s\]/ {print $3}' "$WORK/server.out"
+    elif [ "$kind" = rtt ]; then
+        awk '/^mean throughput: .*\[roundtrips\/s\]/ {print $3}' "$WORK/client.out"
     else
         awk '/^average latency:/ {print $3}' "$WORK/client.out"
     fi
@@ -358,6 +370,9 @@ for transport in tcp ipc; do
     run_case chart "thr pub-sub:256 tcp 64 B"            thr pub-sub:256   tcp        64    8000    0 1
     run_case chart "thr pub-sub:256 tcp 1024 B"          thr pub-sub:256   tcp        1024  2000    0 1
 done
+# A ROUTER (server, core 0) echoing 1,000 DEALERs of one process (client, core 1):
+# count is rounds, each a message from every DEALER and its echo.
+run_case table "rtt dealer-router:1000 tcp 64 B"       rtt dealer-router:1000 tcp    64    200     0 1
 run_case table "lat req-rep tcp 64 B cross"            lat req-rep        tcp        64    20000   0 1
 run_case table "lat req-rep tcp 1024 B cross"          lat req-rep        tcp        1024  20000   0 1
 run_case table "lat req-rep tcp 64 B same"             lat req-rep        tcp        64    20000   0 0
@@ -431,12 +446,23 @@ titles = {
                       "and receives [routing id, payload]; payloads are counted."),
     "req-rep": ("REQ/REP one-way latency", "us", None),
 }
+rtt_text = (
+    "A ROUTER (local_lat) binds and echoes [routing id, payload]; remote_lat's {n} "
+    "DEALERs, all used from one thread (monocoque: one compio runtime; libzmq: one "
+    "context, blocking calls; handle: handles from one plain thread; tokio: their "
+    "futures on one current-thread tokio runtime), connect. After an untimed round, "
+    "each of the rounds has every DEALER send one message, then every DEALER receive "
+    "its echo. Throughput = round trips (DEALERs x rounds) / time of the rounds.")
 for case in order:
     pattern = case.split()[1]
     if pattern.startswith("pub-sub:"):
         n = int(pattern[len("pub-sub:"):])
         titles[pattern] = (f"PUB/SUB throughput, {n} subscriber{'s' if n > 1 else ''}",
                            pub_sub_unit, pub_sub_text.format(n=n))
+    if pattern.startswith("dealer-router:"):
+        n = int(pattern[len("dealer-router:"):])
+        titles[pattern] = (f"ROUTER echoing {n:,} DEALERs", "round trips/s",
+                           rtt_text.format(n=f"{n:,}"))
 quick = "$QUICK" == "1"
 rival_versions = os.environ.get("RIVAL_VERSIONS", "")
 base_name = "base " + os.environ["BASE_SHORT"] if base else ""
@@ -534,14 +560,15 @@ for case in order:
     heading = f"## {title}, {transport}, {size} B"
     if where:
         heading += ", same core" if where[0] == "same" else ", cross-core"
-    fmt = (lambda v: f"{v:,.0f}") if kind == "thr" else (lambda v: f"{v:.3f}")
+    rate = kind in ("thr", "rtt")
+    fmt = (lambda v: f"{v:,.0f}") if rate else (lambda v: f"{v:.3f}")
     med = {i: median(runs[case][i]) for i in impls}
     def show(i):
         if med[i] is not None:
             return fmt(med[i])
         return "n/a" if runs[case][i] and all(v == "NA" for v in runs[case][i]) else "failed"
     div = lambda a, b: f"{a / b:.2f}" if a and b else "n/a"
-    better = "> 1 is better" if kind == "thr" else "< 1 is better"
+    better = "> 1 is better" if rate else "< 1 is better"
     sp = {i: spread(runs[case][i], med[i]) for i in impls}
     body += [heading, ""]
     # The definition once, under the first table of each pattern.
@@ -563,7 +590,7 @@ for case in order:
     if base:
         summary += [f"| {heading[3:]} | {div(med['monocoque'], med['base'])} | {better[:3]} "
                     f"| {sp['base']} | {sp['monocoque']} "
-                    f"| {ranges(runs[case]['base'], runs[case]['monocoque'], kind == 'thr')} |"]
+                    f"| {ranges(runs[case]['base'], runs[case]['monocoque'], rate)} |"]
 if base:
     lines += [f"## monocoque vs {base_name}", "",
               "| case | monocoque / base | better if | base spread | monocoque spread | ranges |",

@@ -156,6 +156,65 @@ pub fn parse_thr_args_from(
     parsed.unwrap_or_else(|| usage(tool, endpoint_role, "message-count", &pattern_usage(tool)))
 }
 
+/// The sockets a latency tool uses (its optional 4th argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatPattern {
+    /// `req-rep` (the default, as libzmq's tools): a REQ connects and waits for each
+    /// echo of a REP that binds.
+    ReqRep,
+    /// `dealer-router:N`: N DEALERs (1 to `MAX_DEALERS`) connect to a ROUTER that
+    /// binds and echoes `[routing id, payload]`; in each round every DEALER sends
+    /// one message, then every DEALER receives its echo.
+    DealerRouter(usize),
+}
+
+impl LatPattern {
+    fn parse(text: &str) -> Option<LatPattern> {
+        match text {
+            "req-rep" => Some(LatPattern::ReqRep),
+            _ => match text.strip_prefix("dealer-router:")?.parse() {
+                Ok(n @ 1..=MAX_DEALERS) => Some(LatPattern::DealerRouter(n)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The most DEALERs `dealer-router:N` takes: libzmq's context holds at most 1023
+/// sockets by default.
+pub const MAX_DEALERS: usize = 1000;
+
+const LAT_PATTERN_USAGE: &str = "
+[pattern]: req-rep (default) or dealer-router:N with N DEALERs (1 to 1000) that
+connect to a ROUTER, which echoes [routing id, payload]. After one untimed round
+(every connection up), each of the <roundtrip-count> rounds has every DEALER send
+one message, then every DEALER receive its echo; the connecting side prints the
+round trips per second of all of them together.";
+
+/// The latency tools' arguments: `<endpoint> <message-size> <roundtrip-count>
+/// [pattern]`; without `pattern`, libzmq's three arguments and REQ/REP.
+pub fn parse_lat_args(tool: &str, endpoint_role: &str) -> (String, usize, u64, LatPattern) {
+    parse_lat_args_from(&command_line(), tool, endpoint_role)
+}
+
+/// [`parse_lat_args`] on given arguments (the program name left out).
+pub fn parse_lat_args_from(
+    args: &[String],
+    tool: &str,
+    endpoint_role: &str,
+) -> (String, usize, u64, LatPattern) {
+    let parsed = match args {
+        [endpoint, size, count] => {
+            parse_common(endpoint, size, count).map(|(e, s, c)| (e, s, c, LatPattern::ReqRep))
+        }
+        [endpoint, size, count, pattern] => parse_common(endpoint, size, count)
+            .zip(LatPattern::parse(pattern))
+            .map(|((e, s, c), p)| (e, s, c, p)),
+        _ => None,
+    };
+    parsed.unwrap_or_else(|| usage(tool, endpoint_role, "roundtrip-count", LAT_PATTERN_USAGE))
+}
+
 /// Which monocoque API a tool runs on: `--api native` (compio sockets on the
 /// tool's own runtime, the default), `--api handle` (a `Context`'s socket handles,
 /// used from plain threads with blocking calls, as a C program uses libzmq) or
@@ -256,6 +315,20 @@ pub fn print_latency(size: usize, roundtrips: u64, elapsed: Duration) {
     println!("average latency: {latency:.3} [us]");
 }
 
+/// What `remote_lat` prints for `dealer-router:N`: `dealers` x `rounds` round trips
+/// in `elapsed`, as a rate.
+pub fn print_round_trips(size: usize, dealers: usize, rounds: u64, elapsed: Duration) {
+    let micros = (elapsed.as_micros() as f64).max(1.0);
+    let roundtrips = dealers as f64 * rounds as f64;
+    println!("message size: {size} [B]");
+    println!("dealers: {dealers}");
+    println!("rounds: {rounds}");
+    println!(
+        "mean throughput: {} [roundtrips/s]",
+        (roundtrips / micros * 1e6) as u64
+    );
+}
+
 /// Exits with `message` on stderr, as libzmq's tools do on a failed call.
 pub fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("error: {message}");
@@ -282,6 +355,18 @@ mod tests {
             Pattern::parse(&format!("pub-sub:{}", MAX_SUBSCRIBERS + 1)),
             None
         );
+    }
+
+    #[test]
+    fn lat_pattern_takes_up_to_max_dealers() {
+        let (.., pattern) = parse_lat_args_from(&args("tcp://x:1 64 10"), "t", "e");
+        assert_eq!(pattern, LatPattern::ReqRep);
+        let (.., pattern) =
+            parse_lat_args_from(&args("tcp://x:1 64 10 dealer-router:1000"), "t", "e");
+        assert_eq!(pattern, LatPattern::DealerRouter(1000));
+        assert_eq!(LatPattern::parse("dealer-router:0"), None);
+        assert_eq!(LatPattern::parse("dealer-router:1001"), None);
+        assert_eq!(LatPattern::parse("dealer-router"), None);
     }
 
     #[test]

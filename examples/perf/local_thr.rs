@@ -28,6 +28,8 @@ mod common;
 mod curve;
 #[path = "handles.rs"]
 mod handles;
+#[path = "native_runtime.rs"]
+mod native_runtime;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -223,10 +225,11 @@ fn main() {
     common::print_throughput(size, count, elapsed);
 }
 
-#[compio::main]
-async fn native(endpoint: &str, size: usize, count: u64, pattern: Pattern) -> Duration {
-    match pattern {
-        Pattern::PubSub(n) => subscribers(endpoint, size, count, n).await,
-        _ => one_receiver(endpoint, size, count, pattern).await,
-    }
+fn native(endpoint: &str, size: usize, count: u64, pattern: Pattern) -> Duration {
+    native_runtime::new().block_on(async {
+        match pattern {
+            Pattern::PubSub(n) => subscribers(endpoint, size, count, n).await,
+            _ => one_receiver(endpoint, size, count, pattern).await,
+        }
+    })
 }

@@ -25,6 +25,8 @@ mod common;
 mod curve;
 #[path = "handles.rs"]
 mod handles;
+#[path = "native_runtime.rs"]
+mod native_runtime;
 
 use bytes::Bytes;
 use common::{Api, Markers, Pattern};
@@ -110,8 +112,12 @@ fn main() {
     }
 }
 
-#[compio::main]
-async fn native(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
+fn native(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
+    native_runtime::new().block_on(send(endpoint, size, count, pattern))
+}
+
+/// The native sender, on this thread's runtime.
+async fn send(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
     let socket = match pattern {
         Pattern::PubSub(n) => publisher(endpoint, n).await,
         _ => {

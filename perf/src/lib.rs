@@ -11,7 +11,9 @@
 #[path = "../../examples/perf/common.rs"]
 mod common;
 
-pub use common::{Markers, Pattern, marker, print_latency, print_throughput};
+pub use common::{
+    LatPattern, Markers, Pattern, marker, print_latency, print_round_trips, print_throughput,
+};
 
 /// `<endpoint> <message-size> <count>`, or the usage message and exit code 1.
 /// `--version` prints the libzmq version and exits.
@@ -24,6 +26,13 @@ pub fn parse_args(tool: &str, endpoint_role: &str, what: &str) -> (String, usize
 /// `--version` prints the libzmq version and exits.
 pub fn parse_thr_args(tool: &str, endpoint_role: &str) -> (String, usize, u64, Pattern) {
     common::parse_thr_args_from(&args_or_version(), tool, endpoint_role)
+}
+
+/// The latency tools' arguments: `<endpoint> <message-size> <roundtrip-count>
+/// [pattern]`; without `pattern`, libzmq's three arguments and REQ/REP.
+/// `--version` prints the libzmq version and exits.
+pub fn parse_lat_args(tool: &str, endpoint_role: &str) -> (String, usize, u64, LatPattern) {
+    common::parse_lat_args_from(&args_or_version(), tool, endpoint_role)
 }
 
 fn args_or_version() -> Vec<String> {
