@@ -329,6 +329,9 @@ fn apply(to: &Port, ops: &mut Vec<SubscriptionOp>) {
 /// Moves batches between `port` and its link until `stop` fires or the other side
 /// closes; what the other side sent before is delivered as far as there is room.
 async fn pump_link(port: &Port, end: &LinkEnd, stop: &Stop) {
+    if let Some(runtime) = super::runtime::current_waker() {
+        end.set_runtime(runtime);
+    }
     let (mut messages, mut ops) = (Vec::new(), Vec::new());
     let wake = port.wake();
     loop {

@@ -15,6 +15,7 @@
 
 use std::io;
 use std::sync::Once;
+use std::task::Waker;
 
 use compio::driver::{DriverType, ProactorBuilder};
 use compio::runtime::{Runtime, RuntimeBuilder};
@@ -113,6 +114,16 @@ fn build_on(driver: Option<DriverType>, deferred: bool) -> io::Result<Runtime> {
             .taskrun_flag(true);
     }
     RuntimeBuilder::new().with_proactor(proactor).build()
+}
+
+/// A waker of the current thread's compio runtime itself (its driver), for a wake-up
+/// from another thread to follow the task's own: compio 0.19's cross-thread task wake
+/// notifies the runtime *before* it queues the task when its queue of such wakes (64
+/// long) is full, and the runtime may then go back to sleep without the task. Waking
+/// the runtime once the task's wake has returned closes that gap. `None` off a
+/// compio thread.
+pub(crate) fn current_waker() -> Option<Waker> {
+    Runtime::try_with_current(Runtime::waker).ok()
 }
 
 /// Logs, once per process, which driver the sockets run on: called when a socket

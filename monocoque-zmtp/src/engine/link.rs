@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread::ThreadId;
 
@@ -163,6 +163,8 @@ struct Lane {
 pub(crate) struct Link {
     lanes: [Mutex<Lane>; 2],
     wakers: [AtomicWaker; 2],
+    /// Each side's runtime, woken after its task (see `wake_other`).
+    runtimes: [OnceLock<Waker>; 2],
     woken: [AtomicBool; 2],
     closed: AtomicBool,
     /// The bound side refused the join (a routing id in use, say): the connecter
@@ -183,6 +185,7 @@ impl Link {
         Arc::new(Link {
             lanes: Default::default(),
             wakers: Default::default(),
+            runtimes: Default::default(),
             woken: Default::default(),
             closed: AtomicBool::new(false),
             refused: AtomicBool::new(false),
@@ -203,6 +206,18 @@ impl LinkEnd {
         let other = 1 - self.side;
         self.link.woken[other].store(true, Ordering::Release);
         self.link.wakers[other].wake();
+        // A task woken from another thread may be queued only after its runtime
+        // was notified (compio 0.19 with a full queue of such wakes): wake the
+        // runtime again now that the task's wake returned.
+        if let Some(runtime) = self.link.runtimes[other].get() {
+            runtime.wake_by_ref();
+        }
+    }
+
+    /// Notes this side's runtime waker, woken after this side's task whenever the
+    /// other side wakes it.
+    pub(crate) fn set_runtime(&self, runtime: Waker) {
+        let _ = self.link.runtimes[self.side].set(runtime);
     }
 
     /// How many more messages the other side takes now.

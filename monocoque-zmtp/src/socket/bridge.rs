@@ -16,7 +16,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use futures::channel::oneshot;
@@ -114,6 +114,9 @@ pub(crate) struct Bridge {
     /// last looked, so no wake-up is lost between looking and waiting.
     io: AtomicWaker,
     generation: AtomicU64,
+    /// The I/O thread's runtime, woken after `io` (see
+    /// `driver::runtime::current_waker`).
+    runtime: OnceLock<Waker>,
 }
 
 fn capacity(hwm: usize) -> usize {
@@ -147,6 +150,7 @@ impl Bridge {
             queues: Mutex::new(queues),
             io: AtomicWaker::new(),
             generation: AtomicU64::new(0),
+            runtime: OnceLock::new(),
         }
     }
 
@@ -159,6 +163,15 @@ impl Bridge {
     pub(crate) fn wake_io(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.io.wake();
+        if let Some(runtime) = self.runtime.get() {
+            runtime.wake_by_ref();
+        }
+    }
+
+    /// Notes the I/O thread's runtime waker, woken after the I/O side's task on
+    /// every [`wake_io`](Self::wake_io).
+    pub(crate) fn set_runtime(&self, runtime: Waker) {
+        let _ = self.runtime.set(runtime);
     }
 
     // ---- the handle's side ----

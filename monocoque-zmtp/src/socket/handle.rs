@@ -473,6 +473,9 @@ pub(crate) fn block_on_until<F: Future>(future: F, timeout: Option<Duration>) ->
 /// Runs on the I/O thread: moves messages and commands between the bridge and the
 /// socket until the socket is closed, then closes it (with its linger).
 pub(crate) async fn pump(socket: Socket, bridge: Arc<Bridge>) {
+    if let Some(runtime) = crate::driver::runtime::current_waker() {
+        bridge.set_runtime(runtime);
+    }
     serve(&socket, &bridge).await;
     socket.close().await;
     bridge.finished();
