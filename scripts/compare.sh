@@ -107,6 +107,8 @@ if [ -n "$BASE_REV" ]; then
     IMPLS=(libzmq base monocoque handle tokio)
 fi
 [ "$RIVALS" = 0 ] || IMPLS+=(zmq.rs omq-tokio)
+# The ceiling of PUSH/PULL over tcp: the same bytes as a plain TCP transfer.
+IMPLS+=(tcp-ceiling)
 
 echo "== building (release) =="
 cargo build --release -p monocoque-examples \
@@ -245,6 +247,12 @@ run_pair() {
     tokio)
         server=$MONO/local_$tool client=$MONO/remote_$tool
         extra+=(--api tokio)
+        ;;
+    tcp-ceiling)
+        case $kind/$pattern/$endpoint in
+        thr/push-pull/tcp://*) server=$ZMQ/tcp_local_thr client=$ZMQ/tcp_remote_thr ;;
+        *) return 2 ;;
+        esac
         ;;
     zmq.rs) server=$ZMQ/zeromq_local_$tool client=$ZMQ/zeromq_remote_$tool ;;
     omq-tokio) server=$ZMQ/omq_local_$tool client=$ZMQ/omq_remote_$tool ;;
@@ -502,6 +510,9 @@ if rivals:
         "  binaries; sockets driven on the tool's current-thread tokio runtime.",
     ]
 lines += [
+    "- **tcp-ceiling**: PUSH/PULL over tcp only: \`perf\`'s \`tcp_local_thr\` and",
+    "  \`tcp_remote_thr\`, the same bytes as one plain TCP transfer (blocking \`std::net\`,",
+    "  1 MiB reads and writes, no messaging library), counted in messages' worth.",
     "",
     "Ratios divide a row's median by libzmq's (throughput: > 1 is better; latency:",
     "< 1 is better). The spread is the row's lowest and highest run relative to its",
