@@ -126,12 +126,9 @@ fn build_on(driver: Option<DriverType>, deferred: bool) -> io::Result<Runtime> {
         .build()
 }
 
-/// A waker of the current thread's compio runtime itself (its driver), for a wake-up
-/// from another thread to follow the task's own: compio 0.19's cross-thread task wake
-/// notifies the runtime *before* it queues the task when its queue of such wakes (64
-/// long) is full, and the runtime may then go back to sleep without the task. Waking
-/// the runtime once the task's wake has returned closes that gap. `None` off a
-/// compio thread.
+/// A waker of the current thread's compio runtime itself (its driver, not a task),
+/// for a `RemoteWaker` to wake after the task it wakes from another thread. `None`
+/// off a compio thread.
 pub(crate) fn current_waker() -> Option<Waker> {
     Runtime::try_with_current(Runtime::waker).ok()
 }

@@ -14,15 +14,15 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread::ThreadId;
 
 use bytes::Bytes;
 use futures::channel::mpsc::UnboundedSender;
-use futures::task::AtomicWaker;
 
 use super::peers::SubscriptionOp;
+use super::remote_waker::RemoteWaker;
 use crate::proto::message::Message;
 use crate::proto::socket_type::SocketType;
 
@@ -162,9 +162,7 @@ struct Lane {
 #[derive(Debug)]
 pub(crate) struct Link {
     lanes: [Mutex<Lane>; 2],
-    wakers: [AtomicWaker; 2],
-    /// Each side's runtime, woken after its task (see `wake_other`).
-    runtimes: [OnceLock<Waker>; 2],
+    wakers: [RemoteWaker; 2],
     woken: [AtomicBool; 2],
     closed: AtomicBool,
     /// The bound side refused the join (a routing id in use, say): the connecter
@@ -185,7 +183,6 @@ impl Link {
         Arc::new(Link {
             lanes: Default::default(),
             wakers: Default::default(),
-            runtimes: Default::default(),
             woken: Default::default(),
             closed: AtomicBool::new(false),
             refused: AtomicBool::new(false),
@@ -206,18 +203,12 @@ impl LinkEnd {
         let other = 1 - self.side;
         self.link.woken[other].store(true, Ordering::Release);
         self.link.wakers[other].wake();
-        // A task woken from another thread may be queued only after its runtime
-        // was notified (compio 0.19 with a full queue of such wakes): wake the
-        // runtime again now that the task's wake returned.
-        if let Some(runtime) = self.link.runtimes[other].get() {
-            runtime.wake_by_ref();
-        }
     }
 
-    /// Notes this side's runtime waker, woken after this side's task whenever the
-    /// other side wakes it.
+    /// Notes this side's runtime, woken after this side's task whenever the other
+    /// side wakes it (see [`RemoteWaker`]).
     pub(crate) fn set_runtime(&self, runtime: Waker) {
-        let _ = self.link.runtimes[self.side].set(runtime);
+        self.link.wakers[self.side].set_runtime(runtime);
     }
 
     /// How many more messages the other side takes now.

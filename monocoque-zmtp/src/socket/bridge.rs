@@ -16,14 +16,14 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use futures::channel::oneshot;
-use futures::task::AtomicWaker;
 use smallvec::SmallVec;
 
 use crate::config::SocketOptions;
+use crate::engine::remote_waker::RemoteWaker;
 use crate::engine::{RecentError, SocketStats};
 use crate::error::Error;
 use crate::proto::error::StateError;
@@ -112,11 +112,8 @@ pub(crate) struct Bridge {
     queues: Mutex<Queues>,
     /// Wakes the I/O side; `generation` tells it whether anything happened since it
     /// last looked, so no wake-up is lost between looking and waiting.
-    io: AtomicWaker,
+    io: RemoteWaker,
     generation: AtomicU64,
-    /// The I/O thread's runtime, woken after `io` (see
-    /// `driver::runtime::current_waker`).
-    runtime: OnceLock<Waker>,
 }
 
 fn capacity(hwm: usize) -> usize {
@@ -148,9 +145,8 @@ impl Bridge {
                 (false, false) => capacity(options.rcvhwm),
             },
             queues: Mutex::new(queues),
-            io: AtomicWaker::new(),
+            io: RemoteWaker::default(),
             generation: AtomicU64::new(0),
-            runtime: OnceLock::new(),
         }
     }
 
@@ -163,15 +159,12 @@ impl Bridge {
     pub(crate) fn wake_io(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.io.wake();
-        if let Some(runtime) = self.runtime.get() {
-            runtime.wake_by_ref();
-        }
     }
 
-    /// Notes the I/O thread's runtime waker, woken after the I/O side's task on
-    /// every [`wake_io`](Self::wake_io).
+    /// Notes the I/O thread's runtime, woken after the I/O side's task on every
+    /// [`wake_io`](Self::wake_io) (see [`RemoteWaker`]).
     pub(crate) fn set_runtime(&self, runtime: Waker) {
-        let _ = self.runtime.set(runtime);
+        self.io.set_runtime(runtime);
     }
 
     // ---- the handle's side ----
