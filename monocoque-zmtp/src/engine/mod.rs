@@ -21,6 +21,7 @@ pub(crate) mod notify;
 mod peer_table;
 pub(crate) mod peers;
 pub(crate) mod port;
+#[cfg(feature = "runtime")]
 pub(crate) mod remote_waker;
 pub(crate) mod routing;
 pub(crate) mod state;
