@@ -99,13 +99,17 @@ async fn send_path_allocations_per_message() {
     for _ in 0..MEASURED {
         push.send(payload.clone()).await.unwrap();
     }
-    let per_message = (allocations() - before) as f64 / MEASURED as f64;
-    println!("send path: {per_message:.4} allocations per 64 B message");
+    let counted = allocations() - before;
+    let per_message = counted as f64 / MEASURED as f64;
+    println!("send path: {per_message:.4} allocations per 64 B message ({counted} in all)");
     // Dropping the socket closes the connection once the runtime runs its task.
     drop(push);
     let _ = reader.await;
+    // A write the kernel takes at once is a direct `sendmsg` and allocates nothing;
+    // only a write that must wait for room goes through the runtime, which boxes it
+    // (one per write, 0.0049 per message when every write did).
     assert!(
-        per_message < 0.05,
+        per_message < 0.001,
         "send path allocates {per_message} per message"
     );
 }

@@ -5,24 +5,27 @@
 //! the peer's queued messages are encoded into one write buffer, so everything sent
 //! while a write is in flight goes out together in the next write (batching without
 //! a `flush`). Frames of `ZERO_COPY_MIN` bytes or more are not copied: they go by
-//! reference in a vectored write. Timers come from [`Session::poll_timeout`].
+//! reference in a vectored write. A small write with none in flight goes straight to
+//! the kernel ([`send_now`](super::send_now)); the rest go through the runtime. Timers
+//! come from [`Session::poll_timeout`].
 //!
 //! A connection is in one of three phases: running; closing (the peer is gone or
 //! broke the protocol, and an ERROR command may still be written); lingering (closed
 //! locally, queued messages may still be written for `ZMQ_LINGER`).
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::pin;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use compio::buf::BufResult;
 use compio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use futures::FutureExt;
 use futures::future::{Fuse, FusedFuture};
 use monocoque_core::{IoArena, ReadRegion};
 
+use super::send_now::SendNow;
 use super::sleep_until;
 use super::zap::{self, ZapSlot};
 use crate::engine::monitor::{HandshakeFailure, SocketEvent};
@@ -41,6 +44,19 @@ const INITIAL_READ_PAGE: usize = 1024;
 /// How long a connection closing for a protocol error waits to write its ERROR
 /// command (a peer that stopped reading cannot hold the connection open).
 const ERROR_FLUSH_TIME: Duration = Duration::from_secs(1);
+
+/// How many writes in a row a connection hands straight to the kernel before it
+/// lets the runtime run its other tasks (a write through the runtime yields).
+const SENDS_NOW_PER_WAIT: u32 = 16;
+
+/// The largest write handed straight to the kernel. Larger ones measured no better
+/// that way (a 64 KiB message per write: 30-40 K against 43-60 K msg/s) and keep
+/// going through the runtime, whose cost per write is small next to their copy.
+const SEND_NOW_MAX: usize = 16 * 1024;
+
+/// The most parts one direct write hands the kernel (kept on the stack); parts
+/// beyond them go in the next write.
+const SEND_NOW_PARTS: usize = 16;
 
 /// Why a connection ended.
 #[derive(Debug)]
@@ -116,6 +132,51 @@ enum Transmit {
     Chunks(Vec<Bytes>),
 }
 
+impl Transmit {
+    fn len(&self) -> usize {
+        match self {
+            Transmit::Flat(buf) => buf.len(),
+            Transmit::Chunks(chunks) => chunks.iter().map(Bytes::len).sum(),
+        }
+    }
+
+    /// Writes what the kernel takes now (see [`SendNow`]).
+    fn send_now<S: SendNow>(&self, stream: &S) -> io::Result<usize> {
+        match self {
+            Transmit::Flat(buf) => stream.send_now(&[IoSlice::new(buf)]),
+            Transmit::Chunks(chunks) => {
+                let mut parts = [IoSlice::new(&[]); SEND_NOW_PARTS];
+                let count = chunks.len().min(SEND_NOW_PARTS);
+                for (part, chunk) in parts.iter_mut().zip(chunks) {
+                    *part = IoSlice::new(chunk);
+                }
+                stream.send_now(&parts[..count])
+            }
+        }
+    }
+
+    /// Drops the first `n` bytes, which were written.
+    fn skip(&mut self, mut n: usize) {
+        match self {
+            Transmit::Flat(buf) => buf.advance(n),
+            Transmit::Chunks(chunks) => {
+                let done = chunks.iter().take_while(|chunk| {
+                    let whole = chunk.len() <= n;
+                    if whole {
+                        n -= chunk.len();
+                    }
+                    whole
+                });
+                let done = done.count();
+                chunks.drain(..done);
+                if let Some(first) = chunks.first_mut() {
+                    first.advance(n);
+                }
+            }
+        }
+    }
+}
+
 async fn read_some<S>(stream: &S, region: ReadRegion) -> BufResult<usize, ReadRegion>
 where
     for<'a> &'a S: AsyncRead,
@@ -141,6 +202,15 @@ where
     }
 }
 
+/// The kernel had no room now, or a signal interrupted the call: write through the
+/// runtime, which waits for room.
+fn is_retry(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}
+
 /// Where a connection leads: the endpoint it belongs to and the peer's address.
 #[derive(Debug, Clone)]
 pub(crate) struct Remote {
@@ -160,6 +230,7 @@ impl Remote {
 /// whether its handshake completed (`ZMQ_RECONNECT_STOP` asks).
 pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>, remote: Remote) -> bool
 where
+    S: SendNow,
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
     let (port, why, handshaken) = match Connection::new(port, stop, remote.clone()) {
@@ -241,11 +312,13 @@ impl Connection {
     /// event, hand what was decoded to the engine.
     async fn run<S>(&mut self, stream: &S) -> Disconnect
     where
+        S: SendNow,
         for<'a> &'a S: AsyncRead + AsyncWrite,
     {
         let mut reading = pin!(Fuse::terminated());
         let mut writing = pin!(Fuse::terminated());
         let (wake, stop) = (self.port.wake(), self.stop.clone());
+        let mut sends_now = SENDS_NOW_PER_WAIT;
         loop {
             let woken = wake.listen();
             self.take_zap_answer();
@@ -253,7 +326,11 @@ impl Connection {
             if writing.is_terminated()
                 && let Some(transmit) = self.next_transmit()
             {
-                writing.set(write_all(stream, transmit).fuse());
+                match self.send_now(stream, transmit, &mut sends_now) {
+                    // All of it went: queue the next write at once.
+                    None => continue,
+                    Some(rest) => writing.set(write_all(stream, rest).fuse()),
+                }
             }
             let idle = writing.is_terminated() && self.session.pending_transmit() == 0;
             if let Some(why) = self.advance(idle) {
@@ -273,6 +350,7 @@ impl Connection {
                 () = woken => {}
                 () = stopped => {}
             }
+            sends_now = SENDS_NOW_PER_WAIT;
             self.drain_events();
         }
     }
@@ -321,6 +399,38 @@ impl Connection {
             self.session.poll_transmit(&mut buf);
             Transmit::Flat(buf)
         })
+    }
+
+    /// Hands a small `transmit` straight to the kernel while `budget` lasts; returns
+    /// what it did not take, to be written through the runtime (`None`: all of it
+    /// went, or the stream failed).
+    #[inline]
+    fn send_now<S: SendNow>(
+        &mut self,
+        stream: &S,
+        mut transmit: Transmit,
+        budget: &mut u32,
+    ) -> Option<Transmit> {
+        let len = transmit.len();
+        if *budget == 0 || len > SEND_NOW_MAX {
+            return Some(transmit);
+        }
+        *budget -= 1;
+        match transmit.send_now(stream) {
+            Ok(n) if n == len => {
+                self.on_written(Ok(()), transmit);
+                None
+            }
+            Ok(n) => {
+                transmit.skip(n);
+                Some(transmit)
+            }
+            Err(err) if is_retry(&err) => Some(transmit),
+            Err(err) => {
+                self.on_written(Err(err), transmit);
+                None
+            }
+        }
     }
 
     /// Moves through the phases; returns why the connection ends, when it does.
@@ -705,6 +815,49 @@ mod tests {
             assert_eq!(received, Some(Event::Message("hello".into())));
             assert_eq!(t.engine.stats().handshakes, 1);
         });
+    }
+
+    #[test]
+    fn a_large_frame_the_kernel_takes_in_part_arrives_whole() {
+        run(async {
+            // A frame sent by reference (above ZERO_COPY_MIN) into a pipe with room
+            // for a tenth of it: the direct write takes part, the runtime the rest.
+            let mut t = connect(
+                SocketType::Push,
+                SocketOptions::default(),
+                SocketType::Pull,
+                1024,
+            );
+            t.peer.handshake().await;
+            until_connected(&t.engine).await;
+            let body: Bytes = (0..10_240u32).map(|i| i as u8).collect::<Vec<u8>>().into();
+            let sent = t.engine.try_send(body.clone().into()).unwrap();
+            assert!(matches!(sent, SendOutcome::Done));
+            let received = t.peer.next_event().await;
+            assert_eq!(received, Some(Event::Message(body.into())));
+        });
+    }
+
+    #[test]
+    fn a_partly_written_transmit_keeps_the_rest_in_order() {
+        let parts = ["abc", "defgh", "ij"].map(|s| Bytes::from_static(s.as_bytes()));
+        let mut chunks = Transmit::Chunks(parts.to_vec());
+        chunks.skip(5);
+        let Transmit::Chunks(rest) = &chunks else {
+            unreachable!()
+        };
+        assert_eq!(
+            rest,
+            &["fgh", "ij"].map(|s| Bytes::from_static(s.as_bytes()))
+        );
+        chunks.skip(3);
+        assert_eq!(chunks.len(), 2);
+        let mut flat = Transmit::Flat(BytesMut::from(&b"hello"[..]));
+        flat.skip(2);
+        let Transmit::Flat(rest) = &flat else {
+            unreachable!()
+        };
+        assert_eq!(&rest[..], b"llo");
     }
 
     #[test]

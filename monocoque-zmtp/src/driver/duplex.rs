@@ -146,3 +146,24 @@ impl AsyncWrite for &End {
         Ok(())
     }
 }
+
+impl super::send_now::SendNow for End {
+    fn send_now(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let mut sent = 0;
+        for buf in bufs {
+            let n = match self.outgoing.put(buf) {
+                Some(Ok(n)) => n,
+                Some(Err(err)) if sent == 0 => return Err(err),
+                Some(Err(_)) | None => break,
+            };
+            sent += n;
+            if n < buf.len() {
+                break;
+            }
+        }
+        if sent == 0 && bufs.iter().any(|buf| !buf.is_empty()) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(sent)
+    }
+}

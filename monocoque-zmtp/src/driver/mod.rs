@@ -9,6 +9,7 @@ pub(crate) mod inproc;
 pub(crate) mod io_thread;
 pub(crate) mod resolve;
 pub mod runtime;
+pub(crate) mod send_now;
 pub(crate) mod transport;
 pub(crate) mod zap;
 
