@@ -74,7 +74,9 @@
 //! assert_eq!(&received.unwrap()[0][..], b"hello");
 //! ```
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// `unsafe` lives in `proto::mechanism::curve::simd` only: calls to the cipher kernels
+// built for AVX2 and AVX-512, each after checking the CPU has the feature.
+#![deny(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 // Without the runtime nothing drives the engine but the tests and fuzz entry points.
 #![cfg_attr(not(feature = "runtime"), allow(dead_code))]

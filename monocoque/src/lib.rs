@@ -70,7 +70,8 @@
 //! let _dealer = DealerSocket::with_options(options);
 //! ```
 #![deny(missing_docs)]
-// The facade only re-exports: the one place allowed `unsafe` is monocoque-core's arena.
+// The facade only re-exports. `unsafe` lives in monocoque-core's arena and in
+// monocoque-zmtp's CURVE cipher dispatch (`proto::mechanism::curve::simd`).
 #![forbid(unsafe_code)]
 
 pub use monocoque_zmtp::config::{BufferConfig, ReconnectStop, SocketOptions};

@@ -34,6 +34,7 @@ mod poly1305;
 mod salsa;
 mod secretbox;
 mod server;
+mod simd;
 
 pub(crate) use client::Client;
 pub use keys::{KEY_LEN, KEY_Z85_LEN, KeyError, KeyPair, PublicKey, SecretKey};

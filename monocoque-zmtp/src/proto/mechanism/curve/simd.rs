@@ -1,0 +1,54 @@
+//! The only `unsafe` in this crate: running Salsa20's keystream kernels compiled for
+//! AVX2 or AVX-512 once the CPU was found to have them.
+//!
+//! The kernels themselves are safe code ([`salsa`](super::salsa)'s block loop, built
+//! with `#[target_feature]` so that LLVM runs its lanes in 256-bit or 512-bit
+//! registers instead of SSE2's 128). Calling such a function is `unsafe` because on a
+//! CPU without the feature it would execute instructions the CPU does not have; each
+//! call below is made only after `is_x86_feature_detected!` said the CPU has it (a
+//! cached load after its first use), and falls back to the SSE2 code otherwise. Other
+//! architectures always take the portable code.
+
+#![allow(unsafe_code)]
+
+use super::salsa::{self, Keystream};
+
+/// How many blocks the widest kernel this CPU runs computes in one pass.
+pub(super) fn lanes() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return 16;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return 8;
+        }
+    }
+    4
+}
+
+/// 16 blocks of keystream from `counter` on: in 512-bit registers where the CPU has
+/// AVX-512F, else by the portable code.
+pub(super) fn blocks16(input: &[u32; 16], counter: u64, out: &mut Keystream<16>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked just above), the only feature the
+        // function is compiled for beyond the baseline.
+        unsafe { salsa::blocks16_avx512(input, counter, out) };
+        return;
+    }
+    salsa::blocks(input, counter, out);
+}
+
+/// 8 blocks of keystream from `counter` on: in 256-bit registers where the CPU has
+/// AVX2, else by the portable code.
+pub(super) fn blocks8(input: &[u32; 16], counter: u64, out: &mut Keystream<8>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above), the only feature the
+        // function is compiled for beyond the baseline.
+        unsafe { salsa::blocks8_avx2(input, counter, out) };
+        return;
+    }
+    salsa::blocks(input, counter, out);
+}
