@@ -25,6 +25,11 @@
 
 use zeroize::Zeroize;
 
+use super::simd;
+use lanes::Lanes;
+
+pub(super) mod lanes;
+
 /// The low 44 bits.
 const MASK44: u64 = (1 << 44) - 1;
 /// The low 42 bits.
@@ -37,10 +42,20 @@ const CLAMP: u128 = 0x0fff_fffc_0fff_fffc_0fff_fffc_0fff_ffff;
 const FULL_BLOCK_BIT: u64 = 1 << 40;
 /// Bytes per block.
 const BLOCK: usize = 16;
+/// Messages from this size on take their whole groups of blocks in lanes where the
+/// CPU has AVX2 or AVX-512 (see [`lanes`]): below it, raising `r` to the lanes'
+/// power and folding the lanes together cost more than the lanes save.
+const LANES_MIN: usize = 512;
 
 /// The Poly1305 tag of `data` under the one-time `key` (`r || s`).
 pub(crate) fn tag(key: &[u8; 32], data: &[u8]) -> [u8; 16] {
     let mut state = State::new(key);
+    let rest = state.absorb_lanes(data);
+    tag_rest(state, rest)
+}
+
+/// The tag once `data`, the end of the message, is absorbed into `state`.
+fn tag_rest(mut state: State, data: &[u8]) -> [u8; 16] {
     let mut pairs = data.chunks_exact(2 * BLOCK);
     state.absorb_pairs(&mut pairs);
     let rest = pairs.remainder();
@@ -137,6 +152,43 @@ impl State {
             h = carry([x[0] + y[0], x[1] + y[1], x[2] + y[2]]);
         }
         self.h = h;
+    }
+
+    /// Where the CPU has AVX2 or AVX-512 and `data` is long: its whole groups of 8 or
+    /// 16 blocks in as many lanes, folded into `h` (see [`lanes`]). Returns the rest.
+    fn absorb_lanes<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
+        if data.len() < LANES_MIN {
+            return data;
+        }
+        match simd::lanes() {
+            16 => self.absorb_in_lanes::<16>(data, simd::accumulate16),
+            8 => self.absorb_in_lanes::<8>(data, simd::accumulate8),
+            // Four lanes in SSE2 were slower than pairs of blocks (0.43 against 0.35
+            // ns a byte).
+            _ => data,
+        }
+    }
+
+    /// The whole groups of `L` blocks of `data` summed in `L` lanes by
+    /// `accumulate`, then folded into `h` lane by lane (Horner's rule:
+    /// `h = (h + lane) r`, lane 0 first). Returns the rest.
+    fn absorb_in_lanes<'a, const L: usize>(
+        &mut self,
+        data: &'a [u8],
+        accumulate: fn(&[u8], &lanes::Limbs26, &mut Lanes<L>),
+    ) -> &'a [u8] {
+        let [r0, r1, r2] = self.r.limbs;
+        let r = u128::from(r0) | u128::from(r1) << 44 | u128::from(r2) << 88;
+        let mut r_l = lanes::power(lanes::limbs26(r), L);
+        let mut sums = [[0u64; L]; 5];
+        accumulate(data, &r_l, &mut sums);
+        for lane in 0..L {
+            let sum = lanes::lane_limbs44(&sums, lane);
+            self.h = carry(self.r.times(add(self.h, sum)));
+        }
+        r_l.zeroize();
+        sums.zeroize();
+        &data[data.len() / (L * BLOCK) * (L * BLOCK)..]
     }
 
     /// For each 16 bytes of `blocks`, with `top_bit` above them: `h = (h + m) r`.
@@ -299,7 +351,36 @@ mod tests {
     /// The lengths checked against the reference: every one up to 300 (every
     /// partial-block length, several times over) and block and page edges.
     fn lengths() -> impl Iterator<Item = usize> {
-        (0..=300).chain([1023, 1024, 4095, 4096, 4097, 65_536, 70_001])
+        let lanes = [
+            511, 512, 513, 527, 528, 767, 768, 784, 1040, 1041, 1279, 1280,
+        ];
+        (0..=300)
+            .chain(lanes)
+            .chain([1023, 1024, 4095, 4096, 4097, 65_536, 70_001])
+    }
+
+    /// Every lane count the CPU may take (16 and 8 in AVX-512 or AVX2 where the CPU
+    /// has them, else portable; 4 portable), against the reference.
+    #[test]
+    fn every_lane_count_gives_the_reference_tag() {
+        fn with_lanes<const L: usize>(
+            key: &[u8; 32],
+            data: &[u8],
+            accumulate: fn(&[u8], &lanes::Limbs26, &mut Lanes<L>),
+        ) -> [u8; 16] {
+            let mut state = State::new(key);
+            let rest = state.absorb_in_lanes::<L>(data, accumulate);
+            tag_rest(state, rest)
+        }
+        let mut random = Random(26);
+        for len in lengths() {
+            let key = random.bytes::<32>();
+            let data = random.vec(len);
+            let expected = reference(&key, &data);
+            assert_eq!(with_lanes::<16>(&key, &data, simd::accumulate16), expected);
+            assert_eq!(with_lanes::<8>(&key, &data, simd::accumulate8), expected);
+            assert_eq!(with_lanes::<4>(&key, &data, lanes::accumulate), expected);
+        }
     }
 
     /// RFC 8439 2.5.2: "Cryptographic Forum Research Group".

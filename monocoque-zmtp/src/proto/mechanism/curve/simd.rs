@@ -1,9 +1,9 @@
-//! The only `unsafe` in this crate: running Salsa20's keystream kernels compiled for
-//! AVX2 or AVX-512 once the CPU was found to have them.
+//! The only `unsafe` in this crate: running the cipher's and the authenticator's
+//! kernels compiled for AVX2 or AVX-512 once the CPU was found to have them.
 //!
-//! The kernels themselves are safe code ([`salsa`](super::salsa)'s block loop, built
-//! with `#[target_feature]` so that LLVM runs its lanes in 256-bit or 512-bit
-//! registers instead of SSE2's 128). Calling such a function is `unsafe` because on a
+//! The kernels themselves are safe code ([`salsa`](super::salsa)'s block loop and
+//! [`lanes`](super::poly1305::lanes)' Poly1305 lanes, built with `#[target_feature]`
+//! so that LLVM runs them in 256-bit or 512-bit registers instead of SSE2's 128). Calling such a function is `unsafe` because on a
 //! CPU without the feature it would execute instructions the CPU does not have; each
 //! call below is made only after `is_x86_feature_detected!` said the CPU has it (a
 //! cached load after its first use), and falls back to the SSE2 code otherwise. Other
@@ -11,6 +11,7 @@
 
 #![allow(unsafe_code)]
 
+use super::poly1305::lanes::{self, Lanes, Limbs26};
 use super::salsa::{self, Keystream};
 
 /// How many blocks the widest kernel this CPU runs computes in one pass.
@@ -51,4 +52,30 @@ pub(super) fn blocks8(input: &[u32; 16], counter: u64, out: &mut Keystream<8>) {
         return;
     }
     salsa::blocks(input, counter, out);
+}
+
+/// Poly1305's 16 lanes over `data` (see [`lanes::accumulate`]): in 512-bit registers
+/// where the CPU has AVX-512F, else by the portable code.
+pub(super) fn accumulate16(data: &[u8], r_l: &Limbs26, sums: &mut Lanes<16>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F (checked just above), the only feature the
+        // function is compiled for beyond the baseline.
+        unsafe { lanes::accumulate16_avx512(data, r_l, sums) };
+        return;
+    }
+    lanes::accumulate(data, r_l, sums);
+}
+
+/// Poly1305's 8 lanes over `data`: in 256-bit registers where the CPU has AVX2,
+/// else by the portable code.
+pub(super) fn accumulate8(data: &[u8], r_l: &Limbs26, sums: &mut Lanes<8>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above), the only feature the
+        // function is compiled for beyond the baseline.
+        unsafe { lanes::accumulate8_avx2(data, r_l, sums) };
+        return;
+    }
+    lanes::accumulate(data, r_l, sums);
 }
