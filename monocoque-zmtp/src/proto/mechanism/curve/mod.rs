@@ -190,21 +190,26 @@ impl Cipher {
         head[tag_at..].copy_from_slice(&tag);
     }
 
-    /// Opens one MESSAGE into the frame it carries.
+    /// Opens one MESSAGE into the frame it carries. The box is opened where it lies
+    /// when the frame's buffer is its own (a frame that straddled read pages was
+    /// gathered into one), else in a copy.
     pub fn open_frame(&mut self, frame: Frame) -> Result<Frame, ProtocolError> {
         let body = &frame.body;
         if body.len() < MESSAGE_MIN || !body.starts_with(MESSAGE_NAME) {
             return Err(refused("frame is not a MESSAGE command"));
         }
         let nonce = next_peer_nonce(body, 8, self.last_received)?;
-        let mut plain = BytesMut::from(&body[16 + TAG_LEN..]);
-        let tag = &body[16..16 + TAG_LEN];
-        if !self.receive.open(&nonce.to_be_bytes(), &mut plain, tag) {
+        let mut command = frame
+            .body
+            .try_into_mut()
+            .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+        let (head, boxed) = command.split_at_mut(16 + TAG_LEN);
+        if !self.receive.open(&nonce.to_be_bytes(), boxed, &head[16..]) {
             return Err(refused("MESSAGE box did not open"));
         }
         self.last_received = nonce;
-        let flags = plain[0];
-        let body: Bytes = plain.freeze().slice(1..);
+        let flags = boxed[0];
+        let body: Bytes = command.freeze().slice(16 + TAG_LEN + 1..);
         Ok(Frame {
             more: flags & FLAG_MORE != 0,
             command: flags & FLAG_COMMAND != 0,
