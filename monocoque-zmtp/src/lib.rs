@@ -74,8 +74,9 @@
 //! assert_eq!(&received.unwrap()[0][..], b"hello");
 //! ```
 #![deny(missing_docs)]
-// `unsafe` lives in `proto::mechanism::curve::simd` only: calls to the cipher kernels
-// built for AVX2 and AVX-512, each after checking the CPU has the feature.
+// `unsafe` lives in `proto::mechanism::curve::simd` only: the call of CURVE's
+// XSalsa20 and Poly1305 kernels built for AVX2 and AVX-512, after checking the CPU
+// has the feature.
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 // Without the runtime nothing drives the engine but the tests and fuzz entry points.
