@@ -13,10 +13,12 @@ use std::io::{self, IoSlice};
 
 use compio::net::{TcpStream, UnixStream};
 
-/// Linux `MSG_DONTWAIT`: fail with `WouldBlock` instead of waiting for room.
-const MSG_DONTWAIT: i32 = 0x40;
-/// Linux `MSG_NOSIGNAL`: a closed peer is an `EPIPE` error, not a `SIGPIPE`.
-const MSG_NOSIGNAL: i32 = 0x4000;
+/// `MSG_DONTWAIT`: fail with `WouldBlock` instead of waiting for room; on Linux also
+/// `MSG_NOSIGNAL`: a closed peer is an `EPIPE` error, not a `SIGPIPE`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const FLAGS: libc::c_int = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const FLAGS: libc::c_int = libc::MSG_DONTWAIT;
 
 /// A stream that can take bytes at once, without waiting.
 pub(crate) trait SendNow {
@@ -26,7 +28,7 @@ pub(crate) trait SendNow {
 }
 
 fn send_dontwait(socket: socket2::SockRef<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-    socket.send_vectored_with_flags(bufs, MSG_DONTWAIT | MSG_NOSIGNAL)
+    socket.send_vectored_with_flags(bufs, FLAGS)
 }
 
 impl SendNow for TcpStream {
