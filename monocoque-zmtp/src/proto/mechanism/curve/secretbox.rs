@@ -109,10 +109,20 @@ mod tests {
 
     #[test]
     fn matches_crypto_secretbox_at_every_size() {
+        matches_crypto_secretbox();
+    }
+
+    /// What a CPU without AVX2 runs: SSE2 keystream, scalar Poly1305.
+    #[test]
+    fn matches_crypto_secretbox_without_the_wide_kernels() {
+        super::super::simd::without_wide_kernels(matches_crypto_secretbox);
+    }
+
+    fn matches_crypto_secretbox() {
         let key = [0x42u8; 32];
         let reference = XSalsa20Poly1305::new((&key).into());
         let ours = SecretBox::new(key);
-        let sizes = (0..300).chain([1023, 1024, 4095, 4096, 4097, 65_536, 70_001]);
+        let sizes = (0..300).chain([511, 512, 513, 1023, 1024, 4095, 4096, 4097, 65_536, 70_001]);
         for (i, size) in sizes.enumerate() {
             let nonce = [i as u8; 24];
             let plain: Vec<u8> = (0..size).map(|b| (b * 7 + i) as u8).collect();

@@ -28,7 +28,7 @@ pub(super) fn lanes() -> usize {
 /// Whether the CPU has AVX-512F.
 fn has_avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("avx512f");
+    return !portable_only() && std::arch::is_x86_feature_detected!("avx512f");
     #[cfg(not(target_arch = "x86_64"))]
     false
 }
@@ -36,9 +36,33 @@ fn has_avx512() -> bool {
 /// Whether the CPU has AVX2.
 fn has_avx2() -> bool {
     #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("avx2");
+    return !portable_only() && std::arch::is_x86_feature_detected!("avx2");
     #[cfg(not(target_arch = "x86_64"))]
     false
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests on this thread take the portable code, as a CPU without AVX2 would.
+    static PORTABLE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn portable_only() -> bool {
+    PORTABLE_ONLY.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+fn portable_only() -> bool {
+    false
+}
+
+/// Runs `test` on this thread with the portable code only.
+#[cfg(test)]
+pub(super) fn without_wide_kernels(test: impl FnOnce()) {
+    PORTABLE_ONLY.with(|only| only.set(true));
+    test();
+    PORTABLE_ONLY.with(|only| only.set(false));
 }
 
 /// `wide(a, b, c)` when `has_feature` says the CPU has the feature `wide` is
