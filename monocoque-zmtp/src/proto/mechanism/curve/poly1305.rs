@@ -177,6 +177,11 @@ impl State {
         data: &'a [u8],
         accumulate: fn(&[u8], &lanes::Limbs26, &mut Lanes<L>),
     ) -> &'a [u8] {
+        let whole = data.len() / (L * BLOCK) * (L * BLOCK);
+        // Without a whole group the fold below would multiply `h` by r^L for no block.
+        if whole == 0 {
+            return data;
+        }
         let [r0, r1, r2] = self.r.limbs;
         let r = u128::from(r0) | u128::from(r1) << 44 | u128::from(r2) << 88;
         let mut r_l = lanes::power(lanes::limbs26(r), L);
@@ -188,7 +193,7 @@ impl State {
         }
         r_l.zeroize();
         sums.zeroize();
-        &data[data.len() / (L * BLOCK) * (L * BLOCK)..]
+        &data[whole..]
     }
 
     /// For each 16 bytes of `blocks`, with `top_bit` above them: `h = (h + m) r`.
