@@ -240,6 +240,9 @@ impl LinkEnd {
         ops.extend(lane.ops.drain(..));
         let n = max.min(lane.messages.len());
         messages.extend(lane.messages.drain(..n));
+        // What was pulled fills the inbound queue the room was granted for: in the
+        // same lock, or the sender would see that room again before the next grant.
+        lane.room = lane.room.saturating_sub(n);
         lane.taken |= n > 0;
     }
 
@@ -326,6 +329,27 @@ mod tests {
         assert_eq!(connecter.room(), 0, "one still in the lane fills the room");
         bound.grant(3);
         assert_eq!(connecter.room(), 2);
+    }
+
+    #[test]
+    fn pulled_messages_use_up_the_room_until_the_next_grant() {
+        let link = Link::new();
+        let (connecter, bound) = (link.end(false), link.end(true));
+        bound.grant(3);
+        connecter.push(
+            &mut vec!["a".into(), "b".into(), "c".into()],
+            &mut Vec::new(),
+        );
+        let (mut got, mut ops) = (Vec::new(), Vec::new());
+        bound.pull(3, &mut got, &mut ops);
+        assert_eq!(got.len(), 3);
+        assert_eq!(
+            connecter.room(),
+            0,
+            "the receiver's queue is full until it grants again"
+        );
+        bound.grant(1);
+        assert_eq!(connecter.room(), 1);
     }
 
     #[test]
