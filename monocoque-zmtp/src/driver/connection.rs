@@ -5,7 +5,8 @@
 //! the peer's queued messages are encoded into one write buffer, so everything sent
 //! while a write is in flight goes out together in the next write (batching without
 //! a `flush`). Frames of `ZERO_COPY_MIN` bytes or more are not copied: they go by
-//! reference in a vectored write. A small write with none in flight goes straight to
+//! reference in a vectored write, which may carry `BY_REFERENCE_BATCHES` write
+//! batches of them (the write follows the message size). A small write with none in flight goes straight to
 //! the kernel ([`send_now`](super::send_now)); the rest go through the runtime. Timers
 //! come from [`Session::poll_timeout`].
 //!
@@ -33,7 +34,7 @@ use crate::engine::notify::Stop;
 use crate::engine::peers::SubscriptionOp;
 use crate::engine::port::{Ending, Port};
 use crate::proto::error::ProtocolError;
-use crate::proto::session::{Event, Session};
+use crate::proto::session::{BY_REFERENCE_BATCHES, Event, Session};
 use crate::proto::zap::{ZapAnswer, ZapRequest};
 
 /// Size of a connection's first read page: enough for a usual handshake (a larger one
@@ -356,17 +357,19 @@ impl Connection {
     }
 
     /// Encodes queued subscription changes and messages into the session, up to one
-    /// write batch.
+    /// write batch of copied bytes. Frames sent by reference are not copied: a write
+    /// of large messages carries up to [`BY_REFERENCE_BATCHES`] batches of them.
     #[inline]
     fn fill(&mut self) {
         if !self.session.is_active() || matches!(self.phase, Phase::Closing { .. }) {
             return;
         }
-        let room = self.batch.saturating_sub(self.session.pending_transmit());
-        if room == 0 {
+        let batch = self.batch;
+        let most = batch.saturating_mul(BY_REFERENCE_BATCHES);
+        let mut copied = self.session.pending_copied();
+        if copied >= batch || self.session.pending_transmit() >= most {
             return;
         }
-        // Errors mean the session closed; its Closed event ends the connection.
         let session = &mut self.session;
         self.port.take_subscription_ops(|op| {
             let _ = match op {
@@ -374,11 +377,15 @@ impl Connection {
                 SubscriptionOp::Cancel(topic) => session.cancel(&topic),
             };
         });
-        self.port.take_outgoing(room, |outgoing| {
-            let _ = match outgoing.shared_wire() {
+        self.port.take_outgoing(|outgoing| {
+            let encoded = match outgoing.shared_wire() {
                 Some(wire) => session.send_encoded(wire),
                 None => session.send_message(outgoing.message()),
             };
+            // An error means the session closed; its Closed event ends the connection.
+            let Ok(n) = encoded else { return false };
+            copied += n;
+            copied < batch && session.pending_transmit() < most
         });
     }
 
@@ -623,13 +630,14 @@ mod tests {
     use compio::runtime::JoinHandle;
 
     use super::*;
+    use crate::config::BufferConfig;
     use crate::config::SocketOptions;
     use crate::driver::duplex::{End, duplex};
     use crate::engine::Engine;
     use crate::engine::notify::Notify;
     use crate::engine::state::SendOutcome;
     use crate::proto::message::Message;
-    use crate::proto::session::SessionConfig;
+    use crate::proto::session::{SessionConfig, ZERO_COPY_MIN};
     use crate::proto::socket_type::SocketType;
 
     /// Ends a test that waits for an event that never comes (it cannot interrupt a
@@ -836,6 +844,33 @@ mod tests {
             let received = t.peer.next_event().await;
             assert_eq!(received, Some(Event::Message(body.into())));
         });
+    }
+
+    /// A connection's first write to a peer that reads nothing carries four 64 KiB
+    /// messages (sent by reference, they cost no copy), but 1 KiB messages only up
+    /// to one write batch of copied bytes.
+    #[test]
+    fn a_write_carries_four_batches_by_reference_and_one_copied() {
+        let batch = BufferConfig::default().write_batch_size;
+        let per_write = |size: usize| match size >= ZERO_COPY_MIN {
+            true => BY_REFERENCE_BATCHES * batch / size,
+            false => batch.div_ceil(size + 9),
+        };
+        for size in [65_536, 1024] {
+            run(async {
+                let options = SocketOptions::default().sndhwm(200);
+                let mut t = connect(SocketType::Push, options, SocketType::Pull, 1024);
+                t.peer.handshake().await;
+                until_connected(&t.engine).await;
+                let queued = fill_queue(&t.engine, &Bytes::from(vec![7u8; size]));
+                let left = queued - per_write(size);
+                until(&t.engine.send_ready, || {
+                    (t.engine.queued_out() <= left).then_some(())
+                })
+                .await;
+                assert_eq!(t.engine.queued_out(), left, "{size} B messages");
+            });
+        }
     }
 
     #[test]

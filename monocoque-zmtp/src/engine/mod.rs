@@ -146,6 +146,12 @@ impl Engine {
         self.state.borrow_mut().try_send(message)
     }
 
+    /// Messages waiting in the peers' outgoing queues (for tests).
+    #[cfg(test)]
+    pub(crate) fn queued_out(&self) -> usize {
+        self.state.borrow().queued_out()
+    }
+
     /// Receives by the socket type's rule, without waiting.
     #[inline]
     pub(crate) fn try_recv(&self) -> Result<Option<Message>, Error> {

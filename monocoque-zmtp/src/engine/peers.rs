@@ -276,6 +276,12 @@ impl Peers {
         self.table.values_mut()
     }
 
+    /// Messages waiting in every peer's outgoing queue (for tests).
+    #[cfg(test)]
+    pub(crate) fn queued_out(&self) -> usize {
+        self.table.values().map(|p| p.out.len()).sum()
+    }
+
     pub(crate) fn all_flushed(&self) -> bool {
         self.table.values().all(|p| p.out.is_empty() && p.flushed)
     }

@@ -74,16 +74,17 @@ impl Port {
         state.take_subscription_ops(self.id, take);
     }
 
-    /// Hands queued messages, up to `budget` encoded bytes, to `encode`, in order;
-    /// wakes blocked senders if it took any. (Subscription changes go first: take
-    /// them with [`take_subscription_ops`](Self::take_subscription_ops) before.)
+    /// Hands queued messages to `encode`, in order, while it answers that there is
+    /// room for another; wakes blocked senders if it took any. (Subscription changes
+    /// go first: take them with [`take_subscription_ops`](Self::take_subscription_ops)
+    /// before.)
     #[inline]
-    pub(crate) fn take_outgoing(&self, budget: usize, encode: impl FnMut(&Outgoing)) {
+    pub(crate) fn take_outgoing(&self, encode: impl FnMut(&Outgoing) -> bool) {
         let taken = self
             .engine
             .state
             .borrow_mut()
-            .take_outgoing(self.id, budget, encode);
+            .take_outgoing(self.id, encode);
         if taken > 0 {
             self.engine.send_ready.notify();
         }

@@ -352,27 +352,25 @@ impl State {
         }
     }
 
-    /// Hands queued messages of `id` to `encode`, in order, up to `budget` bytes of
-    /// encoded output, and removes them. Messages are encoded where they lie in the
-    /// queue, never moved. Returns how many were taken.
+    /// Hands queued messages of `id` to `encode`, in order, for as long as it
+    /// answers that there is room for another, and removes those it took. Messages
+    /// are encoded where they lie in the queue, never moved. Returns how many were
+    /// taken.
     #[inline]
     pub(crate) fn take_outgoing(
         &mut self,
         id: PeerId,
-        mut budget: usize,
-        mut encode: impl FnMut(&Outgoing),
+        mut encode: impl FnMut(&Outgoing) -> bool,
     ) -> usize {
         let Some(peer) = self.peers.get_mut(id) else {
             return 0;
         };
         let mut taken = 0;
         for message in peer.out.iter() {
-            if budget == 0 {
+            taken += 1;
+            if !encode(message) {
                 break;
             }
-            budget = budget.saturating_sub(message.message().encoded_len());
-            encode(message);
-            taken += 1;
         }
         peer.out.drain(..taken);
         taken
@@ -399,6 +397,11 @@ impl State {
     #[cfg(any(test, feature = "fuzz"))]
     pub(crate) fn out_len(&self, id: PeerId) -> Option<usize> {
         self.peers.get(id).map(|p| p.out.len())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn queued_out(&self) -> usize {
+        self.peers.queued_out()
     }
 
     #[cfg(test)]
@@ -560,9 +563,10 @@ mod tests {
         assert!(matches!(c.try_send("news".into()), Ok(SendOutcome::Done)));
         let mut wires = Vec::new();
         for &id in &subscribers {
-            c.take_outgoing(id, usize::MAX, |m| {
+            c.take_outgoing(id, |m| {
                 assert_eq!(m.message(), &Message::from("news"));
                 wires.extend(m.shared_wire().cloned());
+                true
             });
         }
         assert_eq!(wires.len(), 3, "every subscriber got the message");
@@ -580,9 +584,10 @@ mod tests {
             Ok(SendOutcome::Done)
         ));
         for &id in &subscribers {
-            c.take_outgoing(id, usize::MAX, |m| {
+            c.take_outgoing(id, |m| {
                 assert!(m.shared_wire().is_none());
                 assert_eq!(m.message()[0].as_ptr(), big.as_ptr());
+                true
             });
         }
     }
@@ -599,11 +604,17 @@ mod tests {
             Ok(SendOutcome::WouldBlock(_))
         ));
         let mut msgs = Vec::new();
-        c.take_outgoing(b, usize::MAX, |m| msgs.push(m.message().clone()));
+        c.take_outgoing(b, |m| {
+            msgs.push(m.message().clone());
+            true
+        });
         assert_eq!(msgs, vec![Message::from("2")]);
         assert!(matches!(c.try_send("3".into()), Ok(SendOutcome::Done)));
         msgs.clear();
-        c.take_outgoing(a, usize::MAX, |m| msgs.push(m.message().clone()));
+        c.take_outgoing(a, |m| {
+            msgs.push(m.message().clone());
+            true
+        });
         assert_eq!(msgs, vec![Message::from("1")]);
     }
 

@@ -48,6 +48,12 @@ const HANDSHAKE_FRAME_MAX: u64 = 64 * 1024;
 /// are queued by reference and written with a vectored write.
 pub(crate) const ZERO_COPY_MIN: usize = 8 * 1024;
 
+/// How many write batches (`BufferConfig::write_batch_size`) of frames sent by
+/// reference one write may carry. They cost no copy, and fewer, larger writes move
+/// large messages faster: four 64 KiB messages per write instead of one
+/// (docs/performance.md, "Write size that follows the message size").
+pub(crate) const BY_REFERENCE_BATCHES: usize = 4;
+
 /// Most chunks [`Session::poll_transmit_chunks`] hands out at once: one vectored write
 /// may carry at most 1,024 buffers on Linux (`IOV_MAX`), and a message of many large
 /// frames must not make its write fail.
@@ -514,33 +520,38 @@ impl Session {
         Ok(None)
     }
 
-    /// Queues a message for the peer.
-    pub fn send_message(&mut self, message: &Message) -> Result<(), ProtocolError> {
+    /// Queues a message for the peer. Returns how many bytes were copied to do so:
+    /// frames of 8 KiB or more go by reference (not under CURVE, which seals every
+    /// frame into a box of its own).
+    pub fn send_message(&mut self, message: &Message) -> Result<usize, ProtocolError> {
         self.check_sendable()?;
         if message.is_empty() {
             return Err(ProtocolError::EmptyMessage);
         }
+        let before = self.pending_transmit();
         if self.cipher.is_some() {
             let last = message.len() - 1;
             for (i, frame) in message.iter().enumerate() {
                 self.put_frame(i < last, false, frame);
             }
-            return Ok(());
+            return Ok(self.pending_transmit() - before);
         }
         if message.iter().all(|frame| frame.len() < ZERO_COPY_MIN) {
             message.encode(&mut self.out);
-            return Ok(());
+            return Ok(self.pending_transmit() - before);
         }
         let last = message.len() - 1;
+        let mut by_reference = 0;
         for (i, frame) in message.iter().enumerate() {
             crate::proto::frame::put_header(&mut self.out, i < last, false, frame.len());
             if frame.len() >= ZERO_COPY_MIN {
                 self.push_chunk(frame.clone());
+                by_reference += frame.len();
             } else {
                 self.out.extend_from_slice(frame);
             }
         }
-        Ok(())
+        Ok(self.pending_transmit() - before - by_reference)
     }
 
     /// Queues `chunk` by reference after everything encoded so far.
@@ -555,28 +566,30 @@ impl Session {
     }
 
     /// Queues a message already encoded by [`Message::to_wire`] (one encoding shared
-    /// by many sessions, as a publisher does).
-    pub fn send_encoded(&mut self, wire: &Bytes) -> Result<(), ProtocolError> {
+    /// by many sessions, as a publisher does). Returns how many bytes were copied, as
+    /// [`send_message`](Self::send_message) does.
+    pub fn send_encoded(&mut self, wire: &Bytes) -> Result<usize, ProtocolError> {
         self.check_sendable()?;
         if wire.is_empty() {
             return Err(ProtocolError::EmptyMessage);
         }
         if self.cipher.is_some() {
             // Each frame gets its own box: take the shared encoding apart again.
+            let before = self.pending_transmit();
             let mut input = SegmentedBuffer::new();
             input.push(wire.clone());
             let mut frames = FrameDecoder::new(None);
             while let Some(frame) = frames.decode(&mut input)? {
                 self.put_frame(frame.more, frame.command, &frame.body);
             }
-            return Ok(());
+            return Ok(self.pending_transmit() - before);
         }
         if wire.len() >= ZERO_COPY_MIN {
             self.push_chunk(wire.clone());
-        } else {
-            self.out.extend_from_slice(wire);
+            return Ok(0);
         }
-        Ok(())
+        self.out.extend_from_slice(wire);
+        Ok(wire.len())
     }
 
     /// Sends a subscription upstream: a SUBSCRIBE command to a ZMTP 3.1 peer, a
@@ -693,6 +706,12 @@ impl Session {
     /// Bytes waiting in [`poll_transmit`](Self::poll_transmit).
     pub fn pending_transmit(&self) -> usize {
         self.chunks_len + self.out.len()
+    }
+
+    /// Of [`pending_transmit`](Self::pending_transmit), the bytes copied into the
+    /// output buffer since the last frame queued by reference.
+    pub fn pending_copied(&self) -> usize {
+        self.out.len()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.

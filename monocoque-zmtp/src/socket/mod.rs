@@ -52,6 +52,7 @@ use crate::engine::notify::{Stop, YieldNow};
 pub use crate::engine::state::{RECENT_ERRORS, RecentError};
 use crate::error::Error;
 use crate::proto::message::Message;
+use crate::proto::session::{BY_REFERENCE_BATCHES, ZERO_COPY_MIN};
 use crate::proto::socket_type::SocketType;
 
 #[derive(Debug)]
@@ -98,7 +99,8 @@ pub struct Socket {
 /// wait, and a loop of them would otherwise starve the connection tasks that write
 /// the messages out. Counting bytes, not messages, keeps each yield to about one
 /// write: 64 B messages yield every ~200 sends (few, large writes), 1 KiB ones every
-/// ~50 (a connection writing one batch per turn keeps up).
+/// ~50 (a connection writing one batch per turn keeps up), 64 KiB ones every 4 (they
+/// go by reference, four to a write).
 const SEND_OVERHEAD: usize = 256;
 
 impl Socket {
@@ -388,7 +390,12 @@ impl Socket {
     /// Counts a send of `bytes` against the yield budget; true when the sender should
     /// let other tasks run first (see [`SEND_OVERHEAD`]).
     pub(crate) fn yield_due(&self, bytes: usize) -> bool {
-        let sent = self.sent_since_yield.get() + bytes + SEND_OVERHEAD;
+        // A large message goes by reference, and a write carries several of them.
+        let cost = match bytes >= ZERO_COPY_MIN {
+            true => bytes / BY_REFERENCE_BATCHES,
+            false => bytes,
+        };
+        let sent = self.sent_since_yield.get() + cost + SEND_OVERHEAD;
         if sent >= self.engine.options.buffers.write_batch_size {
             self.sent_since_yield.set(0);
             return true;
