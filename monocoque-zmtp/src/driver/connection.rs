@@ -6,9 +6,9 @@
 //! while a write is in flight goes out together in the next write (batching without
 //! a `flush`). Frames of `ZERO_COPY_MIN` bytes or more are not copied: they go by
 //! reference in a vectored write, which may carry `BY_REFERENCE_BATCHES` write
-//! batches of them (the write follows the message size). A small write with none in flight goes straight to
-//! the kernel ([`send_now`](super::send_now)); the rest go through the runtime. Timers
-//! come from [`Session::poll_timeout`].
+//! batches of them (the write follows the message size). A small write with none in
+//! flight goes straight to the kernel ([`send_now`](super::send_now)); the rest go
+//! through the runtime. Timers come from [`Session::poll_timeout`].
 //!
 //! A connection is in one of three phases: running; closing (the peer is gone or
 //! broke the protocol, and an ERROR command may still be written); lingering (closed
