@@ -11,8 +11,6 @@
 //! thread. Every wait is bounded; a refused peer is shown by the server's counters or
 //! by the libzmq side's ZAP handler, never by a sleep.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -24,6 +22,10 @@ use monocoque_zmtp::proto::mechanism::curve::{KeyPair, SecretKey};
 use monocoque_zmtp::proto::message::Message;
 use monocoque_zmtp::proto::socket_type::SocketType;
 use monocoque_zmtp::socket::{Context, SocketHandle};
+
+#[path = "peers/pyzmq.rs"]
+mod pyzmq;
+use pyzmq::{Lines, Process};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -171,86 +173,9 @@ fn libzmq_plain_clients_against_our_server_and_authenticator() {
 
 // ---------------------------------------------------------------- CURVE, pyzmq (4.3.5)
 
-/// A running pyzmq peer; killed when dropped.
-struct PyPeer {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl PyPeer {
-    fn start(args: &[&str]) -> PyPeer {
-        let python = pyzmq_python();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/pyzmq_peer.py");
-        let mut child = Command::new(python)
-            .arg(script)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("cannot start the pyzmq peer");
-        let stdout: ChildStdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        PyPeer { child, lines }
-    }
-
-    fn line(&self) -> String {
-        self.lines
-            .recv_timeout(LIMIT)
-            .expect("the pyzmq peer printed nothing in time")
-    }
-
-    /// The endpoint a server peer printed once bound.
-    fn bound(&self) -> String {
-        let line = self.line();
-        line.strip_prefix("bound ")
-            .unwrap_or_else(|| panic!("unexpected line from the pyzmq peer: {line}"))
-            .to_string()
-    }
-
-    /// Waits for a client peer to exit; returns its lines and whether it succeeded.
-    fn finish(mut self) -> (Vec<String>, bool) {
-        let deadline = Instant::now() + LIMIT;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "the pyzmq peer did not exit");
-            thread::sleep(Duration::from_millis(10));
-        };
-        (self.lines.try_iter().collect(), status.success())
-    }
-}
-
-impl Drop for PyPeer {
-    fn drop(&mut self) {
-        if let Some(stdin) = self.child.stdin.as_mut() {
-            let _ = stdin.flush();
-        }
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A Python with pyzmq, from `scripts/pyzmq` (which installs it the first time).
-fn pyzmq_python() -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pyzmq");
-    let output = Command::new(script)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("cannot run scripts/pyzmq");
-    assert!(
-        output.status.success(),
-        "scripts/pyzmq could not provide pyzmq: the CURVE interop tests need it"
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_string()
+/// A pyzmq peer (`tests/peers/pyzmq_peer.py`) with `args`, its stdout read by line.
+fn py_peer(args: &[&str]) -> Process {
+    Process::start(pyzmq::peer(args), Lines::Stdout)
 }
 
 fn curve_client_options(client_secret: &str) -> SocketOptions {
@@ -273,7 +198,7 @@ fn echo_round(req: &SocketHandle, i: usize) {
 
 #[test]
 fn curve_client_against_libzmq_with_its_zap_handler() {
-    let server = PyPeer::start(&[
+    let server = py_peer(&[
         "rep-server",
         "tcp://127.0.0.1:*",
         "curve",
@@ -335,7 +260,7 @@ fn libzmq_curve_clients_against_our_server_and_authenticator() {
             }
         })
     };
-    let client = PyPeer::start(&[
+    let client = py_peer(&[
         "req-client",
         &endpoint,
         "curve",
@@ -343,14 +268,14 @@ fn libzmq_curve_clients_against_our_server_and_authenticator() {
         SERVER_PUBLIC,
         CLIENT_SECRET,
     ]);
-    let (lines, ok) = client.finish();
-    assert!(ok, "{lines:?}");
+    let (lines, status) = client.finish();
+    assert!(status.success(), "{lines:?}");
     assert_eq!(lines, ["Hello 0 70000", "Hello 1 70000", "Hello 2 70000"]);
     echo.join().unwrap();
 
     // A libzmq client with a key we do not allow gets no reply.
     let stranger = KeyPair::generate().unwrap();
-    let refused = PyPeer::start(&[
+    let refused = py_peer(&[
         "req-client",
         &endpoint,
         "curve",
@@ -369,7 +294,7 @@ fn libzmq_curve_clients_against_our_server_and_authenticator() {
 
 #[test]
 fn curve_subscriber_filters_a_libzmq_publisher() {
-    let publisher = PyPeer::start(&["pub-server", "tcp://127.0.0.1:*", "curve", SERVER_SECRET]);
+    let publisher = py_peer(&["pub-server", "tcp://127.0.0.1:*", "curve", SERVER_SECRET]);
     let endpoint = publisher.bound();
     let context = Context::new().unwrap();
     let sub = socket(
