@@ -3,11 +3,12 @@
 //!
 //! The kernels themselves are safe code ([`salsa`](super::salsa)'s block loop and
 //! [`lanes`](super::poly1305::lanes)' Poly1305 lanes, built with `#[target_feature]`
-//! so that LLVM runs them in 256-bit or 512-bit registers instead of SSE2's 128). Calling such a function is `unsafe` because on a
-//! CPU without the feature it would execute instructions the CPU does not have; each
-//! call below is made only after `is_x86_feature_detected!` said the CPU has it (a
-//! cached load after its first use), and falls back to the SSE2 code otherwise. Other
-//! architectures always take the portable code.
+//! so that LLVM runs them in 256-bit or 512-bit registers instead of SSE2's 128).
+//! Calling such a function is `unsafe` because on a CPU without the feature it would
+//! execute instructions the CPU does not have; each call below is made only after
+//! `is_x86_feature_detected!` said the CPU has it (a cached load after its first use),
+//! and falls back to the SSE2 code otherwise. Other architectures always take the
+//! portable code.
 
 #![allow(unsafe_code)]
 
