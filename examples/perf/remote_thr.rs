@@ -15,9 +15,10 @@
 //! server: pair with `local_thr --curve` or, for push-pull,
 //! `perf-curve/curve_local_thr`.
 //!
-//! Each message is a fresh allocation filled from a template, like libzmq's
-//! `remote_thr` (`zmq_msg_init_size` per message) and the `zmq` crate's
-//! `send(&[u8])`, so both sides pay one allocation per message.
+//! Each message is a copy of a template, sent as `send(&template[..])`, as
+//! `zmq_remote_thr` sends through the `zmq` crate's `send(&[u8])`: both pay one copy
+//! per message. libzmq allocates each copy (`zmq_msg_init_size`); monocoque carves
+//! small ones out of a shared block (`monocoque_core::copy`).
 
 #[path = "common.rs"]
 mod common;
@@ -28,7 +29,6 @@ mod handles;
 #[path = "native_runtime.rs"]
 mod native_runtime;
 
-use bytes::Bytes;
 use common::{Api, Markers, Pattern};
 use monocoque::{Context, Socket, SocketHandle, SocketOptions, SocketType};
 
@@ -75,8 +75,7 @@ fn send_with_handle(api: Api, endpoint: &str, size: usize, count: u64, pattern: 
         };
         let template = vec![0u8; size];
         for _ in 0..count {
-            let payload = Bytes::copy_from_slice(&template);
-            handles::send(&socket, payload, api).await;
+            handles::send(&socket, &template[..], api).await;
         }
         if pattern == Pattern::DealerRouter {
             handles::recv(&socket, api).await;
@@ -134,9 +133,8 @@ async fn send(endpoint: &str, size: usize, count: u64, pattern: Pattern) {
 
     let template = vec![0u8; size];
     for _ in 0..count {
-        let payload = Bytes::copy_from_slice(&template);
         socket
-            .send(payload)
+            .send(&template[..])
             .await
             .unwrap_or_else(|e| common::fail(e));
     }

@@ -1,6 +1,7 @@
 //! The IO memory layer of monocoque.
 //!
-//! Two pieces sit between the kernel and the protocol decoder:
+//! Two pieces sit between the kernel and the protocol decoder, and one serves the
+//! send side:
 //!
 //! - [`IoArena`] allocates large pages, lends a writable region of a page to a read
 //!   (an owned buffer that goes into the kernel, as compio's completion-based IO wants),
@@ -9,6 +10,8 @@
 //! - [`SegmentedBuffer`] queues those `Bytes` segments so a decoder can read across
 //!   read boundaries: it peeks at and copies out the first bytes, and splits off the
 //!   first `n` bytes as one `Bytes`, without copying when they lie in one segment.
+//! - [`copy`] copies a small borrowed frame into a block shared with the frames copied
+//!   before it, so that sending `&[u8]` or `&str` costs no allocation per message.
 //!
 //! ```
 //! use monocoque_core::{IoArena, SegmentedBuffer};
@@ -32,7 +35,9 @@
 
 #[allow(unsafe_code)]
 mod arena;
+mod copies;
 mod segmented;
 
 pub use arena::{DEFAULT_PAGE_SIZE, IoArena, ReadRegion};
+pub use copies::copy;
 pub use segmented::SegmentedBuffer;

@@ -245,10 +245,12 @@ single_frame_from!(Bytes, Vec<u8>, String);
 
 /// Borrowed bytes of any lifetime are copied into the frame (`send(line.as_str())`
 /// works for a `String` the caller keeps); `Bytes` and owned buffers are not copied.
+/// Frames of up to 2 KiB are copied into a block shared with the frames this thread
+/// copied before ([`monocoque_core::copy`]): no allocation per message.
 impl From<&[u8]> for Message {
     fn from(frame: &[u8]) -> Self {
         let mut m = Message::new();
-        m.push(Bytes::copy_from_slice(frame));
+        m.push(monocoque_core::copy(frame));
         m
     }
 }
