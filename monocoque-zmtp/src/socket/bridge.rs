@@ -395,6 +395,7 @@ impl Bridge {
     }
 
     /// The socket received these messages (or failed to): one lock, one wake-up.
+    /// `received` is drained under the lock, so it must not lock this bridge.
     pub(crate) fn received(&self, received: impl IntoIterator<Item = Result<Message, Error>>) {
         let mut queues = self.lock();
         if self.conflate {

@@ -551,27 +551,32 @@ async fn send_all(
 }
 
 /// Hands `first` and whatever else is ready (as far as the inbox has room) to the
-/// handles in one go.
+/// handles in one go: each message moves from the socket straight into the inbox.
 fn deliver(socket: &Socket, bridge: &Bridge, first: Result<Message, Error>) {
     // REQ and REP take one message at a time: for them this leaves no room.
     let room = bridge
         .inbox_room(socket.recv_allowed(), true)
         .saturating_sub(1);
-    let failed = first.is_err();
-    let mut ready = vec![first];
-    if !failed {
-        while ready.len() <= room {
-            match socket.try_recv() {
-                Ok(Some(message)) => ready.push(Ok(message)),
-                Ok(None) => break,
-                Err(err) => {
-                    ready.push(Err(err));
-                    break;
-                }
+    let mut more = first.is_ok();
+    let mut taken = 0;
+    let rest = std::iter::from_fn(|| {
+        if !more || taken == room {
+            return None;
+        }
+        taken += 1;
+        match socket.try_recv() {
+            Ok(Some(message)) => Some(Ok(message)),
+            Ok(None) => {
+                more = false;
+                None
+            }
+            Err(err) => {
+                more = false;
+                Some(Err(err))
             }
         }
-    }
-    bridge.received(ready);
+    });
+    bridge.received(std::iter::once(first).chain(rest));
 }
 
 async fn run(socket: &Socket, command: Command) {
