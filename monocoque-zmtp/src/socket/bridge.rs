@@ -232,6 +232,7 @@ impl Bridge {
 
     /// Takes the next received message; `counted` tracks whether this caller is
     /// counted among the waiting receivers.
+    #[inline]
     pub(crate) fn poll_receive(
         &self,
         cx: Option<&mut Context<'_>>,

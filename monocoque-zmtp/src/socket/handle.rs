@@ -345,6 +345,7 @@ impl SocketHandle {
     /// # Errors
     ///
     /// As [`recv`](Self::recv).
+    #[inline]
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
         self.check_recv()?;
         let mut counted = false;
@@ -385,6 +386,7 @@ impl SocketHandle {
     /// # Errors
     ///
     /// As [`recv`](Self::recv), and [`Error::TimedOut`].
+    #[inline]
     pub fn recv_blocking(&self, timeout: Option<Duration>) -> Result<Message, Error> {
         // A message already waiting is taken without a future or a parking waker.
         if let Some(message) = self.try_recv()? {
