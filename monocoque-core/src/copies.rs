@@ -1,33 +1,31 @@
-//! Copies of small borrowed frames, carved out of shared blocks.
-//!
-//! `copy(b"hello")` is what `Bytes::copy_from_slice` does, but the bytes go into a
-//! block of [`BLOCK_SIZE`] bytes that this thread fills message by message, so a
-//! copy costs no allocation of its own: a block is allocated once per
-//! `BLOCK_SIZE` bytes copied, and reused in place when every copy taken from it
-//! was dropped. A copy sent to another thread (an I/O thread that writes it and
-//! drops it) then frees nothing there but a reference count, where a `Bytes` of
-//! its own would be freed into another thread's allocator cache.
-//!
-//! Like a slice of a read page, a copy keeps its whole block alive: a program that
-//! keeps one small message out of every few hundred it sends keeps a block for each.
-//! Frames larger than [`MAX_COPY`] get an allocation of their own.
+//! Copies of small borrowed frames, carved out of shared blocks (see [`copy`]).
 
 use std::cell::RefCell;
 
 use bytes::{Bytes, BytesMut};
 
 /// The size of one block.
-pub const BLOCK_SIZE: usize = 32 * 1024;
+const BLOCK_SIZE: usize = 32 * 1024;
 
 /// The largest frame copied into a block.
-pub const MAX_COPY: usize = 2 * 1024;
+const MAX_COPY: usize = 2 * 1024;
 
 thread_local! {
     static BLOCK: RefCell<BytesMut> = RefCell::new(BytesMut::new());
 }
 
-/// Copies `frame` into `Bytes`: into this thread's current block when it is at most
-/// [`MAX_COPY`] bytes long.
+/// Copies `frame` into `Bytes`, as `Bytes::copy_from_slice` does, but a frame of up
+/// to 2 KiB goes into a block of 32 KiB that this thread fills frame by frame.
+///
+/// A copy then costs no allocation of its own: a block is allocated once per 32 KiB
+/// copied, and reused in place when every copy taken from it was dropped. A copy sent
+/// to another thread (an I/O thread that writes it and drops it) frees nothing there
+/// but a reference count, where a `Bytes` of its own would be freed into another
+/// thread's allocator cache.
+///
+/// Like a slice of a read page, a copy keeps its whole block alive: a program that
+/// keeps one small message out of every few hundred it sends keeps a block for each.
+/// Larger frames get an allocation of their own.
 ///
 /// ```
 /// let a = monocoque_core::copy(b"hello");
