@@ -25,7 +25,8 @@ thread_local! {
 ///
 /// Like a slice of a read page, a copy keeps its whole block alive: a program that
 /// keeps one small message out of every few hundred it sends keeps a block for each.
-/// Larger frames get an allocation of their own.
+/// Each thread that copies keeps its current block until it exits. Larger frames get
+/// an allocation of their own.
 ///
 /// ```
 /// let a = monocoque_core::copy(b"hello");
