@@ -2,8 +2,9 @@
 """Writes docs/criterion.md from the results of `cargo bench -p monocoque-benches`.
 
 Reads criterion's saved estimates (target/criterion/<group>/{libzmq,monocoque}/new/,
-and monocoque-io2/ where the group has it: PUB/SUB through handles of a context with
-two I/O threads), turns each median time per iteration into messages (or round trips)
+and monocoque-io2/ and monocoque-2t/ where the group has them: PUB/SUB through
+handles of a context with two I/O threads, and with native sockets on two compio
+threads), turns each median time per iteration into messages (or round trips)
 per second with the group's declared throughput, and prints one table row per group
 with the ratios.
 
@@ -38,8 +39,9 @@ def main():
         libzmq = rate(os.path.join(root, group, "libzmq"))
         mono = rate(os.path.join(root, group, "monocoque"))
         io2 = rate(os.path.join(root, group, "monocoque-io2"))
+        two = rate(os.path.join(root, group, "monocoque-2t"))
         if libzmq and mono:
-            rows.append((group, libzmq, mono, io2))
+            rows.append((group, libzmq, mono, io2, two))
     print("# criterion: monocoque and libzmq side by side\n")
     print("Written by `scripts/criterion_table.py` from `cargo bench -p monocoque-benches`")
     print("(`benches/`): sender and receiver in one process, libzmq through the `zmq`")
@@ -51,13 +53,20 @@ def main():
     print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
           f"kernel {platform.release()}; {rustc()}\n")
     print("`monocoque-io2`: the PUB/SUB groups again through handles of a context with two")
-    print("I/O threads (`HandleOneWay` in benches/src/lib.rs).\n")
+    print("I/O threads (`HandleOneWay` in benches/src/lib.rs). `monocoque-2t`: native")
+    print("sockets on two compio threads, the XPUB on one and the SUBs on the other")
+    print("(`ThreadsPubSub`).\n")
     print("| benchmark | libzmq (/s) | monocoque (/s) | monocoque / libzmq "
-          "| monocoque-io2 (/s) | io2 / libzmq |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for group, libzmq, mono, io2 in rows:
-        handles = f"{io2:,.0f} | {io2 / libzmq:.2f}" if io2 else " | "
-        print(f"| {group} | {libzmq:,.0f} | {mono:,.0f} | {mono / libzmq:.2f} | {handles} |")
+          "| monocoque-io2 (/s) | io2 / libzmq | monocoque-2t (/s) | 2t / libzmq |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for group, libzmq, mono, io2, two in rows:
+        print(f"| {group} | {libzmq:,.0f} | {mono:,.0f} | {mono / libzmq:.2f} "
+              f"| {beside(io2, libzmq)} | {beside(two, libzmq)} |")
+
+
+def beside(rate_, libzmq):
+    """A rate and its ratio to libzmq as two cells, or two empty cells."""
+    return f"{rate_:,.0f} | {rate_ / libzmq:.2f}" if rate_ else " | "
 
 
 def default_dir():

@@ -1,7 +1,8 @@
 //! monocoque against libzmq in one run. Each group has a `libzmq` and a `monocoque`
 //! function, so criterion's report puts them side by side; PUB/SUB groups also have
 //! `monocoque-io2`, the same workload through handles of a context with two I/O
-//! threads (see `HandleOneWay`):
+//! threads (see `HandleOneWay`), and `monocoque-2t`, native sockets on two compio
+//! threads, the XPUB on one and the SUBs on the other (see `ThreadsPubSub`):
 //!
 //! | groups | what | sizes (B) | transports |
 //! | --- | --- | --- | --- |
@@ -35,7 +36,8 @@ use criterion::{
     measurement::WallTime,
 };
 use monocoque_benches::{
-    HandleOneWay, LibzmqOneWay, LibzmqReqRep, MonocoqueOneWay, MonocoqueReqRep, Pattern, Transport,
+    HandleOneWay, LibzmqOneWay, LibzmqReqRep, MonocoqueOneWay, MonocoqueReqRep, Pattern,
+    ThreadsPubSub, Transport,
 };
 
 /// Message sizes of the one-way benchmarks.
@@ -99,6 +101,16 @@ fn one_way(c: &mut Criterion, name: &str, pattern: Pattern, io_threads: bool) {
                     b.iter_custom(|iters| harness.run(iters * batch))
                 });
                 drop(handles);
+                if let Pattern::PubSub(subscribers) = pattern {
+                    let mut threads = None;
+                    group.bench_function("monocoque-2t", |b| {
+                        let harness = threads.get_or_insert_with(|| {
+                            ThreadsPubSub::new(subscribers, transport, size)
+                        });
+                        b.iter_custom(|iters| harness.run(iters * batch))
+                    });
+                    drop(threads);
+                }
             }
             group.finish();
         }

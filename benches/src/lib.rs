@@ -22,8 +22,10 @@
 //! socket with non-blocking receives and `zmq::poll` when none has a message). A run
 //! of `count` messages ends when every subscriber has received all of them.
 
+use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -365,6 +367,158 @@ impl Drop for HandleOneWay {
     }
 }
 
+/// PUB/SUB with native sockets on two threads, each running its own compio runtime
+/// (`monocoque-2t`): the XPUB on one, every SUB on the other. This is how a compio
+/// application spreads sockets over cores without handles: no hop between an
+/// application thread and an I/O thread, and each core moves bytes for one end.
+#[derive(Debug)]
+pub struct ThreadsPubSub {
+    publisher: Worker,
+    subscribers: Worker,
+}
+
+/// A thread that owns a runtime and its sockets, and runs one job per count it is
+/// sent; it answers each with when the job ended. Between jobs the runtime keeps
+/// running, so the connections go on writing what the last job queued.
+#[derive(Debug)]
+struct Worker {
+    jobs: Option<futures::channel::mpsc::UnboundedSender<u64>>,
+    done: mpsc::Receiver<Instant>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts a thread that builds its state with `setup` (then answers once), then
+    /// runs `job` per count.
+    fn start<S, F, J>(setup: impl FnOnce() -> F + Send + 'static, job: J) -> Worker
+    where
+        F: Future<Output = S>,
+        J: for<'a> Fn(&'a S, u64) -> std::pin::Pin<Box<dyn Future<Output = ()> + 'a>>,
+        J: Send + 'static,
+    {
+        let (jobs, mut job_rx) = futures::channel::mpsc::unbounded::<u64>();
+        let (done_tx, done) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = Runtime::new().expect("compio runtime");
+            runtime.block_on(async move {
+                let state = setup().await;
+                let _ = done_tx.send(Instant::now());
+                while let Some(count) = futures::StreamExt::next(&mut job_rx).await {
+                    job(&state, count).await;
+                    if done_tx.send(Instant::now()).is_err() {
+                        break;
+                    }
+                }
+            });
+        });
+        Worker {
+            jobs: Some(jobs),
+            done,
+            thread: Some(thread),
+        }
+    }
+
+    fn submit(&self, count: u64) {
+        self.jobs.as_ref().unwrap().unbounded_send(count).unwrap();
+    }
+
+    fn wait(&self) -> Instant {
+        self.done.recv().expect("worker thread ended")
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl ThreadsPubSub {
+    /// An XPUB and `subscribers` SUBs over `transport`, for messages of `size` bytes.
+    pub fn new(subscribers: usize, transport: Transport, size: usize) -> Self {
+        let count = Pattern::PubSub(subscribers).receivers();
+        let (bound_tx, bound_rx) = mpsc::channel();
+        let publisher = Worker::start(
+            move || async move {
+                let xpub = Socket::with_options(SocketType::Xpub, unlimited());
+                let bound = xpub.bind(&transport.bind_endpoint(false)).await.unwrap();
+                bound_tx.send(bound).unwrap();
+                let mut seen = [false; 256];
+                let mut missing = count;
+                while missing > 0 {
+                    if new_marker(&xpub.recv().await.unwrap()[0], &mut seen) {
+                        missing -= 1;
+                    }
+                }
+                xpub
+            },
+            move |xpub: &Socket, count| {
+                Box::pin(async move {
+                    let template = vec![0u8; size];
+                    for _ in 0..count {
+                        xpub.send(Bytes::copy_from_slice(&template)).await.unwrap();
+                    }
+                })
+            },
+        );
+        let bound: String = bound_rx.recv().unwrap();
+        let subscribers = Worker::start(
+            move || async move {
+                let mut subs = Vec::new();
+                for index in 0..count {
+                    let sub = Socket::with_options(SocketType::Sub, unlimited());
+                    sub.subscribe("").unwrap();
+                    sub.connect(&bound).await.unwrap();
+                    sub.wait_for_peers(|n| n == 1).await;
+                    sub.subscribe(marker(index)).unwrap();
+                    subs.push(Rc::new(sub));
+                }
+                subs
+            },
+            move |subs: &Vec<Rc<Socket>>, count| {
+                Box::pin(async move {
+                    let receivers: Vec<_> = subs
+                        .iter()
+                        .map(|rx| {
+                            let rx = rx.clone();
+                            compio::runtime::spawn(async move {
+                                for _ in 0..count {
+                                    let message = rx.recv().await.unwrap();
+                                    assert_eq!(message.last().map(|f| f.len()), Some(size));
+                                }
+                            })
+                        })
+                        .collect();
+                    for receiver in receivers {
+                        receiver.await.unwrap();
+                    }
+                })
+            },
+        );
+        // Both ready: every SUB connected and its subscriptions reported.
+        subscribers.wait();
+        publisher.wait();
+        ThreadsPubSub {
+            publisher,
+            subscribers,
+        }
+    }
+
+    /// Publishes `count` messages; the time from the start of sending to the last
+    /// message received by every subscriber.
+    pub fn run(&self, count: u64) -> Duration {
+        let start = Instant::now();
+        self.subscribers.submit(count);
+        self.publisher.submit(count);
+        let last = self.subscribers.wait();
+        self.publisher.wait();
+        last - start
+    }
+}
+
 /// A libzmq sender and its receiver(s); [`run`](Self::run) moves messages one way.
 pub struct LibzmqOneWay {
     tx: Option<zmq::Socket>,
@@ -665,6 +819,13 @@ mod tests {
                 let mut libzmq = LibzmqOneWay::new(pattern, transport, 64);
                 libzmq.run(500);
                 libzmq.run(500);
+            }
+        }
+        for transport in [Transport::Tcp, Transport::Ipc] {
+            for subscribers in [1, 8] {
+                let threads = ThreadsPubSub::new(subscribers, transport, 64);
+                threads.run(500);
+                threads.run(500);
             }
         }
         for transport in [Transport::Tcp, Transport::Ipc] {
