@@ -249,6 +249,14 @@ impl IoArena {
         }
     }
 
+    /// Like [`region`](Self::region), but lends at most `max` bytes (at least one):
+    /// the rest of the page stays for the regions after it.
+    pub fn region_at_most(&mut self, max: usize) -> ReadRegion {
+        let mut region = self.region();
+        region.capacity = region.capacity.min(max.max(1));
+        region
+    }
+
     /// Freezes the filled part of `region` into [`Bytes`] that share the page memory.
     ///
     /// When `region` is the one most recently lent by this arena, the unfilled tail is

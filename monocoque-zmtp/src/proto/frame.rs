@@ -4,7 +4,9 @@
 //! [`FrameDecoder`] takes frames off a [`SegmentedBuffer`]: `Ok(None)` means "need more
 //! bytes"; the declared size is checked against the maximum message size *before*
 //! anything is buffered for it; bodies are taken with `split_to`, without copying when
-//! they lie in one read.
+//! they lie in one read. A large body (from [`DIRECT_BODY_MIN`]) gets a buffer of its
+//! own, which a driver fills by reading straight into it
+//! ([`FrameDecoder::lend_body`]).
 
 use bytes::{BufMut, Bytes, BytesMut};
 use monocoque_core::SegmentedBuffer;
@@ -69,11 +71,13 @@ struct PendingHeader {
     size: usize,
 }
 
-/// Frames of at least this many bytes are gathered into a buffer of their own, reserved
-/// (fallibly) when the header arrives, as their bytes arrive: the read pages they came
-/// in are released at once instead of being held until the frame is whole, so a large
-/// message costs its own size in memory, not twice that.
-pub const DIRECT_BODY_MIN: usize = 256 * 1024;
+/// Frames of at least this many bytes get a buffer of their own, reserved (fallibly)
+/// when the header arrives. What already arrived is moved into it, the read pages it
+/// came in are released at once, and a driver reads the rest of the body straight
+/// into it ([`FrameDecoder::lend_body`]): a large message costs its own size in
+/// memory, not twice that, and its bytes are not copied out of read pages. A frame
+/// that lies whole in the first read segment is still taken without a copy.
+pub const DIRECT_BODY_MIN: usize = 32 * 1024;
 
 /// Decodes frames from a [`SegmentedBuffer`].
 ///
@@ -98,6 +102,10 @@ pub struct FrameDecoder {
     pending: Option<PendingHeader>,
     /// The body of a large pending frame, filled as its bytes arrive.
     body: Option<Vec<u8>>,
+    /// That body is lent to a read ([`lend_body`](Self::lend_body)).
+    lent: bool,
+    /// The last frame decoded had a body of its own: large frames are coming.
+    large: bool,
 }
 
 impl FrameDecoder {
@@ -108,6 +116,8 @@ impl FrameDecoder {
             max_size,
             pending: None,
             body: None,
+            lent: false,
+            large: false,
         }
     }
 
@@ -128,6 +138,7 @@ impl FrameDecoder {
             Some(header) => header,
             None => {
                 if let Some(frame) = self.decode_short_in_front(input) {
+                    self.large = false;
                     return Ok(Some(frame));
                 }
                 match self.decode_header(input)? {
@@ -136,7 +147,11 @@ impl FrameDecoder {
                 }
             }
         };
-        if header.size >= DIRECT_BODY_MIN {
+        let whole_in_front = self.body.is_none()
+            && input
+                .front()
+                .is_some_and(|front| front.len() >= header.size);
+        if header.size >= DIRECT_BODY_MIN && !whole_in_front {
             return self.gather_body(header, input);
         }
         if input.len() < header.size {
@@ -144,6 +159,7 @@ impl FrameDecoder {
             return Ok(None);
         }
         self.pending = None;
+        self.large = header.size >= DIRECT_BODY_MIN;
         Ok(Some(Frame {
             more: header.more,
             command: header.command,
@@ -159,6 +175,10 @@ impl FrameDecoder {
         header: PendingHeader,
         input: &mut SegmentedBuffer,
     ) -> Result<Option<Frame>, ProtocolError> {
+        if self.lent {
+            self.pending = Some(header);
+            return Ok(None);
+        }
         let body = match &mut self.body {
             Some(body) => body,
             None => {
@@ -183,12 +203,46 @@ impl FrameDecoder {
             return Ok(None);
         }
         self.pending = None;
+        self.large = true;
         let body = self.body.take().unwrap_or_default();
         Ok(Some(Frame {
             more: header.more,
             command: header.command,
             body: Bytes::from(body),
         }))
+    }
+
+    /// Lends the buffer of a large frame still waiting for its body, so that a read
+    /// can fill its spare capacity (exactly the bytes the frame still needs) without
+    /// going through read pages, with the size the body must reach. Give it back
+    /// with [`return_body`](Self::return_body) before decoding again; until then the
+    /// frame waits.
+    pub fn lend_body(&mut self) -> Option<(Vec<u8>, usize)> {
+        let size = self.pending?.size;
+        if self.lent || self.body.as_ref().is_none_or(|body| body.len() >= size) {
+            return None;
+        }
+        self.lent = true;
+        Some((self.body.take()?, size))
+    }
+
+    /// Takes back the buffer [`lend_body`](Self::lend_body) lent, with the bytes a
+    /// read appended. A read into all of its spare capacity may have taken bytes
+    /// past the frame (the allocator can reserve more than asked): those are returned,
+    /// to be decoded as the input that follows.
+    pub fn return_body(&mut self, mut body: Vec<u8>) -> Option<Bytes> {
+        let size = self.pending.map_or(0, |header| header.size);
+        self.lent = false;
+        let past = (body.len() > size).then(|| Bytes::from(body.split_off(size)));
+        self.body = Some(body);
+        past
+    }
+
+    /// Whether the last frame decoded was large: a driver then reads little into its
+    /// read pages, so that the next large body goes mostly straight into its own
+    /// buffer.
+    pub fn expects_large(&self) -> bool {
+        self.large
     }
 
     /// The common case in one step: a short, well-formed frame lying whole in the
@@ -300,6 +354,70 @@ mod tests {
             assert_eq!(&frames[0].body[..], &body[..]);
             assert_eq!(&frames[1].body[..], b"tail");
         }
+    }
+
+    #[test]
+    fn a_lent_body_is_filled_by_its_reader_and_the_frame_waits_for_it() {
+        let body: Vec<u8> = (0..DIRECT_BODY_MIN * 2).map(|i| (i % 253) as u8).collect();
+        let mut wire = BytesMut::new();
+        put_frame(&mut wire, false, false, &body);
+        put_frame(&mut wire, false, false, b"next");
+        let (head, rest) = wire.split_at(1_000);
+        let mut input = SegmentedBuffer::new();
+        input.push(Bytes::copy_from_slice(head));
+        let mut decoder = FrameDecoder::new(None);
+        assert!(!decoder.expects_large());
+        assert_eq!(decoder.decode(&mut input).unwrap(), None);
+        assert!(
+            input.is_empty(),
+            "what arrived moved into the body's buffer"
+        );
+        let (mut lent, size) = decoder.lend_body().expect("a body waits for its bytes");
+        assert_eq!(size, body.len());
+        assert_eq!(&lent[..], &body[..lent.len()]);
+        assert_eq!(decoder.lend_body(), None, "lent once");
+        // While it is lent, bytes that arrive otherwise are not taken.
+        let (direct, after) = rest.split_at(size - lent.len());
+        input.push(Bytes::copy_from_slice(after));
+        assert_eq!(decoder.decode(&mut input).unwrap(), None);
+        assert_eq!(input.len(), after.len());
+        // The reader appends part of the rest, then the rest.
+        lent.extend_from_slice(&direct[..10]);
+        assert_eq!(decoder.return_body(lent), None);
+        let (mut lent, _) = decoder.lend_body().expect("still short of its size");
+        // The rest and, as a read into more capacity than asked would, 3 bytes past it.
+        lent.extend_from_slice(&direct[10..]);
+        lent.extend_from_slice(&after[..3]);
+        let past = decoder.return_body(lent).expect("bytes past the frame");
+        assert_eq!(&past[..], &after[..3]);
+        let mut input = SegmentedBuffer::new();
+        input.push(past);
+        input.push(Bytes::copy_from_slice(&after[3..]));
+        let frame = decoder.decode(&mut input).unwrap().expect("complete");
+        assert_eq!(&frame.body[..], &body[..]);
+        assert!(decoder.expects_large());
+        let next = decoder
+            .decode(&mut input)
+            .unwrap()
+            .expect("the frame after it");
+        assert_eq!(&next.body[..], b"next");
+        assert!(!decoder.expects_large());
+    }
+
+    #[test]
+    fn a_large_frame_whole_in_one_segment_is_not_copied() {
+        let body = vec![7u8; DIRECT_BODY_MIN];
+        let mut wire = BytesMut::new();
+        put_frame(&mut wire, false, false, &body);
+        let wire = wire.freeze();
+        let mut input = SegmentedBuffer::new();
+        input.push(wire.clone());
+        let frame = FrameDecoder::new(None).decode(&mut input).unwrap().unwrap();
+        assert_eq!(
+            frame.body.as_ptr(),
+            wire[9..].as_ptr(),
+            "a slice of the read"
+        );
     }
 
     #[test]

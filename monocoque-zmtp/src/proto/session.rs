@@ -278,6 +278,38 @@ impl Session {
         }
     }
 
+    /// Lends the buffer of a large frame waiting for the rest of its body, for a read
+    /// straight into its spare capacity (see [`FrameDecoder::lend_body`]); only after
+    /// the handshake; with the size the body must reach. Give it back with
+    /// [`return_body`](Self::return_body).
+    pub fn lend_body(&mut self) -> Option<(Vec<u8>, usize)> {
+        if !self.is_active() {
+            return None;
+        }
+        self.frames.lend_body()
+    }
+
+    /// Takes back a lent body with the bytes a read appended: input, as
+    /// [`handle_input`](Self::handle_input) takes it.
+    pub fn return_body(&mut self, body: Vec<u8>, now: Instant) {
+        if self.is_closed() {
+            return;
+        }
+        self.pong_deadline = None;
+        self.ttl_deadline = None;
+        self.input_time = now;
+        if let Some(past) = self.frames.return_body(body) {
+            // Nothing else was read while the body was lent: these come next.
+            self.input.push(past);
+        }
+    }
+
+    /// Whether large frames are arriving (the last one decoded had a body of its
+    /// own): a driver then keeps its reads into read pages short.
+    pub fn expects_large(&self) -> bool {
+        self.frames.expects_large()
+    }
+
     /// Runs the handshake as far as the input allows. Input after it is decoded by
     /// [`poll_event`](Self::poll_event).
     fn process_handshake(&mut self, now: Instant) -> Result<(), ProtocolError> {
