@@ -190,9 +190,8 @@ impl Transmit {
 enum ReadTarget {
     /// A read page, shared by the frames it holds.
     Page(ReadRegion),
-    /// The rest of a large frame's body, in its own buffer (lent by the session),
-    /// which holds `size` bytes when whole.
-    Body { body: Vec<u8>, size: usize },
+    /// The rest of a large frame's body, in its own buffer (lent by the session).
+    Body(Vec<u8>),
 }
 
 async fn read_some<S>(stream: &S, target: ReadTarget) -> (io::Result<usize>, ReadTarget)
@@ -205,12 +204,11 @@ where
             let BufResult(result, region) = reader.read(region).await;
             (result, ReadTarget::Page(region))
         }
-        ReadTarget::Body { body, size } => {
+        ReadTarget::Body(body) => {
             // Into the spare capacity: the frame's size, or more if the allocator
             // gave more; bytes past the frame go back to the session as input.
             let BufResult(result, body) = reader.read(body.uninit()).await;
-            let body = body.into_inner();
-            (result, ReadTarget::Body { body, size })
+            (result, ReadTarget::Body(body.into_inner()))
         }
     }
 }
@@ -538,8 +536,8 @@ impl Connection {
     /// The rest of a large frame's body if one is waiting, else a read page: a short
     /// stretch of one while large frames arrive.
     fn read_target(&mut self) -> ReadTarget {
-        if let Some((body, size)) = self.session.lend_body() {
-            return ReadTarget::Body { body, size };
+        if let Some((body, _size)) = self.session.lend_body() {
+            return ReadTarget::Body(body);
         }
         ReadTarget::Page(if self.session.expects_large() {
             self.arena.region_at_most(READ_BETWEEN_LARGE)
@@ -560,7 +558,7 @@ impl Connection {
                     self.arena = IoArena::new(self.page_size);
                 }
             }
-            (Ok(_), ReadTarget::Body { body, .. }) => {
+            (Ok(_), ReadTarget::Body(body)) => {
                 self.session.return_body(body, Instant::now());
             }
             (Err(err), _) => self.close(Disconnect::Io(err)),
