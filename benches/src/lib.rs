@@ -175,23 +175,9 @@ impl MonocoqueOneWay {
     async fn pub_sub(subscribers: usize, transport: Transport) -> (Rc<Socket>, Vec<Rc<Socket>>) {
         let xpub = Socket::with_options(SocketType::Xpub, unlimited());
         let bound = xpub.bind(&transport.bind_endpoint(false)).await.unwrap();
-        let mut subs = Vec::new();
-        for index in 0..Pattern::PubSub(subscribers).receivers() {
-            let sub = Socket::with_options(SocketType::Sub, unlimited());
-            sub.subscribe("").unwrap();
-            sub.connect(&bound).await.unwrap();
-            // "" goes out on the handshake; the marker, queued after it, follows.
-            sub.wait_for_peers(|n| n == 1).await;
-            sub.subscribe(marker(index)).unwrap();
-            subs.push(Rc::new(sub));
-        }
-        let mut seen = [false; 256];
-        let mut missing = subscribers;
-        while missing > 0 {
-            if new_marker(&xpub.recv().await.unwrap()[0], &mut seen) {
-                missing -= 1;
-            }
-        }
+        let count = Pattern::PubSub(subscribers).receivers();
+        let subs = connect_subscribers(&bound, count).await;
+        await_markers(&xpub, count).await;
         (Rc::new(xpub), subs)
     }
 
@@ -210,26 +196,61 @@ impl MonocoqueOneWay {
                     tx.send(Bytes::copy_from_slice(&template)).await.unwrap();
                 }
             });
-            let receivers: Vec<_> = receivers
-                .into_iter()
-                .map(|rx| {
-                    compio::runtime::spawn(async move {
-                        for _ in 0..count {
-                            let message = rx.recv().await.unwrap();
-                            assert_eq!(message.last().map(|f| f.len()), Some(size));
-                        }
-                        Instant::now()
-                    })
-                })
-                .collect();
-            let mut last = start;
-            for receiver in receivers {
-                last = last.max(receiver.await.unwrap());
-            }
+            let last = receive_on_each(&receivers, count, size).await;
             sender.await.unwrap();
-            last - start
+            last.max(start) - start
         })
     }
+}
+
+/// SUBs connected to `bound`, each subscribed to everything, then to its marker; the
+/// XPUB's reports of the markers tell when all are there ([`await_markers`]).
+async fn connect_subscribers(bound: &str, count: usize) -> Vec<Rc<Socket>> {
+    let mut subs = Vec::new();
+    for index in 0..count {
+        let sub = Socket::with_options(SocketType::Sub, unlimited());
+        sub.subscribe("").unwrap();
+        sub.connect(bound).await.unwrap();
+        // "" goes out on the handshake; the marker, queued after it, follows.
+        sub.wait_for_peers(|n| n == 1).await;
+        sub.subscribe(marker(index)).unwrap();
+        subs.push(Rc::new(sub));
+    }
+    subs
+}
+
+/// Returns once `xpub` has reported the markers of `count` subscribers.
+async fn await_markers(xpub: &Socket, count: usize) {
+    let mut seen = [false; 256];
+    let mut missing = count;
+    while missing > 0 {
+        if new_marker(&xpub.recv().await.unwrap()[0], &mut seen) {
+            missing -= 1;
+        }
+    }
+}
+
+/// Receives `count` messages of `size` bytes on each of `receivers`, in a task each;
+/// when the last one arrived.
+async fn receive_on_each(receivers: &[Rc<Socket>], count: u64, size: usize) -> Instant {
+    let tasks: Vec<_> = receivers
+        .iter()
+        .map(|rx| {
+            let rx = rx.clone();
+            compio::runtime::spawn(async move {
+                for _ in 0..count {
+                    let message = rx.recv().await.unwrap();
+                    assert_eq!(message.last().map(|f| f.len()), Some(size));
+                }
+                Instant::now()
+            })
+        })
+        .collect();
+    let mut last = None;
+    for task in tasks {
+        last = last.max(Some(task.await.unwrap()));
+    }
+    last.unwrap_or_else(Instant::now)
 }
 
 impl Drop for MonocoqueOneWay {
@@ -446,13 +467,7 @@ impl ThreadsPubSub {
                 let xpub = Socket::with_options(SocketType::Xpub, unlimited());
                 let bound = xpub.bind(&transport.bind_endpoint(false)).await.unwrap();
                 bound_tx.send(bound).unwrap();
-                let mut seen = [false; 256];
-                let mut missing = count;
-                while missing > 0 {
-                    if new_marker(&xpub.recv().await.unwrap()[0], &mut seen) {
-                        missing -= 1;
-                    }
-                }
+                await_markers(&xpub, count).await;
                 xpub
             },
             move |xpub: &Socket, count| {
@@ -466,35 +481,10 @@ impl ThreadsPubSub {
         );
         let bound: String = bound_rx.recv().unwrap();
         let subscribers = Worker::start(
-            move || async move {
-                let mut subs = Vec::new();
-                for index in 0..count {
-                    let sub = Socket::with_options(SocketType::Sub, unlimited());
-                    sub.subscribe("").unwrap();
-                    sub.connect(&bound).await.unwrap();
-                    sub.wait_for_peers(|n| n == 1).await;
-                    sub.subscribe(marker(index)).unwrap();
-                    subs.push(Rc::new(sub));
-                }
-                subs
-            },
+            move || async move { connect_subscribers(&bound, count).await },
             move |subs: &Vec<Rc<Socket>>, count| {
                 Box::pin(async move {
-                    let receivers: Vec<_> = subs
-                        .iter()
-                        .map(|rx| {
-                            let rx = rx.clone();
-                            compio::runtime::spawn(async move {
-                                for _ in 0..count {
-                                    let message = rx.recv().await.unwrap();
-                                    assert_eq!(message.last().map(|f| f.len()), Some(size));
-                                }
-                            })
-                        })
-                        .collect();
-                    for receiver in receivers {
-                        receiver.await.unwrap();
-                    }
+                    receive_on_each(subs, count, size).await;
                 })
             },
         );
