@@ -147,11 +147,7 @@ impl FrameDecoder {
                 }
             }
         };
-        let whole_in_front = self.body.is_none()
-            && input
-                .front()
-                .is_some_and(|front| front.len() >= header.size);
-        if header.size >= DIRECT_BODY_MIN && !whole_in_front {
+        if header.size >= DIRECT_BODY_MIN && !self.whole_in_front(header.size, input) {
             return self.gather_body(header, input);
         }
         if input.len() < header.size {
@@ -165,6 +161,12 @@ impl FrameDecoder {
             command: header.command,
             body: input.split_to(header.size),
         }))
+    }
+
+    /// Whether a body of `size` bytes, not yet started, lies whole in the first segment
+    /// (then it is sliced off without a copy).
+    fn whole_in_front(&self, size: usize, input: &SegmentedBuffer) -> bool {
+        self.body.is_none() && input.front().is_some_and(|front| front.len() >= size)
     }
 
     /// Moves a large frame's bytes into its own buffer as they arrive. The buffer is

@@ -269,9 +269,7 @@ impl Session {
         if self.is_closed() {
             return;
         }
-        self.pong_deadline = None;
-        self.ttl_deadline = None;
-        self.input_time = now;
+        self.note_input(now);
         self.input.push(data);
         if let Err(err) = self.process_handshake(now) {
             self.fail(err);
@@ -295,13 +293,18 @@ impl Session {
         if self.is_closed() {
             return;
         }
-        self.pong_deadline = None;
-        self.ttl_deadline = None;
-        self.input_time = now;
+        self.note_input(now);
         if let Some(past) = self.frames.return_body(body) {
             // Nothing else was read while the body was lent: these come next.
             self.input.push(past);
         }
+    }
+
+    /// Bytes arrived at `now`: the peer is alive.
+    fn note_input(&mut self, now: Instant) {
+        self.pong_deadline = None;
+        self.ttl_deadline = None;
+        self.input_time = now;
     }
 
     /// Whether large frames are arriving (the last one decoded had a body of its
