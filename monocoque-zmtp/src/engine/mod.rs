@@ -158,6 +158,12 @@ impl Engine {
         self.state.borrow_mut().try_recv()
     }
 
+    /// [`try_recv`](Self::try_recv) into `slot` (empty when called).
+    #[inline]
+    pub(crate) fn recv_into(&self, slot: &mut Option<Message>) -> Result<(), Error> {
+        self.state.borrow_mut().recv_into(slot)
+    }
+
     /// Whether receiving is the socket's turn now (REQ, REP; always for the others).
     pub(crate) fn recv_allowed(&self) -> bool {
         self.state.borrow().recv_allowed()

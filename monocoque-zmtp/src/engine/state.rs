@@ -483,7 +483,16 @@ impl State {
     /// Receives by the socket type's rule, without waiting.
     #[inline]
     pub(crate) fn try_recv(&mut self) -> Result<Option<Message>, Error> {
-        self.routing.recv(&mut self.peers)
+        let mut slot = None;
+        self.routing.recv(&mut self.peers, &mut slot)?;
+        Ok(slot)
+    }
+
+    /// [`try_recv`](Self::try_recv) into `slot` (empty when called): the message
+    /// moves once on its way to the caller.
+    #[inline]
+    pub(crate) fn recv_into(&mut self, slot: &mut Option<Message>) -> Result<(), Error> {
+        self.routing.recv(&mut self.peers, slot)
     }
 
     /// Subscribes to or cancels `topic` (SUB, XSUB), telling every connected

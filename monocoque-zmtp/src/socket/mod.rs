@@ -375,12 +375,15 @@ impl Socket {
     /// [`Error::InvalidState`] when REQ or REP must send first, [`Error::Closed`]
     /// after `close`.
     pub async fn recv(&self) -> Result<Message, Error> {
+        // The message comes from its peer's queue straight into this slot.
+        let mut slot = None;
         loop {
             if self.engine.shutdown.is_stopped() {
                 return Err(Error::Closed);
             }
             let ready = self.engine.recv_ready.listen();
-            if let Some(message) = self.engine.try_recv()? {
+            self.engine.recv_into(&mut slot)?;
+            if let Some(message) = slot {
                 return Ok(message);
             }
             ready.await;

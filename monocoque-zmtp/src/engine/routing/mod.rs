@@ -217,30 +217,29 @@ impl Routing {
         }
     }
 
-    /// Receives by the socket type's rule, without waiting.
+    /// Receives by the socket type's rule, without waiting, into `slot` (empty when
+    /// called; still empty when nothing was ready).
     #[inline]
-    pub(crate) fn recv(&mut self, peers: &mut Peers) -> Result<Option<Message>, Error> {
+    pub(crate) fn recv(
+        &mut self,
+        peers: &mut Peers,
+        slot: &mut Option<Message>,
+    ) -> Result<(), Error> {
         if let Some(early) = self.before_recv()? {
-            return Ok(Some(early));
+            *slot = Some(early);
+            return Ok(());
         }
-        loop {
-            let Some(Inbound {
-                from,
-                message,
-                drained,
-            }) = peers.next_inbound()
-            else {
-                return Ok(None);
-            };
-            let accepted = self.accept(from, message);
+        while let Some(Inbound { from, drained }) = peers.next_inbound(slot) {
+            self.accept(from, slot);
             if drained {
                 self.detach(from, Departure::Removed);
                 peers.remove(from);
             }
-            if accepted.is_some() {
-                return Ok(accepted);
+            if slot.is_some() {
+                break;
             }
         }
+        Ok(())
     }
 
     /// Whether the state lets the socket receive now; a message it holds itself
@@ -271,16 +270,18 @@ impl Routing {
 
     /// What the application receives of a message taken from a peer, if anything.
     #[inline]
-    fn accept(&mut self, from: PeerId, message: Message) -> Option<Message> {
+    fn accept(&mut self, from: PeerId, slot: &mut Option<Message>) {
         match self {
-            Routing::Req(req) => req.accept(from, message),
-            Routing::Rep(rep) => rep.accept(from, message),
-            Routing::Router(router) => router.accept(from, message),
+            Routing::Req(req) => *slot = slot.take().and_then(|m| req.accept(from, m)),
+            Routing::Rep(rep) => *slot = slot.take().and_then(|m| rep.accept(from, m)),
+            Routing::Router(router) => *slot = slot.take().and_then(|m| router.accept(from, m)),
             Routing::Publish(publish) => {
-                publish.accept(from, &message);
-                Some(message)
+                if let Some(message) = slot {
+                    publish.accept(from, message);
+                }
             }
-            _ => Some(message),
+            // The others take every message as it is: it stays in the slot.
+            _ => {}
         }
     }
 
