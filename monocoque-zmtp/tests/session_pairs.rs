@@ -373,6 +373,47 @@ fn publisher_accepts_zmtp_3_0_subscription_messages() {
     );
 }
 
+#[test]
+fn poll_message_yields_messages_and_events_one_at_a_time_in_order() {
+    let now = Instant::now();
+    let (mut xsub, mut xpub) = connected(SocketType::Xsub, SocketType::Xpub, now);
+    xsub.subscribe(b"a").unwrap();
+    xsub.send_message(&Message::from("first")).unwrap();
+    xsub.cancel(b"a").unwrap();
+    xsub.send_message(&Message::from(vec![
+        Bytes::from("two"),
+        Bytes::from("parts"),
+    ]))
+    .unwrap();
+    let mut wire = BytesMut::new();
+    xsub.poll_transmit(&mut wire);
+    xpub.handle_input(wire.freeze(), now);
+
+    let mut slot = None;
+    let mut seen = Vec::new();
+    loop {
+        let event = xpub.poll_message(&mut slot);
+        match (event, slot.take()) {
+            (None, None) => break,
+            (Some(event), None) => seen.push(event),
+            (None, Some(message)) => seen.push(Event::Message(message)),
+            (Some(_), Some(_)) => panic!("one call yielded a message and an event"),
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            Event::Subscribe(Bytes::from_static(b"a")),
+            Event::Message("first".into()),
+            Event::Cancel(Bytes::from_static(b"a")),
+            Event::Message(Message::from(vec![
+                Bytes::from("two"),
+                Bytes::from("parts")
+            ])),
+        ]
+    );
+}
+
 // ---- hostile input: each yields its specific error, no panic ----
 
 fn feed_after_handshake(ours: SocketType, peer_type: SocketType, bytes: &[u8]) -> ProtocolError {

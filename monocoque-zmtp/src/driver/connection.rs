@@ -588,13 +588,7 @@ impl Connection {
         loop {
             let mut other = None;
             let session = &mut self.session;
-            self.port.deliver(|| match session.poll_event()? {
-                Event::Message(message) => Some(message),
-                event => {
-                    other = Some(event);
-                    None
-                }
-            });
+            self.port.deliver(|slot| other = session.poll_message(slot));
             match other {
                 Some(event) => self.handle_event(event),
                 None => break,
@@ -620,7 +614,7 @@ impl Connection {
             // Messages normally reach the engine in batches (`drain_events`).
             Event::Message(message) => {
                 let mut once = Some(message);
-                self.port.deliver(|| once.take());
+                self.port.deliver(|slot| *slot = once.take());
             }
             Event::Subscribe(topic) => self.port.subscription(&topic, true),
             Event::Cancel(topic) => self.port.subscription(&topic, false),

@@ -307,7 +307,7 @@ fn move_messages(
             break;
         }
         let mut drained = messages.drain(..);
-        to.deliver(|| drained.next());
+        to.deliver(|slot| *slot = drained.next());
         moved = true;
     }
     if moved {
@@ -364,7 +364,7 @@ fn receive_from_link(
     apply(port, ops);
     if !messages.is_empty() {
         let mut drained = messages.drain(..);
-        port.deliver(|| drained.next());
+        port.deliver(|slot| *slot = drained.next());
     }
     end.grant(port.inbound_room());
 }

@@ -124,9 +124,10 @@ impl Port {
         self.engine.state.borrow().inbound_room(self.id)
     }
 
-    /// Queues the messages `next` yields, in one borrow; wakes receivers once.
+    /// Queues the messages `next` puts in its slot, until it leaves the slot empty,
+    /// in one borrow; wakes receivers once.
     #[inline]
-    pub(crate) fn deliver(&self, next: impl FnMut() -> Option<Message>) {
+    pub(crate) fn deliver(&self, next: impl FnMut(&mut Option<Message>)) {
         let delivered = self.engine.state.borrow_mut().deliver_all(self.id, next);
         if delivered {
             self.engine.recv_ready.notify();

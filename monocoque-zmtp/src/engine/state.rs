@@ -299,31 +299,40 @@ impl State {
     #[cfg(any(test, feature = "fuzz"))]
     pub(crate) fn deliver(&mut self, id: PeerId, message: Message) -> bool {
         let mut once = Some(message);
-        self.deliver_all(id, || once.take())
+        self.deliver_all(id, |slot| *slot = once.take())
     }
 
-    /// Queues the messages `next` yields, all from `id`, until it returns `None`.
-    /// Returns whether any was queued. The peer is looked up once for the lot.
+    /// Queues the messages `next` puts in its slot, all from `id`, until it leaves
+    /// the slot empty. Returns whether any was queued. The peer is looked up once
+    /// for the lot; each message is written by its decoder into the slot, then once
+    /// into the peer's queue.
     #[inline]
     pub(crate) fn deliver_all(
         &mut self,
         id: PeerId,
-        mut next: impl FnMut() -> Option<Message>,
+        mut next: impl FnMut(&mut Option<Message>),
     ) -> bool {
+        let mut slot = None;
         let Some(peer) = self.peers.connected_mut(id) else {
-            while next().is_some() {}
+            while {
+                next(&mut slot);
+                slot.take().is_some()
+            } {}
             return false;
         };
         let filter = self.routing.filters();
         let mut queued = false;
-        while let Some(message) = next() {
+        loop {
+            next(&mut slot);
+            let Some(message) = slot.take() else {
+                return queued;
+            };
             if filter.is_some_and(|sub| !sub.matches(&message)) {
                 continue;
             }
             peer.deliver(message);
             queued = true;
         }
-        queued
     }
 
     /// `id` subscribed to or cancelled `topic` (PUB, XPUB). Returns whether XPUB
