@@ -14,6 +14,7 @@ use crate::proto::socket_type::SocketType;
 /// An error of a socket operation.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+#[repr(u64)]
 pub enum Error {
     /// The operating system refused an operation (bind on a used port, ...).
     #[error("I/O error: {0}")]

@@ -66,6 +66,7 @@ pub enum CommandField {
 /// An error of the protocol core. Every error closes the session it happened in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[repr(u64)]
 pub enum ProtocolError {
     // ---- malformed input ----
     /// The greeting does not start with a ZMTP 3 signature and the peer is not a
