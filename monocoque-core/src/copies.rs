@@ -1,4 +1,5 @@
-//! Copies of small borrowed frames, carved out of shared blocks (see [`copy`]).
+//! Copies of borrowed frames: small ones carved out of shared blocks, larger ones
+//! in buffers that are reused once dropped (see [`copy`]).
 
 use std::cell::RefCell;
 
@@ -10,8 +11,17 @@ const BLOCK_SIZE: usize = 32 * 1024;
 /// The largest frame copied into a block.
 const MAX_COPY: usize = 2 * 1024;
 
+/// The largest frame whose buffer is kept for reuse once its copy is dropped.
+const MAX_RECYCLED: usize = 256 * 1024;
+
+/// How many buffers, and how many bytes of them, a thread keeps for reuse.
+const SPARE_BUFFERS: usize = 16;
+const SPARE_BYTES: usize = 2 * 1024 * 1024;
+
 thread_local! {
     static BLOCK: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+    /// Buffers of dropped large copies, waiting to be reused.
+    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Copies `frame` into `Bytes`, as `Bytes::copy_from_slice` does, but a frame of up
@@ -25,8 +35,14 @@ thread_local! {
 ///
 /// Like a slice of a read page, a copy keeps its whole block alive: a program that
 /// keeps one small message out of every few hundred it sends keeps a block for each.
-/// Each thread that copies keeps its current block until it exits. Larger frames get
-/// an allocation of their own.
+/// Each thread that copies keeps its current block until it exits.
+///
+/// A larger frame, up to 256 KiB, gets a buffer of its own that goes back to the
+/// thread that drops it when its last `Bytes` is dropped, for the next copy of about
+/// its size; a thread keeps at most 16 such buffers and 2 MiB. So a sender of large
+/// messages reuses the same few buffers instead of allocating and freeing each one,
+/// which costs the allocator's trimming and fresh page faults at these sizes.
+/// Frames above 256 KiB get an allocation of their own.
 ///
 /// ```
 /// let a = monocoque_core::copy(b"hello");
@@ -34,8 +50,11 @@ thread_local! {
 /// assert_eq!((&a[..], &b[..]), (&b"hello"[..], &b"world"[..]));
 /// ```
 pub fn copy(frame: &[u8]) -> Bytes {
-    if frame.len() > MAX_COPY || frame.is_empty() {
-        return Bytes::copy_from_slice(frame);
+    if frame.len() > MAX_COPY {
+        return copy_large(frame);
+    }
+    if frame.is_empty() {
+        return Bytes::new();
     }
     BLOCK
         .try_with(|block| {
@@ -49,6 +68,65 @@ pub fn copy(frame: &[u8]) -> Bytes {
             block.split().freeze()
         })
         .unwrap_or_else(|_| Bytes::copy_from_slice(frame))
+}
+
+/// A copy of a frame above [`MAX_COPY`], in a reused buffer when one fits.
+fn copy_large(frame: &[u8]) -> Bytes {
+    if frame.len() > MAX_RECYCLED {
+        return Bytes::copy_from_slice(frame);
+    }
+    let spare = SPARE
+        .try_with(|spare| {
+            let mut spare = spare.try_borrow_mut().ok()?;
+            take_fitting(&mut spare, frame.len())
+        })
+        .ok()
+        .flatten();
+    let mut buffer = spare.unwrap_or_else(|| Vec::with_capacity(frame.len()));
+    buffer.clear();
+    buffer.extend_from_slice(frame);
+    Bytes::from_owner(Recycled(buffer))
+}
+
+/// Takes a spare buffer that holds `len` bytes without being more than twice that.
+fn take_fitting(spare: &mut Vec<Vec<u8>>, len: usize) -> Option<Vec<u8>> {
+    let fits = |b: &Vec<u8>| b.capacity() >= len && b.capacity() / 2 <= len;
+    let index = spare.iter().position(fits)?;
+    Some(spare.swap_remove(index))
+}
+
+/// A large copy's buffer: back to the dropping thread's spares when dropped.
+struct Recycled(Vec<u8>);
+
+impl AsRef<[u8]> for Recycled {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Recycled {
+    fn drop(&mut self) {
+        let buffer = std::mem::take(&mut self.0);
+        // During the thread's exit, or if the spares are in use, it is simply freed.
+        let _ = SPARE.try_with(|spare| {
+            let Ok(mut spare) = spare.try_borrow_mut() else {
+                return;
+            };
+            let held: usize = spare.iter().map(Vec::capacity).sum();
+            if spare.len() < SPARE_BUFFERS && held + buffer.capacity() <= SPARE_BYTES {
+                spare.push(buffer);
+            }
+        });
+    }
+}
+
+/// The buffers this thread keeps for reuse, and their bytes.
+#[cfg(test)]
+fn spare_held() -> (usize, usize) {
+    SPARE.with(|spare| {
+        let spare = spare.borrow();
+        (spare.len(), spare.iter().map(Vec::capacity).sum())
+    })
 }
 
 #[cfg(test)]
@@ -99,5 +177,44 @@ mod tests {
         let large = vec![5u8; MAX_COPY + 1];
         assert_eq!(&copy(&large)[..], &large[..]);
         assert!(copy(&[]).is_empty());
+        let huge = vec![6u8; MAX_RECYCLED + 1];
+        assert_eq!(&copy(&huge)[..], &huge[..]);
+    }
+
+    #[test]
+    fn a_dropped_large_copy_lends_its_buffer_to_the_next() {
+        let first = copy(&[7u8; 64 * 1024]);
+        let start = first.as_ptr();
+        let clone = first.clone();
+        drop(first);
+        let second = copy(&[8u8; 64 * 1024]);
+        assert_ne!(second.as_ptr(), start, "a live clone keeps the buffer");
+        assert_eq!(&clone[..], &[7u8; 64 * 1024][..]);
+        drop(clone);
+        let third = copy(&[9u8; 60 * 1024]);
+        assert_eq!(third.as_ptr(), start, "the buffer is reused once free");
+        assert_eq!(&third[..], &[9u8; 60 * 1024][..]);
+        drop(third);
+        let small = copy(&[1u8; 3 * 1024]);
+        assert_ne!(
+            small.as_ptr(),
+            start,
+            "no buffer over twice the frame's size"
+        );
+    }
+
+    #[test]
+    fn a_thread_keeps_few_spare_buffers() {
+        let copies: Vec<Bytes> = (0..4 * SPARE_BUFFERS)
+            .map(|i| copy(&vec![i as u8; 100 * 1024]))
+            .collect();
+        for (i, c) in copies.iter().enumerate() {
+            assert!(c.iter().all(|&b| b == i as u8));
+        }
+        drop(copies);
+        let (buffers, bytes) = spare_held();
+        assert!(buffers <= SPARE_BUFFERS, "{buffers} buffers kept");
+        assert!(bytes <= SPARE_BYTES, "{bytes} bytes kept");
+        assert!(buffers > 0, "some are kept for reuse");
     }
 }
