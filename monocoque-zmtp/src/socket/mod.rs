@@ -23,7 +23,10 @@ mod xpub;
 mod xsub;
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context as TaskContext, Poll, ready};
 
 pub use crate::engine::SocketStats;
 pub use crate::engine::monitor::{HandshakeFailure, MONITOR_CAPACITY, Monitor, SocketEvent};
@@ -48,7 +51,7 @@ use crate::config::SocketOptions;
 use crate::driver::transport;
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
-use crate::engine::notify::{Stop, YieldNow};
+use crate::engine::notify::{Listener, Stop, YieldNow};
 pub use crate::engine::state::{RECENT_ERRORS, RecentError};
 use crate::error::Error;
 use crate::proto::message::Message;
@@ -102,6 +105,45 @@ pub struct Socket {
 /// ~50 (a connection writing one batch per turn keeps up), 64 KiB ones every 4 (they
 /// go by reference, four to a write).
 const SEND_OVERHEAD: usize = 256;
+
+/// The future of [`Socket::recv`], written out so that its `poll` inlines into the
+/// caller's: a message then goes from its peer's queue to the caller without a trip
+/// through the future's output in memory, which an `async fn` (polled through a
+/// call) costs on every message.
+struct Recv<'a> {
+    socket: &'a Socket,
+    /// Armed when a look found nothing: fires once a message may have arrived.
+    ready: Option<Listener<'a>>,
+}
+
+impl Future for Recv<'_> {
+    type Output = Result<Message, Error>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let socket = self.socket;
+        loop {
+            if let Some(ready) = self.ready.as_mut() {
+                ready!(Pin::new(ready).poll(cx));
+                self.ready = None;
+            }
+            if socket.engine.shutdown.is_stopped() {
+                return Poll::Ready(Err(Error::Closed));
+            }
+            // Listen before looking, so a message queued in between is not missed.
+            let ready = socket.engine.recv_ready.listen();
+            // The message comes from its peer's queue straight into this slot.
+            let mut slot = None;
+            if let Err(err) = socket.engine.recv_into(&mut slot) {
+                return Poll::Ready(Err(err));
+            }
+            if let Some(message) = slot {
+                return Poll::Ready(Ok(message));
+            }
+            self.ready = Some(ready);
+        }
+    }
+}
 
 impl Socket {
     /// A socket of `socket_type` with libzmq's default options.
@@ -374,19 +416,10 @@ impl Socket {
     /// [`Error::NotSupported`] on a socket type that does not receive (PUSH, PUB),
     /// [`Error::InvalidState`] when REQ or REP must send first, [`Error::Closed`]
     /// after `close`.
-    pub async fn recv(&self) -> Result<Message, Error> {
-        // The message comes from its peer's queue straight into this slot.
-        let mut slot = None;
-        loop {
-            if self.engine.shutdown.is_stopped() {
-                return Err(Error::Closed);
-            }
-            let ready = self.engine.recv_ready.listen();
-            self.engine.recv_into(&mut slot)?;
-            if let Some(message) = slot {
-                return Ok(message);
-            }
-            ready.await;
+    pub fn recv(&self) -> impl Future<Output = Result<Message, Error>> + '_ {
+        Recv {
+            socket: self,
+            ready: None,
         }
     }
 
