@@ -411,7 +411,6 @@ impl Session {
             .push_back(Event::HandshakeComplete(Box::new(peer)));
     }
 
-    /// Decodes input until it makes an event or runs out.
     /// Decodes frames until a message (into `slot`) or another event (into
     /// `events`) is complete. Nothing but the error comes back: an event returned
     /// by value was copied whole on every message, though it was nearly always
