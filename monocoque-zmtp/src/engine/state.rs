@@ -313,19 +313,17 @@ impl State {
         mut next: impl FnMut(&mut Option<Message>),
     ) -> bool {
         let mut slot = None;
-        let Some(peer) = self.peers.connected_mut(id) else {
-            while {
-                next(&mut slot);
-                slot.take().is_some()
-            } {}
-            return false;
-        };
+        let mut peer = self.peers.connected_mut(id);
         let filter = self.routing.filters();
         let mut queued = false;
         loop {
             next(&mut slot);
             let Some(message) = slot.take() else {
                 return queued;
+            };
+            // A peer gone meanwhile: its messages are drained and dropped.
+            let Some(peer) = peer.as_deref_mut() else {
+                continue;
             };
             if filter.is_some_and(|sub| !sub.matches(&message)) {
                 continue;
