@@ -235,15 +235,45 @@ impl Bridge {
     #[inline]
     pub(crate) fn poll_receive(
         &self,
-        cx: Option<&mut Context<'_>>,
+        cx: &mut Context<'_>,
         counted: &mut bool,
     ) -> Poll<Result<Message, Error>> {
+        self.poll_receive_as(Some(cx), counted, |received| received)
+    }
+
+    /// Moves a message already received into `slot`, if there is one.
+    ///
+    /// The message goes straight into the caller's slot and only an error comes back.
+    /// A `Result<Message, Error>` handed up through `try_recv`'s `Result<Option<_>>`
+    /// was copied 88 bytes at a time at each layer, the tag's bytes apart from the
+    /// rest, which the next load could not forward (docs/performance.md, "A received
+    /// message moved once to a blocking handle").
+    #[inline]
+    pub(crate) fn receive_into(&self, slot: &mut Option<Message>) -> Result<(), Error> {
+        let taken = self.poll_receive_as(None, &mut false, |received| {
+            received.map(|message| *slot = Some(message))
+        });
+        match taken {
+            Poll::Ready(result) => result,
+            Poll::Pending => Ok(()),
+        }
+    }
+
+    /// [`poll_receive`](Self::poll_receive), handing what it takes to `take`; without
+    /// `cx`, nothing is registered and it is pending when nothing waits.
+    #[inline]
+    fn poll_receive_as<T>(
+        &self,
+        cx: Option<&mut Context<'_>>,
+        counted: &mut bool,
+        take: impl FnOnce(Result<Message, Error>) -> T,
+    ) -> Poll<T> {
         let mut queues = self.lock();
         if queues.sends_next == Some(true) && queues.inbox.is_empty() {
             if std::mem::take(counted) {
                 queues.waiting -= 1;
             }
-            return Poll::Ready(Err(Error::InvalidState(self.out_of_turn(false))));
+            return Poll::Ready(take(Err(Error::InvalidState(self.out_of_turn(false)))));
         }
         if let Some(received) = queues.inbox.pop_front() {
             if std::mem::take(counted) {
@@ -259,10 +289,10 @@ impl Bridge {
             if room_again {
                 self.wake_io();
             }
-            return Poll::Ready(received);
+            return Poll::Ready(take(received));
         }
         if queues.closed {
-            return Poll::Ready(Err(Error::Closed));
+            return Poll::Ready(take(Err(Error::Closed)));
         }
         let Some(cx) = cx else {
             return Poll::Pending;

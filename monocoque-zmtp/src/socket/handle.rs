@@ -347,12 +347,16 @@ impl SocketHandle {
     /// As [`recv`](Self::recv).
     #[inline]
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
+        let mut slot = None;
+        self.take_waiting(&mut slot)?;
+        Ok(slot)
+    }
+
+    /// Moves a message already waiting into `slot`, if there is one.
+    #[inline]
+    fn take_waiting(&self, slot: &mut Option<Message>) -> Result<(), Error> {
         self.check_recv()?;
-        let mut counted = false;
-        match self.bridge().poll_receive(None, &mut counted) {
-            Poll::Ready(received) => received.map(Some),
-            Poll::Pending => Ok(None),
-        }
+        self.bridge().receive_into(slot)
     }
 
     /// Sends from code with no async runtime, waiting at most `timeout` (`None`:
@@ -389,7 +393,9 @@ impl SocketHandle {
     #[inline]
     pub fn recv_blocking(&self, timeout: Option<Duration>) -> Result<Message, Error> {
         // A message already waiting is taken without a future or a parking waker.
-        if let Some(message) = self.try_recv()? {
+        let mut slot = None;
+        self.take_waiting(&mut slot)?;
+        if let Some(message) = slot {
             return Ok(message);
         }
         block_on_until(self.recv(), timeout).unwrap_or(Err(Error::TimedOut))
@@ -416,7 +422,7 @@ impl Future for Receive<'_> {
     type Output = Result<Message, Error>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        this.bridge.poll_receive(Some(cx), &mut this.counted)
+        this.bridge.poll_receive(cx, &mut this.counted)
     }
 }
 
