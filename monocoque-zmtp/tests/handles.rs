@@ -248,6 +248,46 @@ fn cancelled_sends_and_receives_lose_and_duplicate_nothing() {
 
 /// A dropped handle's queued messages still go out (within linger, here unlimited)
 /// after the sender's context is told to terminate; `terminate` waits for that.
+/// A ROUTER handle with `router_mandatory` waits for the socket's verdict on each
+/// send: sends queued together get each their own, refusals to unknown peers and
+/// deliveries to a known one, in the order sent.
+#[test]
+fn router_mandatory_verdicts_reach_the_sends_they_belong_to() {
+    let context = Context::new().unwrap();
+    let options = SocketOptions::default().router_mandatory(true);
+    let router = context
+        .socket_with_options(SocketType::Router, options)
+        .unwrap();
+    let dealer = context.socket(SocketType::Dealer).unwrap();
+    futures::executor::block_on(async {
+        let endpoint = router.bind("tcp://127.0.0.1:0").await.unwrap();
+        dealer.connect(&endpoint).await.unwrap();
+        dealer.send("hello").await.unwrap();
+        let id = router.recv_blocking(Some(LIMIT)).unwrap()[0].clone();
+        let sends = [
+            Message::from(["ghost-1", "lost"]),
+            Message::from([id.clone(), "one".into()]),
+            Message::from(["ghost-2", "lost"]),
+            Message::from([id.clone(), "two".into()]),
+        ];
+        let verdicts = futures::future::join_all(sends.map(|m| router.send(m))).await;
+        let refused: Vec<Option<String>> = verdicts
+            .into_iter()
+            .map(|verdict| match verdict {
+                Ok(()) => None,
+                Err(Error::HostUnreachable(id)) => Some(String::from_utf8_lossy(&id).into()),
+                Err(other) => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        let expected = [Some("ghost-1"), None, Some("ghost-2"), None];
+        assert_eq!(refused, expected.map(|r| r.map(String::from)));
+        for body in ["one", "two"] {
+            assert_eq!(text(&dealer.recv_blocking(Some(LIMIT)).unwrap()), body);
+        }
+    });
+    context.terminate();
+}
+
 #[test]
 fn terminate_waits_for_queued_messages_of_dropped_handles() {
     const COUNT: usize = 1_000;

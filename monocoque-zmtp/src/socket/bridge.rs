@@ -47,8 +47,12 @@ pub(crate) enum Command {
 /// What both sides share, under the bridge's lock.
 #[derive(Debug, Default)]
 pub(crate) struct Queues {
-    /// Messages to send, numbered in submission order.
-    pub(crate) outbox: VecDeque<(u64, Message)>,
+    /// Messages to send, in submission order: the last is message number
+    /// `submitted`, the one before it `submitted - 1`, and so on (a number per
+    /// message stored beside it made each queued message a tuple built on the stack
+    /// and copied across the boundary of its fields, which the copy's loads could
+    /// not forward).
+    pub(crate) outbox: VecDeque<Message>,
     submitted: u64,
     /// The number of the last message the socket has taken or refused.
     completed: u64,
@@ -88,6 +92,13 @@ fn wake_unlocked(wakers: Wakers, queues: MutexGuard<'_, Queues>) {
     for waker in wakers {
         waker.wake();
     }
+}
+
+/// Messages taken from the outbox at once, numbered from `first` in order.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) first: u64,
+    pub(crate) messages: VecDeque<Message>,
 }
 
 /// The shared state of one handle's socket.
@@ -196,7 +207,7 @@ impl Bridge {
         }
         let number = queues.submitted;
         let was_empty = queues.outbox.is_empty();
-        queues.outbox.push_back((number, message));
+        queues.outbox.push_back(message);
         drop(queues);
         if was_empty {
             self.wake_io();
@@ -357,18 +368,15 @@ impl Bridge {
 
     /// Moves the queued messages into `batch` (in order) if it is empty, and every
     /// command into `commands`; wakes senders waiting for room.
-    pub(crate) fn take_work(
-        &self,
-        batch: &mut VecDeque<(u64, Message)>,
-        commands: &mut Vec<Command>,
-    ) -> bool {
+    pub(crate) fn take_work(&self, batch: &mut Batch, commands: &mut Vec<Command>) -> bool {
         let mut queues = self.lock();
         // A swap, not a copy, while the handles wait for the lock. Messages are taken
         // only once the last batch went out: while the socket cannot take them, the
         // outbox fills and sends wait, so a slow peer holds at most a batch and an
         // outbox here (each up to `sndhwm`) besides its queue in the socket.
-        if batch.is_empty() {
-            std::mem::swap(batch, &mut queues.outbox);
+        if batch.messages.is_empty() {
+            batch.first = queues.submitted + 1 - queues.outbox.len() as u64;
+            std::mem::swap(&mut batch.messages, &mut queues.outbox);
         }
         commands.extend(queues.commands.drain(..));
         let closing = queues.closing;

@@ -22,7 +22,7 @@ use futures::channel::oneshot;
 use futures::future::{Fuse, FusedFuture};
 
 use super::Socket;
-use super::bridge::{Bridge, Command};
+use super::bridge::{Batch, Bridge, Command};
 use super::context::ContextInner;
 use crate::engine::notify::YieldNow;
 use crate::engine::{RecentError, SocketStats};
@@ -490,9 +490,9 @@ pub(crate) async fn pump(socket: Socket, bridge: Arc<Bridge>) {
 }
 
 async fn serve(socket: &Socket, bridge: &Bridge) {
-    let mut batch: VecDeque<(u64, Message)> = VecDeque::new();
+    let mut batch = Batch::default();
     // The previous batch's buffer, emptied, so buffers are reused, not reallocated.
-    let mut spare: VecDeque<(u64, Message)> = VecDeque::new();
+    let mut spare: VecDeque<Message> = VecDeque::new();
     let mut commands = Vec::new();
     let mut sending = pin!(Fuse::terminated());
     let mut receiving = pin!(Fuse::terminated());
@@ -502,14 +502,17 @@ async fn serve(socket: &Socket, bridge: &Bridge) {
         for command in commands.drain(..) {
             run(socket, command).await;
         }
-        if sending.is_terminated() && !batch.is_empty() {
-            let messages = std::mem::replace(&mut batch, std::mem::take(&mut spare));
+        if sending.is_terminated() && !batch.messages.is_empty() {
+            let messages = Batch {
+                first: batch.first,
+                messages: std::mem::replace(&mut batch.messages, std::mem::take(&mut spare)),
+            };
             sending.set(send_all(socket, messages, bridge.confirms()).fuse());
         }
-        if closing && batch.is_empty() && sending.is_terminated() {
+        if closing && batch.messages.is_empty() && sending.is_terminated() {
             return;
         }
-        let in_flight = !batch.is_empty() || !sending.is_terminated();
+        let in_flight = !batch.messages.is_empty() || !sending.is_terminated();
         if receiving.is_terminated() && bridge.wants_message(socket.recv_allowed(), in_flight) {
             receiving.set(socket.recv().fuse());
         }
@@ -530,12 +533,18 @@ async fn serve(socket: &Socket, bridge: &Bridge) {
 /// buffer.
 async fn send_all(
     socket: &Socket,
-    mut batch: VecDeque<(u64, Message)>,
+    Batch {
+        first,
+        mut messages,
+    }: Batch,
     confirms: bool,
-) -> (u64, Vec<(u64, Error)>, VecDeque<(u64, Message)>) {
+) -> (u64, Vec<(u64, Error)>, VecDeque<Message>) {
     let mut last = 0;
     let mut refused = Vec::new();
-    while let Some((number, message)) = batch.pop_front() {
+    let mut next = first;
+    while let Some(message) = messages.pop_front() {
+        let number = next;
+        next += 1;
         // Most messages find room at once: queued without a send future each, and
         // yielding as `Socket::send` does, so the connections write during a batch.
         if socket.yield_due(message.byte_len()) {
@@ -555,7 +564,7 @@ async fn send_all(
         }
         last = number;
     }
-    (last, refused, batch)
+    (last, refused, messages)
 }
 
 /// Hands `first` and whatever else is ready (as far as the inbox has room) to the
