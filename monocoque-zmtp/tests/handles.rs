@@ -615,3 +615,62 @@ fn a_stream_ends_when_its_socket_closes() {
     assert!(items.is_empty(), "{items:?}");
     context.terminate();
 }
+
+/// A stream hands out messages from batches it takes at once; a stream dropped while
+/// it still holds some gives them back, in order, to the socket's next receiver.
+#[test]
+fn a_dropped_stream_gives_back_what_it_holds() {
+    use futures::{Stream, StreamExt};
+    let context = Context::new().unwrap();
+    let (push, pull) = pair(&context, SocketType::Push, SocketType::Pull);
+    const COUNT: usize = 500;
+    futures::executor::block_on(async {
+        for i in 0..COUNT {
+            push.send(i.to_string()).await.unwrap();
+        }
+        let mut next = 0;
+        let mut gave_back = 0;
+        // One message per stream, then the stream goes: whatever else it took must
+        // come to the next stream, and next from `recv` once half are through.
+        while next < COUNT / 2 {
+            let mut stream = pull.stream();
+            assert_eq!(
+                text(&stream.next().await.unwrap().unwrap()),
+                next.to_string()
+            );
+            next += 1;
+            if stream.size_hint().0 > 0 {
+                gave_back += 1;
+            }
+        }
+        while next < COUNT {
+            assert_eq!(text(&pull.recv().await.unwrap()), next.to_string());
+            next += 1;
+        }
+        assert!(
+            gave_back > 0,
+            "no stream ever held more than the message it handed out"
+        );
+    });
+    context.terminate();
+}
+
+/// A REP handle's stream takes one request at a time: the reply goes between.
+#[test]
+fn a_rep_stream_alternates_with_replies() {
+    use futures::{Stream, StreamExt};
+    let context = Context::new().unwrap();
+    let (req, rep) = pair(&context, SocketType::Req, SocketType::Rep);
+    futures::executor::block_on(async {
+        let mut requests = rep.stream();
+        for i in 0..20 {
+            req.send(format!("q{i}")).await.unwrap();
+            let request = requests.next().await.unwrap().unwrap();
+            assert_eq!(text(&request), format!("q{i}"));
+            assert_eq!(requests.size_hint().0, 0);
+            rep.send(format!("a{i}")).await.unwrap();
+            assert_eq!(text(&req.recv().await.unwrap()), format!("a{i}"));
+        }
+    });
+    context.terminate();
+}

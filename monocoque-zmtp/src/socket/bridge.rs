@@ -325,6 +325,64 @@ impl Bridge {
         Poll::Pending
     }
 
+    /// Moves every message waiting into `ready` (empty) under one lock, for a
+    /// consumer that hands them out from a queue of its own (a handle's stream): a
+    /// lock per message cost the receiving thread as much as the rest of its work
+    /// (docs/performance.md, "A stream takes what is waiting at once"). The inbox
+    /// gets `ready`'s empty buffer in exchange, so neither side allocates.
+    ///
+    /// Sockets whose receives depend on their state (REQ, REP, a manual XPUB) take
+    /// one message at a time, as [`poll_receive`](Self::poll_receive) does.
+    pub(crate) fn poll_receive_all(
+        &self,
+        cx: &mut Context<'_>,
+        counted: &mut bool,
+        ready: &mut VecDeque<Result<Message, Error>>,
+    ) -> Poll<()> {
+        if self.has_turns || self.on_demand {
+            return self
+                .poll_receive(cx, counted)
+                .map(|received| ready.push_back(received));
+        }
+        let mut queues = self.lock();
+        if queues.inbox.is_empty() {
+            if queues.closed {
+                ready.push_back(Err(Error::Closed));
+                return Poll::Ready(());
+            }
+            register(&mut queues.recv_wakers, cx.waker());
+            if !std::mem::replace(counted, true) {
+                queues.waiting += 1;
+            }
+            return Poll::Pending;
+        }
+        if std::mem::take(counted) {
+            queues.waiting -= 1;
+        }
+        let was_full = queues.inbox.len() >= self.recv_capacity;
+        std::mem::swap(ready, &mut queues.inbox);
+        drop(queues);
+        if was_full {
+            self.wake_io();
+        }
+        Poll::Ready(())
+    }
+
+    /// Puts back, in order at the front of the inbox, what a stream took and did not
+    /// hand out, for the socket's other receivers.
+    pub(crate) fn give_back(&self, ready: &mut VecDeque<Result<Message, Error>>) {
+        let mut queues = self.lock();
+        while let Some(received) = ready.pop_back() {
+            // A conflating socket keeps only the newest message, which the inbox
+            // already holds if it holds anything.
+            let stale = self.conflate && !queues.inbox.is_empty();
+            if !stale && !matches!(received, Err(Error::Closed)) {
+                queues.inbox.push_front(received);
+            }
+        }
+        wake_unlocked(std::mem::take(&mut queues.recv_wakers), queues);
+    }
+
     /// A waiting receiver gave up.
     pub(crate) fn stop_waiting(&self) {
         let mut queues = self.lock();
