@@ -4,15 +4,16 @@
 //! - `--api handle`: blocking calls (`send_blocking`, `recv_blocking`) from plain
 //!   threads; [`run`] polls the code on this thread with `futures::executor`, and
 //!   the blocking calls in it never leave it pending.
-//! - `--api tokio`: the handles' own `send`/`recv` futures, awaited on one
-//!   current-thread tokio runtime with I/O and timers, built as the rival tools'
-//!   (`perf-rivals`) is.
+//! - `--api tokio`: the handles' own `send`/`recv` futures (and a [`Receiver`]'s
+//!   stream), awaited on one current-thread tokio runtime with I/O and timers,
+//!   built as the rival tools' (`perf-rivals`) is.
 //!
 //! Each tool uses only part of it.
 #![allow(dead_code)]
 
 use std::future::Future;
 
+use futures::{Stream, StreamExt};
 use monocoque::{Message, SocketHandle};
 
 use crate::common::{self, Api};
@@ -78,6 +79,36 @@ pub async fn recv(socket: &SocketHandle, api: Api) -> Message {
         _ => socket.recv_blocking(None),
     }
     .unwrap_or_else(|e| common::fail(e))
+}
+
+/// Where a receiving tool reads message after message: the handle's stream from
+/// tokio (the way async code reads a socket in a loop; it takes what is waiting at
+/// once), blocking `recv` from plain threads.
+pub struct Receiver<'a, S> {
+    socket: &'a SocketHandle,
+    stream: Option<S>,
+}
+
+/// A [`Receiver`] of `socket`, as `api` says.
+pub fn receiver(
+    socket: &SocketHandle,
+    api: Api,
+) -> Receiver<'_, impl Stream<Item = Result<Message, monocoque::Error>> + Unpin> {
+    Receiver {
+        socket,
+        stream: (api == Api::Tokio).then(|| socket.stream()),
+    }
+}
+
+impl<S: Stream<Item = Result<Message, monocoque::Error>> + Unpin> Receiver<'_, S> {
+    /// The next message.
+    pub async fn recv(&mut self) -> Message {
+        match &mut self.stream {
+            Some(stream) => stream.next().await.unwrap_or(Err(monocoque::Error::Closed)),
+            None => self.socket.recv_blocking(None),
+        }
+        .unwrap_or_else(|e| common::fail(e))
+    }
 }
 
 /// What the rival tools run on: a current-thread tokio runtime with I/O and timers.

@@ -144,12 +144,13 @@ fn one_receiver_handle(
             .bind(bind_to)
             .await
             .unwrap_or_else(|e| common::fail(e));
-        let first = handles::recv(&socket, api).await;
+        let mut receiver = handles::receiver(&socket, api);
+        let first = receiver.recv().await;
         check(&first, frames, size);
         let start = Instant::now();
         let mut last = first;
         for _ in 1..count {
-            last = handles::recv(&socket, api).await;
+            last = receiver.recv().await;
             check(&last, frames, size);
         }
         let elapsed = start.elapsed();
@@ -187,14 +188,15 @@ fn subscribers_handle(
                 sub.subscribe("").await?;
                 sub.subscribe(common::marker(index)).await?;
                 sub.connect(&connect_to).await?;
-                let first = handles::recv(&sub, api).await;
+                let mut receiver = handles::receiver(&sub, api);
+                let first = receiver.recv().await;
                 start
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .get_or_insert_with(Instant::now);
                 check(&first, 1, size);
                 for _ in 1..count {
-                    check(&handles::recv(&sub, api).await, 1, size);
+                    check(&receiver.recv().await, 1, size);
                 }
                 Ok::<Instant, monocoque::Error>(Instant::now())
             }
