@@ -1,5 +1,5 @@
 //! monocoque from tokio: a multi-thread runtime where several tasks send on one PUSH
-//! socket (clones of one handle) and one task receives on a PULL socket.
+//! socket (clones of one handle) and one task reads a PULL socket's stream.
 //!
 //! ```text
 //! cargo run --example tokio_tasks
@@ -8,6 +8,7 @@
 //! The handles' futures are `Send` and need no particular runtime: the sockets live
 //! on the context's I/O thread, and tokio only awaits.
 
+use futures::StreamExt;
 use monocoque::{Context, SocketType};
 
 const TASKS: usize = 4;
@@ -22,9 +23,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     push.connect(&endpoint).await?;
 
     let receiver = tokio::spawn(async move {
+        // One task reading message after message: the handle's stream takes what is
+        // waiting at once, so the handle's lock is paid per batch, not per message.
+        let mut messages = pull.stream();
         let mut received = 0;
         while received < TASKS * PER_TASK {
-            pull.recv().await?;
+            messages.next().await.ok_or(monocoque::Error::Closed)??;
             received += 1;
         }
         Ok::<usize, monocoque::Error>(received)
