@@ -246,8 +246,59 @@ fn cancelled_sends_and_receives_lose_and_duplicate_nothing() {
     context.terminate();
 }
 
-/// A dropped handle's queued messages still go out (within linger, here unlimited)
-/// after the sender's context is told to terminate; `terminate` waits for that.
+/// Streams taken and dropped at random points while messages keep arriving, with
+/// `recv` calls between them: what each stream held and did not hand out goes back
+/// ahead of what arrived since, so every message comes once, in order.
+#[test]
+fn streams_dropped_while_messages_arrive_lose_and_reorder_nothing() {
+    use futures::StreamExt;
+    const COUNT: u64 = 20_000;
+    let context = Context::builder().io_threads(2).build().unwrap();
+    let options = SocketOptions::default().sndhwm(16).rcvhwm(16);
+    let pull = context
+        .socket_with_options(SocketType::Pull, options.clone())
+        .unwrap();
+    let push = context
+        .socket_with_options(SocketType::Push, options)
+        .unwrap();
+    futures::executor::block_on(async {
+        let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
+        push.connect(&endpoint).await.unwrap();
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let sender = tokio::spawn(async move {
+            for n in 0..COUNT {
+                push.send(n.to_le_bytes().to_vec()).await.unwrap();
+            }
+        });
+        let number = |message: Message| u64::from_le_bytes(message[0][..].try_into().unwrap());
+        let mut expected = 0u64;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        while expected < COUNT {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let take = (seed >> 59) + 1; // 1 to 32
+            if take.is_multiple_of(4) {
+                assert_eq!(number(pull.recv().await.unwrap()), expected);
+                expected += 1;
+                continue;
+            }
+            let mut stream = pull.stream();
+            for _ in 0..take.min(COUNT - expected) {
+                let message = stream.next().await.unwrap().unwrap();
+                assert_eq!(number(message), expected, "every message once, in order");
+                expected += 1;
+            }
+        }
+        tokio::time::timeout(LIMIT, sender).await.unwrap().unwrap();
+    });
+    context.terminate();
+}
+
 /// A ROUTER handle with `router_mandatory` waits for the socket's verdict on each
 /// send: sends queued together get each their own, refusals to unknown peers and
 /// deliveries to a known one, in the order sent.
@@ -288,6 +339,8 @@ fn router_mandatory_verdicts_reach_the_sends_they_belong_to() {
     context.terminate();
 }
 
+/// A dropped handle's queued messages still go out (within linger, here unlimited)
+/// after the sender's context is told to terminate; `terminate` waits for that.
 #[test]
 fn terminate_waits_for_queued_messages_of_dropped_handles() {
     const COUNT: usize = 1_000;
