@@ -190,13 +190,13 @@ fn eight_threads_through_one_cloned_push_handle() {
     context.terminate();
 }
 
-/// Futures dropped at random points on both sides: nothing is lost or received
-/// twice. A send dropped before it completed queued nothing and is sent again.
-#[test]
-fn cancelled_sends_and_receives_lose_and_duplicate_nothing() {
-    const COUNT: u64 = 20_000;
+/// A PUSH and a PULL connected over tcp, both high-water marks `hwm`, on a context
+/// with two I/O threads, and a two-worker tokio runtime to drive them.
+fn push_pull_under_tokio(
+    hwm: usize,
+) -> (Context, SocketHandle, SocketHandle, tokio::runtime::Runtime) {
     let context = Context::builder().io_threads(2).build().unwrap();
-    let options = SocketOptions::default().sndhwm(8).rcvhwm(8);
+    let options = SocketOptions::default().sndhwm(hwm).rcvhwm(hwm);
     let pull = context
         .socket_with_options(SocketType::Pull, options.clone())
         .unwrap();
@@ -212,6 +212,15 @@ fn cancelled_sends_and_receives_lose_and_duplicate_nothing() {
         .enable_time()
         .build()
         .unwrap();
+    (context, push, pull, runtime)
+}
+
+/// Futures dropped at random points on both sides: nothing is lost or received
+/// twice. A send dropped before it completed queued nothing and is sent again.
+#[test]
+fn cancelled_sends_and_receives_lose_and_duplicate_nothing() {
+    const COUNT: u64 = 20_000;
+    let (context, push, pull, runtime) = push_pull_under_tokio(8);
     let cancelled = runtime.block_on(async {
         let sender = tokio::spawn(async move {
             let mut cancelled = 0u64;
@@ -253,23 +262,7 @@ fn cancelled_sends_and_receives_lose_and_duplicate_nothing() {
 fn streams_dropped_while_messages_arrive_lose_and_reorder_nothing() {
     use futures::StreamExt;
     const COUNT: u64 = 20_000;
-    let context = Context::builder().io_threads(2).build().unwrap();
-    let options = SocketOptions::default().sndhwm(16).rcvhwm(16);
-    let pull = context
-        .socket_with_options(SocketType::Pull, options.clone())
-        .unwrap();
-    let push = context
-        .socket_with_options(SocketType::Push, options)
-        .unwrap();
-    futures::executor::block_on(async {
-        let endpoint = pull.bind("tcp://127.0.0.1:0").await.unwrap();
-        push.connect(&endpoint).await.unwrap();
-    });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap();
+    let (context, push, pull, runtime) = push_pull_under_tokio(16);
     runtime.block_on(async {
         let sender = tokio::spawn(async move {
             for n in 0..COUNT {
