@@ -69,15 +69,39 @@
 //!     .buffers(BufferConfig::default().write_batch_size(256 * 1024));
 //! let _dealer = DealerSocket::with_options(options);
 //! ```
+//!
+//! Options grouped in types of their own ([`TcpOptions`], [`RouterNotify`],
+//! [`ReconnectStop`]) are named from here too: a ROUTER told of each new peer, and a
+//! DEALER with TCP keepalive on.
+//!
+//! ```
+//! use monocoque::{DealerSocket, RouterNotify, RouterSocket, SocketOptions, TcpOptions};
+//!
+//! monocoque::runtime::runtime()?.block_on(async {
+//!     let notify = RouterNotify { connect: true, disconnect: false };
+//!     let router = RouterSocket::with_options(SocketOptions::default().router_notify(notify));
+//!     let endpoint = router.bind("tcp://127.0.0.1:0").await?;
+//!     let tcp = TcpOptions { keepalive: Some(true), ..TcpOptions::default() };
+//!     let dealer = DealerSocket::with_options(SocketOptions::default().routing_id("d1").tcp(tcp));
+//!     dealer.connect(&endpoint).await?;
+//!     // ZMQ_ROUTER_NOTIFY: [routing id, empty frame] when the peer connects.
+//!     let connected = router.recv().await?;
+//!     assert_eq!((&connected[0][..], &connected[1][..]), (&b"d1"[..], &b""[..]));
+//!     Ok::<(), monocoque::Error>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 // The facade only re-exports. `unsafe` lives in monocoque-core's arena and in
 // monocoque-zmtp's CURVE cipher dispatch (`proto::mechanism::curve::simd`).
 #![forbid(unsafe_code)]
 
-pub use monocoque_zmtp::config::{BufferConfig, ReconnectStop, SocketOptions};
+pub use monocoque_zmtp::config::{
+    BufferConfig, ReconnectStop, RouterNotify, SocketOptions, TcpOptions,
+};
 pub use monocoque_zmtp::endpoint::{Endpoint, EndpointError};
 pub use monocoque_zmtp::error::{Error, Result};
-pub use monocoque_zmtp::proto::error::{Fault, ProtocolError, StateError};
+pub use monocoque_zmtp::proto::error::{CommandField, Fault, ProtocolError, StateError};
 pub use monocoque_zmtp::proto::message::Message;
 pub use monocoque_zmtp::proto::socket_type::SocketType;
 pub use monocoque_zmtp::socket::{
