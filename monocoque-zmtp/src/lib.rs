@@ -74,9 +74,10 @@
 //! assert_eq!(&received.unwrap()[0][..], b"hello");
 //! ```
 #![deny(missing_docs)]
-// `unsafe` lives in `proto::mechanism::curve::simd` only: the call of CURVE's
+// `unsafe` lives in two places: `proto::mechanism::curve::simd`, the call of CURVE's
 // XSalsa20 and Poly1305 kernels built for AVX2 and AVX-512, after checking the CPU
-// has the feature.
+// has the feature; and `driver::direct::recv_into`, which counts in the bytes a
+// non-blocking `recv` wrote into a buffer's spare capacity.
 #![deny(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 // Without the runtime nothing drives the engine but the tests and fuzz entry points.

@@ -665,6 +665,36 @@ async fn large_and_empty_frames_survive() {
     assert_eq!(within("big", pull.recv()).await.unwrap(), msg);
 }
 
+/// Large frames between two sockets of one thread: the receiving connection then
+/// reads what the kernel holds straight from it while the sender's connection writes
+/// (`Connection::reads_now`). Frames below and above the size that gets a buffer of
+/// its own (32 KiB), with small ones between, must arrive whole and in order.
+#[compio::test]
+async fn large_frames_between_sockets_of_one_thread_arrive_whole_and_in_order() {
+    const SIZES: [usize; 7] = [70_000, 9_000, 300, 131_072, 33_000, 16_384, 5];
+    let payload = |i: usize| -> Bytes {
+        let size = SIZES[i % SIZES.len()];
+        (0..size).map(|b| (b % 251) as u8 ^ i as u8).collect()
+    };
+    for ep in endpoints().into_iter().skip(1) {
+        let pull = PullSocket::new();
+        let bound = pull.bind(&ep).await.unwrap();
+        let push = std::rc::Rc::new(PushSocket::new());
+        push.connect(&bound).await.unwrap();
+        let sender = push.clone();
+        let sending = compio::runtime::spawn(async move {
+            for i in 0..400 {
+                sender.send(payload(i)).await.unwrap();
+            }
+        });
+        for i in 0..400 {
+            let message = within("a large frame", pull.recv()).await.unwrap();
+            assert_eq!(message[0], payload(i), "message {i} over {ep}");
+        }
+        sending.await.unwrap();
+    }
+}
+
 #[compio::test]
 async fn endpoints_ipv6_wildcard_and_host_names() {
     let pull = PullSocket::new();

@@ -93,7 +93,8 @@
 //! ```
 #![deny(missing_docs)]
 // The facade only re-exports. `unsafe` lives in monocoque-core's arena and in
-// monocoque-zmtp's CURVE cipher dispatch (`proto::mechanism::curve::simd`).
+// monocoque-zmtp's CURVE cipher dispatch (`proto::mechanism::curve::simd`) and direct
+// reads (`driver::direct::recv_into`).
 #![forbid(unsafe_code)]
 
 pub use monocoque_zmtp::config::{

@@ -7,13 +7,15 @@
 //! a `flush`). Frames of `ZERO_COPY_MIN` bytes or more are not copied: they go by
 //! reference in a vectored write, which may carry `BY_REFERENCE_BATCHES` write
 //! batches of them (the write follows the message size). A small write with none in
-//! flight goes straight to the kernel ([`send_now`](super::send_now)); the rest go
-//! through the runtime. Timers come from [`Session::poll_timeout`].
+//! flight goes straight to the kernel ([`direct`](super::direct)); the rest go
+//! through the runtime. On a thread busy writing, a read of large frames takes what
+//! the kernel holds straight from it too ([`Connection::reads_now`]). Timers come from [`Session::poll_timeout`].
 //!
 //! A connection is in one of three phases: running; closing (the peer is gone or
 //! broke the protocol, and an ERROR command may still be written); lingering (closed
 //! locally, queued messages may still be written for `ZMQ_LINGER`).
 
+use std::cell::Cell;
 use std::io::{self, IoSlice};
 use std::pin::pin;
 use std::rc::Rc;
@@ -26,7 +28,7 @@ use futures::FutureExt;
 use futures::future::{Fuse, FusedFuture};
 use monocoque_core::{IoArena, ReadRegion};
 
-use super::send_now::SendNow;
+use super::direct::{self, DirectIo};
 use super::sleep_until;
 use super::zap::{self, ZapSlot};
 use crate::engine::monitor::{HandshakeFailure, SocketEvent};
@@ -49,6 +51,25 @@ const ERROR_FLUSH_TIME: Duration = Duration::from_secs(1);
 /// How many writes in a row a connection hands straight to the kernel before it
 /// lets the runtime run its other tasks (a write through the runtime yields).
 const SENDS_NOW_PER_WAIT: u32 = 16;
+
+/// How many reads in a row a connection takes straight from the kernel before it
+/// lets the runtime run its other tasks.
+const READS_NOW_PER_WAIT: u32 = 16;
+
+thread_local! {
+    /// Writes started by the connections of this thread, as a running count: a
+    /// connection that sees it move while it waited shares its thread with writers
+    /// ([`Connection::reads_now`]).
+    static WRITES_STARTED: Cell<u64> = const { Cell::new(0) };
+}
+
+fn writes_started() -> u64 {
+    WRITES_STARTED.with(Cell::get)
+}
+
+fn note_write_started() {
+    WRITES_STARTED.with(|n| n.set(n.get().wrapping_add(1)));
+}
 
 /// The largest write handed straight to the kernel. Larger ones measured no better
 /// that way (a 64 KiB message per write: 30-40 K against 43-60 K msg/s) and keep
@@ -148,8 +169,8 @@ impl Transmit {
         }
     }
 
-    /// Writes what the kernel takes now (see [`SendNow`]).
-    fn send_now<S: SendNow>(&self, stream: &S) -> io::Result<usize> {
+    /// Writes what the kernel takes now (see [`DirectIo`]).
+    fn send_now<S: DirectIo>(&self, stream: &S) -> io::Result<usize> {
         match self {
             Transmit::Flat(buf) => stream.send_now(&[IoSlice::new(buf)]),
             Transmit::Chunks(chunks) => {
@@ -192,6 +213,24 @@ enum ReadTarget {
     Page(ReadRegion),
     /// The rest of a large frame's body, in its own buffer (lent by the session).
     Body(Vec<u8>),
+}
+
+impl ReadTarget {
+    /// Reads what the kernel holds now (see [`DirectIo::recv_now`]).
+    fn recv_now<S: DirectIo>(&mut self, stream: &S) -> io::Result<usize> {
+        match self {
+            ReadTarget::Page(region) => direct::recv_into(stream, region),
+            ReadTarget::Body(body) => direct::recv_into(stream, body),
+        }
+    }
+
+    /// Whether a read of `n` bytes into this target got all it asked for.
+    fn filled_by(&self, n: usize) -> bool {
+        match self {
+            ReadTarget::Page(region) => n > 0 && region.len() >= region.capacity(),
+            ReadTarget::Body(body) => n > 0 && body.len() >= body.capacity(),
+        }
+    }
 }
 
 async fn read_some<S>(stream: &S, target: ReadTarget) -> (io::Result<usize>, ReadTarget)
@@ -258,7 +297,7 @@ impl Remote {
 /// whether its handshake completed (`ZMQ_RECONNECT_STOP` asks).
 pub(crate) async fn serve<S>(stream: S, port: Port, stop: Rc<Stop>, remote: Remote) -> bool
 where
-    S: SendNow,
+    S: DirectIo,
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
     let (port, why, handshaken) = match Connection::new(port, stop, remote.clone()) {
@@ -292,6 +331,10 @@ struct Connection {
     batch: usize,
     spare: Option<BytesMut>,
     spare_chunks: Option<Vec<Bytes>>,
+    /// The last read got all it asked for: more may be waiting in the kernel.
+    last_read_full: bool,
+    /// [`writes_started`] when the connection last began to wait.
+    writes_seen: u64,
     phase: Phase,
     stop: Rc<Stop>,
     /// Where the connection leads, for ZAP requests and the monitor.
@@ -328,6 +371,8 @@ impl Connection {
             // flows, so an idle connection holds only what its handshake needed.
             spare: None,
             spare_chunks: None,
+            last_read_full: false,
+            writes_seen: 0,
             phase: Phase::Running,
             stop,
             remote,
@@ -340,20 +385,23 @@ impl Connection {
     /// event, hand what was decoded to the engine.
     async fn run<S>(&mut self, stream: &S) -> Disconnect
     where
-        S: SendNow,
+        S: DirectIo,
         for<'a> &'a S: AsyncRead + AsyncWrite,
     {
         let mut reading = pin!(Fuse::terminated());
         let mut writing = pin!(Fuse::terminated());
         let (wake, stop) = (self.port.wake(), self.stop.clone());
         let mut sends_now = SENDS_NOW_PER_WAIT;
+        let mut reads_now = READS_NOW_PER_WAIT;
         loop {
+            let others_wrote = writes_started() != self.writes_seen;
             let woken = wake.listen();
             self.take_zap_answer();
             self.fill();
             if writing.is_terminated()
                 && let Some(transmit) = self.next_transmit()
             {
+                note_write_started();
                 match self.send_now(stream, transmit, &mut sends_now) {
                     // All of it went: queue the next write at once.
                     None => continue,
@@ -365,12 +413,25 @@ impl Connection {
                 return why;
             }
             if reading.is_terminated() && self.wants_read() {
-                reading.set(read_some(stream, self.read_target()).fuse());
+                let mut target = self.read_target();
+                if reads_now > 0 && self.reads_now(others_wrote, &target) {
+                    reads_now -= 1;
+                    match target.recv_now(stream) {
+                        Err(err) if is_retry(&err) => {}
+                        result => {
+                            self.on_read(result, target);
+                            self.drain_events();
+                            continue;
+                        }
+                    }
+                }
+                reading.set(read_some(stream, target).fuse());
             }
             let mut timer = pin!(sleep_until(self.deadline()).fuse());
             let mut woken = pin!(woken.fuse());
             let lingering = matches!(self.phase, Phase::Lingering { .. });
             let mut stopped = pin!(stop_unless(&stop, lingering).fuse());
+            self.writes_seen = writes_started();
             futures::select_biased! {
                 (result, target) = reading => self.on_read(result, target),
                 BufResult(result, transmit) = writing => self.on_written(result, transmit),
@@ -379,6 +440,7 @@ impl Connection {
                 () = stopped => {}
             }
             sends_now = SENDS_NOW_PER_WAIT;
+            reads_now = READS_NOW_PER_WAIT;
             self.drain_events();
         }
     }
@@ -439,7 +501,7 @@ impl Connection {
     /// what it did not take, to be written through the runtime (`None`: all of it
     /// went, or the stream failed).
     #[inline]
-    fn send_now<S: SendNow>(
+    fn send_now<S: DirectIo>(
         &mut self,
         stream: &S,
         mut transmit: Transmit,
@@ -546,8 +608,27 @@ impl Connection {
         })
     }
 
+    /// Whether to read straight from the kernel instead of through the runtime: while
+    /// large frames arrive, after a read that got all it asked for (more is likely
+    /// waiting), and only if other connections of this thread started writes while
+    /// this one waited (`others_wrote`).
+    ///
+    /// Such a thread (a publisher and its subscribers in one process, a proxy) runs
+    /// long turns between polls of its runtime, and a read through the runtime
+    /// completes only at the next poll: one read per turn, two per large frame (its
+    /// header, then its body into a buffer of its own), while a publisher queues a
+    /// message per subscriber and more each turn. On a thread that only reads, reading
+    /// ahead would only make the connection wait sooner, each of the peer's writes
+    /// then waking it: two native threads, eight subscribers on one, fell from 7.2 K
+    /// to 3.5 K msg/s at 64 KiB that way (docs/performance.md).
+    fn reads_now(&self, others_wrote: bool, target: &ReadTarget) -> bool {
+        let large = self.session.expects_large() || matches!(target, ReadTarget::Body(_));
+        others_wrote && large && self.last_read_full
+    }
+
     #[inline]
     fn on_read(&mut self, result: io::Result<usize>, target: ReadTarget) {
+        self.last_read_full = matches!(result, Ok(n) if target.filled_by(n));
         match (result, target) {
             (Ok(0), _) => self.close(Disconnect::PeerClosed),
             (Ok(n), ReadTarget::Page(region)) => {

@@ -1,15 +1,22 @@
-//! Writing without the runtime: a connection with nothing in flight hands its next
-//! write straight to the kernel with one non-blocking `sendmsg`, and only what the
-//! kernel does not take goes through the runtime as an owned-buffer write.
+//! Reading and writing without the runtime: a non-blocking call straight to the
+//! kernel, where a read or write through io_uring would cost a submission, a
+//! completion and a turn of the runtime.
 //!
-//! On io_uring a write costs a submission, a completion and a wake-up of the
-//! connection's task, and compio boxes each operation. A socket with room in its send
-//! buffer (the usual case: a reply, a request, a batch behind an idle connection)
-//! takes the bytes at once, so the direct call saves all three and the allocation.
-//! Bytes already handed to the runtime are never overtaken: the connection calls this
-//! only while no write of its own is in flight.
+//! Writes: a connection with nothing in flight hands its next write to the kernel
+//! with one non-blocking `sendmsg`, and only what the kernel does not take goes
+//! through the runtime as an owned-buffer write. A socket with room in its send buffer
+//! (the usual case: a reply, a request, a batch behind an idle connection) takes the
+//! bytes at once, which spares the submission, the completion, the wake-up of the
+//! connection's task and the operation compio boxes. Bytes already handed to the
+//! runtime are never overtaken: the connection calls this only while no write of its
+//! own is in flight.
+//!
+//! Reads: a connection whose thread is busy writing reads what the kernel already
+//! holds before it asks the runtime for more (see `Connection::reads_now`). Only
+//! with no read of its own in flight, so bytes arrive in order.
 
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 
 use compio::net::{TcpStream, UnixStream};
 
@@ -20,11 +27,19 @@ const FLAGS: libc::c_int = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 const FLAGS: libc::c_int = libc::MSG_DONTWAIT;
 
-/// A stream that can take bytes at once, without waiting.
-pub(crate) trait SendNow {
+/// A stream that can take or give bytes at once, without waiting.
+pub(crate) trait DirectIo {
     /// Writes what the kernel takes now, from the front of `bufs`; `WouldBlock` when
     /// it takes nothing.
     fn send_now(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+
+    /// Reads what the kernel holds now into `buf`: how many bytes it wrote at
+    /// `buf`'s front, 0 at the end of the stream; `WouldBlock` when it holds none.
+    /// A stream that cannot read this way always answers `WouldBlock`.
+    fn recv_now(&self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+        let _ = buf;
+        Err(io::ErrorKind::WouldBlock.into())
+    }
 }
 
 /// One buffer goes by `send`, several by `sendmsg` (which also copies in the iovec
@@ -36,16 +51,44 @@ fn send_dontwait(socket: socket2::SockRef<'_>, bufs: &[IoSlice<'_>]) -> io::Resu
     }
 }
 
-impl SendNow for TcpStream {
+impl DirectIo for TcpStream {
     fn send_now(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         send_dontwait(socket2::SockRef::from(self), bufs)
+    }
+
+    fn recv_now(&self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+        socket2::SockRef::from(self).recv_with_flags(buf, libc::MSG_DONTWAIT)
     }
 }
 
-impl SendNow for UnixStream {
+impl DirectIo for UnixStream {
     fn send_now(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         send_dontwait(socket2::SockRef::from(self), bufs)
     }
+
+    fn recv_now(&self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+        socket2::SockRef::from(self).recv_with_flags(buf, libc::MSG_DONTWAIT)
+    }
+}
+
+/// Reads what `stream` holds now into the spare capacity of `buf` (a read page's
+/// region, or a large frame's own buffer), as a read through the runtime would, and
+/// counts the bytes in.
+#[allow(unsafe_code)]
+pub(crate) fn recv_into<S, B>(stream: &S, buf: &mut B) -> io::Result<usize>
+where
+    S: DirectIo,
+    B: compio::buf::IoBufMut,
+{
+    let start = buf.buf_len();
+    let spare = buf.as_uninit().get_mut(start..).unwrap_or_default();
+    let n = stream.recv_now(spare)?;
+    let len = start + n.min(spare.len());
+    // SAFETY: the kernel initialised the `n` bytes after `start` (`recv` writes at
+    // most the `spare.len()` bytes it was given, and the `min` holds that in any case);
+    // the bytes before `start` were initialised already.
+    unsafe { buf.set_len(len) };
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -59,6 +102,32 @@ mod tests {
             UnixStream::from_std(a).unwrap(),
             UnixStream::from_std(b).unwrap(),
         )
+    }
+
+    #[compio::test]
+    async fn bytes_read_now_are_the_ones_the_peer_sent() {
+        let (ours, theirs) = pair();
+        let mut buf = Vec::with_capacity(16);
+        let err = recv_into(&ours, &mut buf).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        theirs.send_now(&[IoSlice::new(b"hello, ")]).unwrap();
+        assert_eq!(recv_into(&ours, &mut buf).unwrap(), 7);
+        theirs.send_now(&[IoSlice::new(b"world")]).unwrap();
+        assert_eq!(recv_into(&ours, &mut buf).unwrap(), 5);
+        assert_eq!(&buf[..], b"hello, world");
+        drop(theirs);
+        assert_eq!(recv_into(&ours, &mut buf).unwrap(), 0, "end of stream");
+    }
+
+    #[compio::test]
+    async fn a_read_now_stops_at_the_spare_capacity() {
+        let (ours, theirs) = pair();
+        theirs.send_now(&[IoSlice::new(b"0123456789")]).unwrap();
+        let mut buf = Vec::with_capacity(4);
+        buf.extend_from_slice(b"ab");
+        let spare = buf.capacity() - 2;
+        assert_eq!(recv_into(&ours, &mut buf).unwrap(), spare);
+        assert_eq!(&buf[2..], &b"0123456789"[..spare]);
     }
 
     #[compio::test]

@@ -147,7 +147,7 @@ impl AsyncWrite for &End {
     }
 }
 
-impl super::send_now::SendNow for End {
+impl super::direct::DirectIo for End {
     fn send_now(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         let mut sent = 0;
         for buf in bufs {

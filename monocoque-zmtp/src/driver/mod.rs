@@ -3,13 +3,13 @@
 //! [`Port`](crate::engine::port::Port) and nothing else.
 
 pub(crate) mod connection;
+pub(crate) mod direct;
 #[cfg(test)]
 mod duplex;
 pub(crate) mod inproc;
 pub(crate) mod io_thread;
 pub(crate) mod resolve;
 pub mod runtime;
-pub(crate) mod send_now;
 pub(crate) mod transport;
 pub(crate) mod zap;
 

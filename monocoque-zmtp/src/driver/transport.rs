@@ -13,8 +13,8 @@ use compio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use futures::FutureExt;
 
 use super::connection::{self, Remote};
+use super::direct::DirectIo;
 use super::resolve;
-use super::send_now::SendNow;
 use crate::config::{ReconnectStop, TcpOptions};
 use crate::endpoint::Endpoint;
 use crate::engine::Engine;
@@ -116,7 +116,7 @@ fn remove_stale_socket(path: &PathBuf) {
 }
 
 trait Acceptor {
-    type Stream: SendNow + 'static;
+    type Stream: DirectIo + 'static;
     /// The next connection and the peer's address (an IP address, or empty).
     async fn accept(&self) -> io::Result<(Self::Stream, Bytes)>;
     /// Closes the listening socket and waits until it is closed: with io_uring a
@@ -349,7 +349,7 @@ async fn connect_once(
 /// Connects (unless stopped first) and runs the connection to its end. A failure is
 /// reported to the monitor as a delay unless the attempt before it failed too
 /// (`failing`).
-async fn connect_and_run<S: SendNow + 'static>(
+async fn connect_and_run<S: DirectIo + 'static>(
     engine: &Rc<Engine>,
     stop: &Rc<Stop>,
     peer: Option<PeerId>,
