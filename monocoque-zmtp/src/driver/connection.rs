@@ -9,7 +9,8 @@
 //! batches of them (the write follows the message size). A small write with none in
 //! flight goes straight to the kernel ([`direct`](super::direct)); the rest go
 //! through the runtime. On a thread busy writing, a read of large frames takes what
-//! the kernel holds straight from it too ([`Connection::reads_now`]). Timers come from [`Session::poll_timeout`].
+//! the kernel holds straight from it too ([`Connection::reads_now`]). Timers come
+//! from [`Session::poll_timeout`].
 //!
 //! A connection is in one of three phases: running; closing (the peer is gone or
 //! broke the protocol, and an ERROR command may still be written); lingering (closed
@@ -333,7 +334,8 @@ struct Connection {
     spare_chunks: Option<Vec<Bytes>>,
     /// The last read got all it asked for: more may be waiting in the kernel.
     last_read_full: bool,
-    /// [`writes_started`] when the connection last began to wait.
+    /// [`writes_started`] when the connection last began to wait, plus its own
+    /// writes since.
     writes_seen: u64,
     phase: Phase,
     stop: Rc<Stop>,
@@ -394,7 +396,6 @@ impl Connection {
         let mut sends_now = SENDS_NOW_PER_WAIT;
         let mut reads_now = READS_NOW_PER_WAIT;
         loop {
-            let others_wrote = writes_started() != self.writes_seen;
             let woken = wake.listen();
             self.take_zap_answer();
             self.fill();
@@ -402,6 +403,8 @@ impl Connection {
                 && let Some(transmit) = self.next_transmit()
             {
                 note_write_started();
+                // Its own write is not another connection's.
+                self.writes_seen = self.writes_seen.wrapping_add(1);
                 match self.send_now(stream, transmit, &mut sends_now) {
                     // All of it went: queue the next write at once.
                     None => continue,
@@ -414,7 +417,7 @@ impl Connection {
             }
             if reading.is_terminated() && self.wants_read() {
                 let mut target = self.read_target();
-                if reads_now > 0 && self.reads_now(others_wrote, &target) {
+                if reads_now > 0 && self.reads_now(&target) {
                     reads_now -= 1;
                     match target.recv_now(stream) {
                         Err(err) if is_retry(&err) => {}
@@ -610,20 +613,21 @@ impl Connection {
 
     /// Whether to read straight from the kernel instead of through the runtime: while
     /// large frames arrive, after a read that got all it asked for (more is likely
-    /// waiting), and only if other connections of this thread started writes while
-    /// this one waited (`others_wrote`).
+    /// waiting), and only if other connections of this thread started writes since
+    /// this one last waited.
     ///
-    /// Such a thread (a publisher and its subscribers in one process, a proxy) runs
-    /// long turns between polls of its runtime, and a read through the runtime
+    /// Such a thread (a publisher and its subscribers in one process, a proxy's two
+    /// sockets) runs long turns between polls of its runtime, and a read through the runtime
     /// completes only at the next poll: one read per turn, two per large frame (its
     /// header, then its body into a buffer of its own), while a publisher queues a
     /// message per subscriber and more each turn. On a thread that only reads, reading
     /// ahead would only make the connection wait sooner, each of the peer's writes
     /// then waking it: two native threads, eight subscribers on one, fell from 7.2 K
     /// to 3.5 K msg/s at 64 KiB that way (docs/performance.md).
-    fn reads_now(&self, others_wrote: bool, target: &ReadTarget) -> bool {
+    fn reads_now(&self, target: &ReadTarget) -> bool {
         let large = self.session.expects_large() || matches!(target, ReadTarget::Body(_));
-        others_wrote && large && self.last_read_full
+        let others_wrote = writes_started() != self.writes_seen;
+        large && self.last_read_full && others_wrote
     }
 
     #[inline]
