@@ -665,10 +665,10 @@ async fn large_and_empty_frames_survive() {
     assert_eq!(within("big", pull.recv()).await.unwrap(), msg);
 }
 
-/// Large frames between two sockets of one thread: the receiving connection then
-/// reads what the kernel holds straight from it while the sender's connection writes
-/// (`Connection::reads_now`). Frames below and above the size that gets a buffer of
-/// its own (32 KiB), with small ones between, must arrive whole and in order.
+/// Large frames between two sockets of one thread: over tcp the receiving connection
+/// then reads what the kernel holds straight from it (`Connection::reads_now`), over
+/// ipc through the runtime. Frames below and above the size that gets a buffer of its
+/// own (32 KiB), with small ones between, must arrive whole and in order.
 #[compio::test]
 async fn large_frames_between_sockets_of_one_thread_arrive_whole_and_in_order() {
     const SIZES: [usize; 7] = [70_000, 9_000, 300, 131_072, 33_000, 16_384, 5];

@@ -8,15 +8,14 @@
 //! reference in a vectored write, which may carry `BY_REFERENCE_BATCHES` write
 //! batches of them (the write follows the message size). A small write with none in
 //! flight goes straight to the kernel ([`direct`](super::direct)); the rest go
-//! through the runtime. On a thread busy writing, a read of large frames takes what
-//! the kernel holds straight from it too ([`Connection::reads_now`]). Timers come
+//! through the runtime. A read of large frames from a peer on the same thread takes
+//! what the kernel holds straight from it too ([`Connection::reads_now`]). Timers come
 //! from [`Session::poll_timeout`].
 //!
 //! A connection is in one of three phases: running; closing (the peer is gone or
 //! broke the protocol, and an ERROR command may still be written); lingering (closed
 //! locally, queued messages may still be written for `ZMQ_LINGER`).
 
-use std::cell::Cell;
 use std::io::{self, IoSlice};
 use std::pin::pin;
 use std::rc::Rc;
@@ -29,7 +28,7 @@ use futures::FutureExt;
 use futures::future::{Fuse, FusedFuture};
 use monocoque_core::{IoArena, ReadRegion};
 
-use super::direct::{self, DirectIo};
+use super::direct::{self, DirectIo, LocalEnd};
 use super::sleep_until;
 use super::zap::{self, ZapSlot};
 use crate::engine::monitor::{HandshakeFailure, SocketEvent};
@@ -56,21 +55,6 @@ const SENDS_NOW_PER_WAIT: u32 = 16;
 /// How many reads in a row a connection takes straight from the kernel before it
 /// lets the runtime run its other tasks.
 const READS_NOW_PER_WAIT: u32 = 16;
-
-thread_local! {
-    /// Writes started by the connections of this thread, as a running count: a
-    /// connection that sees it move while it waited shares its thread with writers
-    /// ([`Connection::reads_now`]).
-    static WRITES_STARTED: Cell<u64> = const { Cell::new(0) };
-}
-
-fn writes_started() -> u64 {
-    WRITES_STARTED.with(Cell::get)
-}
-
-fn note_write_started() {
-    WRITES_STARTED.with(|n| n.set(n.get().wrapping_add(1)));
-}
 
 /// The largest write handed straight to the kernel. Larger ones measured no better
 /// that way (a 64 KiB message per write: 30-40 K against 43-60 K msg/s) and keep
@@ -234,6 +218,37 @@ impl ReadTarget {
     }
 }
 
+/// A direct read of the next frame's header guesses that more has arrived, and each
+/// miss costs a system call. After a miss the connection skips the next 1, 2, 4, ...
+/// up to 64 such guesses; a hit starts over. A peer that sends one large message and
+/// waits (a DEALER awaiting its echo) then costs a miss per 64 messages; a backlog
+/// costs none.
+#[derive(Debug, Default)]
+struct Guesses {
+    skip: u8,
+    backoff: u8,
+}
+
+impl Guesses {
+    /// Whether to guess now (else one skip is used up).
+    fn take(&mut self) -> bool {
+        if self.skip == 0 {
+            return true;
+        }
+        self.skip -= 1;
+        false
+    }
+
+    fn missed(&mut self) {
+        self.backoff = self.backoff.saturating_mul(2).clamp(1, 64);
+        self.skip = self.backoff;
+    }
+
+    fn hit(&mut self) {
+        self.backoff = 0;
+    }
+}
+
 async fn read_some<S>(stream: &S, target: ReadTarget) -> (io::Result<usize>, ReadTarget)
 where
     for<'a> &'a S: AsyncRead,
@@ -303,6 +318,7 @@ where
 {
     let (port, why, handshaken) = match Connection::new(port, stop, remote.clone()) {
         Ok(mut connection) => {
+            connection.end = LocalEnd::register(&stream);
             let why = connection.run(&stream).await;
             (connection.port, why, connection.handshaken)
         }
@@ -334,9 +350,12 @@ struct Connection {
     spare_chunks: Option<Vec<Bytes>>,
     /// The last read got all it asked for: more may be waiting in the kernel.
     last_read_full: bool,
-    /// [`writes_started`] when the connection last began to wait, plus its own
-    /// writes since.
-    writes_seen: u64,
+    /// This end's address while the connection lives (TCP), and whether its peer was
+    /// found on this thread.
+    end: Option<LocalEnd>,
+    peer_here: bool,
+    /// Whether to try the next frame's header straight from the kernel.
+    guesses: Guesses,
     phase: Phase,
     stop: Rc<Stop>,
     /// Where the connection leads, for ZAP requests and the monitor.
@@ -374,7 +393,9 @@ impl Connection {
             spare: None,
             spare_chunks: None,
             last_read_full: false,
-            writes_seen: 0,
+            end: None,
+            peer_here: false,
+            guesses: Guesses::default(),
             phase: Phase::Running,
             stop,
             remote,
@@ -402,9 +423,6 @@ impl Connection {
             if writing.is_terminated()
                 && let Some(transmit) = self.next_transmit()
             {
-                note_write_started();
-                // Its own write is not another connection's.
-                self.writes_seen = self.writes_seen.wrapping_add(1);
                 match self.send_now(stream, transmit, &mut sends_now) {
                     // All of it went: queue the next write at once.
                     None => continue,
@@ -417,16 +435,13 @@ impl Connection {
             }
             if reading.is_terminated() && self.wants_read() {
                 let mut target = self.read_target();
-                if reads_now > 0 && self.reads_now(&target) {
+                if reads_now > 0
+                    && let Some(result) = self.read_now(stream, &mut target)
+                {
                     reads_now -= 1;
-                    match target.recv_now(stream) {
-                        Err(err) if is_retry(&err) => {}
-                        result => {
-                            self.on_read(result, target);
-                            self.drain_events();
-                            continue;
-                        }
-                    }
+                    self.on_read(result, target);
+                    self.drain_events();
+                    continue;
                 }
                 reading.set(read_some(stream, target).fuse());
             }
@@ -434,7 +449,6 @@ impl Connection {
             let mut woken = pin!(woken.fuse());
             let lingering = matches!(self.phase, Phase::Lingering { .. });
             let mut stopped = pin!(stop_unless(&stop, lingering).fuse());
-            self.writes_seen = writes_started();
             futures::select_biased! {
                 (result, target) = reading => self.on_read(result, target),
                 BufResult(result, transmit) = writing => self.on_written(result, transmit),
@@ -613,21 +627,60 @@ impl Connection {
 
     /// Whether to read straight from the kernel instead of through the runtime: while
     /// large frames arrive, after a read that got all it asked for (more is likely
-    /// waiting), and only if other connections of this thread started writes since
-    /// this one last waited.
+    /// waiting), from a peer on this thread.
     ///
-    /// Such a thread (a publisher and its subscribers in one process, a proxy's two
-    /// sockets) runs long turns between polls of its runtime, and a read through the runtime
-    /// completes only at the next poll: one read per turn, two per large frame (its
-    /// header, then its body into a buffer of its own), while a publisher queues a
-    /// message per subscriber and more each turn. On a thread that only reads, reading
-    /// ahead would only make the connection wait sooner, each of the peer's writes
-    /// then waking it: two native threads, eight subscribers on one, fell from 7.2 K
-    /// to 3.5 K msg/s at 64 KiB that way (docs/performance.md).
-    fn reads_now(&self, target: &ReadTarget) -> bool {
+    /// A read through the runtime completes only at its next poll of io_uring, and a
+    /// thread that writes to its own peers (a publisher and its subscribers in one
+    /// process) runs long turns between polls: one read per turn, two per large frame
+    /// (its header, then its body into a buffer of its own), while the publisher
+    /// queues more each turn. Bytes a peer on this thread wrote are all there, so the
+    /// read takes them at once. From a peer elsewhere, io_uring's reads, many in one
+    /// system call, cost less: a ROUTER echoing 64 KiB to 16 DEALERs in another
+    /// process lost 11% of its round trips reading directly, and SUBs on a thread of
+    /// their own, reading ahead, were woken by each of the publisher's writes (8
+    /// subscribers: 7.2 K down to 3.5 K msg/s; docs/performance.md).
+    fn reads_now(&mut self, target: &ReadTarget) -> bool {
         let large = self.session.expects_large() || matches!(target, ReadTarget::Body(_));
-        let others_wrote = writes_started() != self.writes_seen;
-        large && self.last_read_full && others_wrote
+        large && self.last_read_full && self.peer_on_thread()
+    }
+
+    /// Whether the peer's end is a connection of this thread (looked up until found).
+    fn peer_on_thread(&mut self) -> bool {
+        if !self.peer_here {
+            self.peer_here = self.end.as_ref().is_some_and(LocalEnd::peer_is_here);
+        }
+        self.peer_here
+    }
+
+    /// Reads straight from the kernel into `target` if [`reads_now`](Self::reads_now)
+    /// says so and, for a next frame's header, [`Guesses`] does; `None` when it did not
+    /// try or the kernel had nothing yet.
+    fn read_now<S: DirectIo>(
+        &mut self,
+        stream: &S,
+        target: &mut ReadTarget,
+    ) -> Option<io::Result<usize>> {
+        if !self.reads_now(target) {
+            return None;
+        }
+        let guess = matches!(target, ReadTarget::Page(_));
+        if guess && !self.guesses.take() {
+            return None;
+        }
+        match target.recv_now(stream) {
+            Err(err) if is_retry(&err) => {
+                if guess {
+                    self.guesses.missed();
+                }
+                None
+            }
+            result => {
+                if guess {
+                    self.guesses.hit();
+                }
+                Some(result)
+            }
+        }
     }
 
     #[inline]

@@ -11,12 +11,16 @@
 //! runtime are never overtaken: the connection calls this only while no write of its
 //! own is in flight.
 //!
-//! Reads: a connection whose thread is busy writing reads what the kernel already
-//! holds before it asks the runtime for more (see `Connection::reads_now`). Only
-//! with no read of its own in flight, so bytes arrive in order.
+//! Reads: a connection whose peer is on its own thread reads large frames the kernel
+//! already holds before it asks the runtime for more (see `Connection::reads_now`);
+//! [`LocalEnd`] tells it the peer is there. Only with no read of its own in flight,
+//! so bytes arrive in order.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
+use std::net::SocketAddr;
 
 use compio::net::{TcpStream, UnixStream};
 
@@ -40,6 +44,11 @@ pub(crate) trait DirectIo {
         let _ = buf;
         Err(io::ErrorKind::WouldBlock.into())
     }
+
+    /// This end's address and the peer's, for a stream that has them (TCP).
+    fn ends(&self) -> Option<(SocketAddr, SocketAddr)> {
+        None
+    }
 }
 
 /// One buffer goes by `send`, several by `sendmsg` (which also copies in the iovec
@@ -59,6 +68,10 @@ impl DirectIo for TcpStream {
     fn recv_now(&self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
         socket2::SockRef::from(self).recv_with_flags(buf, libc::MSG_DONTWAIT)
     }
+
+    fn ends(&self) -> Option<(SocketAddr, SocketAddr)> {
+        Some((self.local_addr().ok()?, self.peer_addr().ok()?))
+    }
 }
 
 impl DirectIo for UnixStream {
@@ -68,6 +81,50 @@ impl DirectIo for UnixStream {
 
     fn recv_now(&self, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
         socket2::SockRef::from(self).recv_with_flags(buf, libc::MSG_DONTWAIT)
+    }
+}
+
+thread_local! {
+    /// This thread's TCP connection ends, by local address (with a count, should two
+    /// ever share one).
+    static ENDS_HERE: RefCell<HashMap<SocketAddr, u32>> = RefCell::new(HashMap::new());
+}
+
+/// A TCP connection's end, known to its thread while the connection lives, so that a
+/// connection can tell whether its peer is on the same thread.
+#[derive(Debug)]
+pub(crate) struct LocalEnd {
+    local: SocketAddr,
+    peer: SocketAddr,
+}
+
+impl LocalEnd {
+    /// Registers `stream`'s end on this thread; `None` for a stream with no
+    /// addresses (ipc, in-process pipes).
+    pub(crate) fn register<S: DirectIo>(stream: &S) -> Option<LocalEnd> {
+        let (local, peer) = stream.ends()?;
+        ENDS_HERE.with(|ends| *ends.borrow_mut().entry(local).or_default() += 1);
+        Some(LocalEnd { local, peer })
+    }
+
+    /// Whether the peer's end is a connection of this thread.
+    pub(crate) fn peer_is_here(&self) -> bool {
+        ENDS_HERE.with(|ends| ends.borrow().contains_key(&self.peer))
+    }
+}
+
+impl Drop for LocalEnd {
+    fn drop(&mut self) {
+        // During the thread's exit the map may be gone already: nothing to undo then.
+        let _ = ENDS_HERE.try_with(|ends| {
+            let mut ends = ends.borrow_mut();
+            if let Some(count) = ends.get_mut(&self.local) {
+                *count -= 1;
+                if *count == 0 {
+                    ends.remove(&self.local);
+                }
+            }
+        });
     }
 }
 
@@ -128,6 +185,27 @@ mod tests {
         let spare = buf.capacity() - 2;
         assert_eq!(recv_into(&ours, &mut buf).unwrap(), spare);
         assert_eq!(&buf[2..], &b"0123456789"[..spare]);
+    }
+
+    #[compio::test]
+    async fn a_peer_is_here_only_while_its_end_is_registered_on_this_thread() {
+        let listener = compio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (ours, accepted) = futures::join!(TcpStream::connect(address), listener.accept());
+        let (ours, (theirs, _)) = (ours.unwrap(), accepted.unwrap());
+        let our_end = LocalEnd::register(&ours).unwrap();
+        assert!(
+            !our_end.peer_is_here(),
+            "the peer's end is not registered yet"
+        );
+        let their_end = LocalEnd::register(&theirs).unwrap();
+        assert!(our_end.peer_is_here());
+        assert!(their_end.peer_is_here());
+        let elsewhere =
+            std::thread::scope(|threads| threads.spawn(|| our_end.peer_is_here()).join().unwrap());
+        assert!(!elsewhere, "another thread does not see this thread's ends");
+        drop(their_end);
+        assert!(!our_end.peer_is_here());
     }
 
     #[compio::test]
