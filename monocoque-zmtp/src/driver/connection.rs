@@ -350,10 +350,11 @@ struct Connection {
     spare_chunks: Option<Vec<Bytes>>,
     /// The last read got all it asked for: more may be waiting in the kernel.
     last_read_full: bool,
-    /// This end's address while the connection lives (TCP), and whether its peer was
-    /// found on this thread.
+    /// This end's address while the connection lives (TCP), and whether its peer is
+    /// on this thread: decided at the first large read, after the handshake, when both
+    /// ends have registered (each does before it runs).
     end: Option<LocalEnd>,
-    peer_here: bool,
+    peer_here: Option<bool>,
     /// Whether to try the next frame's header straight from the kernel.
     guesses: Guesses,
     phase: Phase,
@@ -394,7 +395,7 @@ impl Connection {
             spare_chunks: None,
             last_read_full: false,
             end: None,
-            peer_here: false,
+            peer_here: None,
             guesses: Guesses::default(),
             phase: Phase::Running,
             stop,
@@ -644,12 +645,12 @@ impl Connection {
         large && self.last_read_full && self.peer_on_thread()
     }
 
-    /// Whether the peer's end is a connection of this thread (looked up until found).
+    /// Whether the peer's end is a connection of this thread (looked up once).
     fn peer_on_thread(&mut self) -> bool {
-        if !self.peer_here {
-            self.peer_here = self.end.as_ref().is_some_and(LocalEnd::peer_is_here);
-        }
-        self.peer_here
+        let end = &self.end;
+        *self
+            .peer_here
+            .get_or_insert_with(|| end.as_ref().is_some_and(LocalEnd::peer_is_here))
     }
 
     /// Reads straight from the kernel into `target` if [`reads_now`](Self::reads_now)
