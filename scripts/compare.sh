@@ -328,7 +328,8 @@ run_case() {
             if [ "$transport" = tcp ]; then
                 endpoint=tcp://127.0.0.1:$PORT
             else
-                endpoint=ipc:///tmp/monocoque-compare-$$-$PORT.ipc
+                # In $WORK, removed at exit: libzmq and zmq.rs leave their files.
+                endpoint=ipc://$WORK/$PORT.ipc
             fi
             PORT=$((PORT + 1))
             rc=0
