@@ -97,12 +97,15 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// The endpoint to bind; `libzmq` picks libzmq's wildcard-port syntax.
+    /// The endpoint to bind; `libzmq` picks libzmq's wildcard syntax.
     fn bind_endpoint(self, libzmq: bool) -> String {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         match self {
             Transport::Tcp if libzmq => "tcp://127.0.0.1:*".to_string(),
             Transport::Tcp => "tcp://127.0.0.1:0".to_string(),
+            // libzmq removes a wildcard's socket file (and its directory) on close,
+            // but leaves a named one behind.
+            Transport::Ipc if libzmq => "ipc://*".to_string(),
             Transport::Ipc => format!(
                 "ipc://{}/monocoque-bench-{}-{}",
                 std::env::temp_dir().display(),
