@@ -1,7 +1,11 @@
 //! Copies of borrowed frames: small ones carved out of shared blocks, larger ones
-//! in buffers that are reused once dropped (see [`copy`]).
+//! in buffers that are reused once dropped (see [`copy`]); and buffers for the
+//! bodies of large frames read from a peer, reused the same way (see
+//! [`frame_buffer`]).
 
 use std::cell::RefCell;
+use std::collections::TryReserveError;
+use std::sync::Mutex;
 
 use bytes::{Bytes, BytesMut};
 
@@ -17,6 +21,16 @@ const MAX_RECYCLED: usize = 256 * 1024;
 /// How many buffers, and how many bytes of them, a thread keeps for reuse.
 const SPARE_BUFFERS: usize = 16;
 const SPARE_BYTES: usize = 2 * 1024 * 1024;
+
+/// How many buffers, and how many bytes of them, all threads together keep beyond
+/// their own: a thread that drops more buffers than it takes (the application
+/// thread that receives what an I/O thread read) passes them on to the one that
+/// takes them.
+const SHARED_SPARE_BUFFERS: usize = 64;
+const SHARED_SPARE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Buffers any thread may take once its own spares hold none of the right size.
+static SHARED_SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 thread_local! {
     static BLOCK: RefCell<BytesMut> = RefCell::new(BytesMut::new());
@@ -107,17 +121,91 @@ impl AsRef<[u8]> for Recycled {
 impl Drop for Recycled {
     fn drop(&mut self) {
         let buffer = std::mem::take(&mut self.0);
-        // During the thread's exit, or if the spares are in use, it is simply freed.
-        let _ = SPARE.try_with(|spare| {
-            let Ok(mut spare) = spare.try_borrow_mut() else {
-                return;
-            };
-            let held: usize = spare.iter().map(Vec::capacity).sum();
-            if spare.len() < SPARE_BUFFERS && held + buffer.capacity() <= SPARE_BYTES {
-                spare.push(buffer);
-            }
-        });
+        // This thread's spares first, the shared ones when those are full (or in use,
+        // or gone with the exiting thread); freed when both are full.
+        let rest = SPARE
+            .try_with(|spare| match spare.try_borrow_mut() {
+                Ok(mut spare) => keep(&mut spare, buffer, SPARE_BUFFERS, SPARE_BYTES),
+                Err(_) => Some(buffer),
+            })
+            .ok()
+            .flatten();
+        if let Some(buffer) = rest
+            && let Ok(mut shared) = SHARED_SPARE.lock()
+        {
+            keep(
+                &mut shared,
+                buffer,
+                SHARED_SPARE_BUFFERS,
+                SHARED_SPARE_BYTES,
+            );
+        }
     }
+}
+
+/// Keeps `buffer` in `spare` if that stays within `count` buffers and `bytes`, else
+/// hands it back.
+fn keep(spare: &mut Vec<Vec<u8>>, buffer: Vec<u8>, count: usize, bytes: usize) -> Option<Vec<u8>> {
+    let held: usize = spare.iter().map(Vec::capacity).sum();
+    if spare.len() < count && held + buffer.capacity() <= bytes {
+        spare.push(buffer);
+        return None;
+    }
+    Some(buffer)
+}
+
+/// A buffer for the body of a large frame read from a peer, with room for exactly
+/// `len` bytes, so that a read into its spare room never takes bytes past the frame.
+/// It is one that a dropped frame or copy of that size left, on this thread or
+/// another, when there is one; else a new one, reserved fallibly (a peer declares
+/// the size). Hand the filled buffer to [`frame_bytes`] so that it is reused in
+/// turn: a frame read on an I/O thread and dropped on the application's then costs
+/// no allocation, and none of the allocator's trimming and fresh page faults.
+///
+/// ```
+/// let mut body = monocoque_core::frame_buffer(64 * 1024).unwrap();
+/// body.resize(64 * 1024, 7);
+/// let frame = monocoque_core::frame_bytes(body);
+/// assert_eq!(frame.len(), 64 * 1024);
+/// ```
+pub fn frame_buffer(len: usize) -> Result<Vec<u8>, TryReserveError> {
+    if len <= MAX_RECYCLED
+        && let Some(mut buffer) = take_exact(len)
+    {
+        buffer.clear();
+        return Ok(buffer);
+    }
+    let mut buffer = Vec::new();
+    buffer.try_reserve_exact(len)?;
+    Ok(buffer)
+}
+
+/// A frame's body from [`frame_buffer`] as `Bytes`; its buffer goes back to the
+/// spares when its last `Bytes` is dropped (above 256 KiB it is freed).
+pub fn frame_bytes(buffer: Vec<u8>) -> Bytes {
+    if buffer.capacity() > MAX_RECYCLED {
+        return Bytes::from(buffer);
+    }
+    Bytes::from_owner(Recycled(buffer))
+}
+
+/// Takes a spare buffer of exactly `len` bytes' capacity: this thread's, else a
+/// shared one.
+fn take_exact(len: usize) -> Option<Vec<u8>> {
+    let exact = |buffer: &Vec<u8>| buffer.capacity() == len;
+    let own = SPARE
+        .try_with(|spare| {
+            let mut spare = spare.try_borrow_mut().ok()?;
+            let index = spare.iter().position(exact)?;
+            Some(spare.swap_remove(index))
+        })
+        .ok()
+        .flatten();
+    own.or_else(|| {
+        let mut shared = SHARED_SPARE.lock().ok()?;
+        let index = shared.iter().position(exact)?;
+        Some(shared.swap_remove(index))
+    })
 }
 
 /// The buffers this thread keeps for reuse, and their bytes.
@@ -205,6 +293,8 @@ mod tests {
 
     #[test]
     fn a_thread_keeps_few_spare_buffers() {
+        // What its own spares do not keep goes to the shared ones.
+        let _serial = SHARED.lock().unwrap_or_else(|e| e.into_inner());
         let copies: Vec<Bytes> = (0..4 * SPARE_BUFFERS)
             .map(|i| copy(&vec![i as u8; 100 * 1024]))
             .collect();
@@ -216,5 +306,67 @@ mod tests {
         assert!(buffers <= SPARE_BUFFERS, "{buffers} buffers kept");
         assert!(bytes <= SPARE_BYTES, "{bytes} bytes kept");
         assert!(buffers > 0, "some are kept for reuse");
+    }
+
+    /// Tests that fill or read the shared spares run one at a time.
+    static SHARED: Mutex<()> = Mutex::new(());
+
+    fn shared_held() -> (usize, usize) {
+        let shared = SHARED_SPARE.lock().unwrap();
+        (shared.len(), shared.iter().map(Vec::capacity).sum())
+    }
+
+    fn frames_of(len: usize, count: usize) -> Vec<Bytes> {
+        (0..count)
+            .map(|i| {
+                let mut buffer = frame_buffer(len).unwrap();
+                assert_eq!(buffer.capacity(), len, "exactly the room asked");
+                buffer.resize(len, i as u8);
+                frame_bytes(buffer)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_frame_dropped_on_another_thread_lends_its_buffer_back() {
+        let _serial = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        SHARED_SPARE.lock().unwrap().clear();
+        const LEN: usize = 77_777;
+        let frames = frames_of(LEN, SPARE_BUFFERS + 4);
+        for (i, frame) in frames.iter().enumerate() {
+            assert!(frame.iter().all(|&b| b == i as u8));
+        }
+        let starts: Vec<usize> = frames.iter().map(|f| f.as_ptr() as usize).collect();
+        // Dropped on a thread that takes none: past its own spares they are shared.
+        std::thread::spawn(move || drop(frames)).join().unwrap();
+        assert_eq!(
+            shared_held().0,
+            4,
+            "what the thread's own spares did not keep"
+        );
+        let again = frame_buffer(LEN).unwrap();
+        assert_eq!(shared_held().0, 3, "taken from the shared spares");
+        assert!(starts.contains(&(again.as_ptr() as usize)));
+        assert!(again.is_empty());
+    }
+
+    #[test]
+    fn the_shared_spares_stay_bounded() {
+        let _serial = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        let frames = frames_of(64 * 1024, 4 * SHARED_SPARE_BUFFERS);
+        std::thread::spawn(move || drop(frames)).join().unwrap();
+        let (buffers, bytes) = shared_held();
+        assert!(buffers <= SHARED_SPARE_BUFFERS, "{buffers} buffers shared");
+        assert!(bytes <= SHARED_SPARE_BYTES, "{bytes} bytes shared");
+        assert!(buffers > 0, "some are shared for reuse");
+    }
+
+    #[test]
+    fn a_frame_buffer_is_never_larger_than_asked() {
+        drop(copy(&[1u8; 100 * 1024]));
+        let buffer = frame_buffer(90 * 1024).unwrap();
+        assert_eq!(buffer.capacity(), 90 * 1024);
+        let huge = frame_bytes(frame_buffer(MAX_RECYCLED + 1).unwrap());
+        assert!(huge.is_empty());
     }
 }

@@ -12,6 +12,8 @@
 //!   first `n` bytes as one `Bytes`, without copying when they lie in one segment.
 //! - [`copy`] copies a small borrowed frame into a block shared with the frames copied
 //!   before it, so that sending `&[u8]` or `&str` costs no allocation per message.
+//! - [`frame_buffer`] and [`frame_bytes`] give the body of a large frame read from a
+//!   peer a buffer that dropped frames left, on any thread.
 //!
 //! ```
 //! use monocoque_core::{IoArena, SegmentedBuffer};
@@ -39,5 +41,5 @@ mod copies;
 mod segmented;
 
 pub use arena::{DEFAULT_PAGE_SIZE, IoArena, ReadRegion};
-pub use copies::copy;
+pub use copies::{copy, frame_buffer, frame_bytes};
 pub use segmented::SegmentedBuffer;

@@ -184,11 +184,11 @@ impl FrameDecoder {
         let body = match &mut self.body {
             Some(body) => body,
             None => {
-                let mut body = Vec::new();
-                body.try_reserve_exact(header.size)
-                    .map_err(|_| ProtocolError::FrameTooLarge {
+                let body = monocoque_core::frame_buffer(header.size).map_err(|_| {
+                    ProtocolError::FrameTooLarge {
                         size: header.size as u64,
-                    })?;
+                    }
+                })?;
                 self.body.insert(body)
             }
         };
@@ -210,7 +210,7 @@ impl FrameDecoder {
         Ok(Some(Frame {
             more: header.more,
             command: header.command,
-            body: Bytes::from(body),
+            body: monocoque_core::frame_bytes(body),
         }))
     }
 
