@@ -121,8 +121,8 @@ impl AsRef<[u8]> for Recycled {
 impl Drop for Recycled {
     fn drop(&mut self) {
         let buffer = std::mem::take(&mut self.0);
-        // This thread's spares first, the shared ones when those are full (or in use,
-        // or gone with the exiting thread); freed when both are full.
+        // This thread's spares first, the shared ones when those are full or in use;
+        // freed when both are full, or while the thread exits.
         let rest = SPARE
             .try_with(|spare| match spare.try_borrow_mut() {
                 Ok(mut spare) => keep(&mut spare, buffer, SPARE_BUFFERS, SPARE_BYTES),
