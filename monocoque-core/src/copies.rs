@@ -104,7 +104,11 @@ fn copy_large(frame: &[u8]) -> Bytes {
 
 /// Takes a spare buffer that holds `len` bytes without being more than twice that.
 fn take_fitting(spare: &mut Vec<Vec<u8>>, len: usize) -> Option<Vec<u8>> {
-    let fits = |b: &Vec<u8>| b.capacity() >= len && b.capacity() / 2 <= len;
+    take_where(spare, |b| b.capacity() >= len && b.capacity() / 2 <= len)
+}
+
+/// Takes the first spare buffer that `fits`.
+fn take_where(spare: &mut Vec<Vec<u8>>, fits: impl Fn(&Vec<u8>) -> bool) -> Option<Vec<u8>> {
     let index = spare.iter().position(fits)?;
     Some(spare.swap_remove(index))
 }
@@ -194,18 +198,10 @@ pub fn frame_bytes(buffer: Vec<u8>) -> Bytes {
 fn take_exact(len: usize) -> Option<Vec<u8>> {
     let exact = |buffer: &Vec<u8>| buffer.capacity() == len;
     let own = SPARE
-        .try_with(|spare| {
-            let mut spare = spare.try_borrow_mut().ok()?;
-            let index = spare.iter().position(exact)?;
-            Some(spare.swap_remove(index))
-        })
+        .try_with(|spare| take_where(&mut *spare.try_borrow_mut().ok()?, exact))
         .ok()
         .flatten();
-    own.or_else(|| {
-        let mut shared = SHARED_SPARE.lock().ok()?;
-        let index = shared.iter().position(exact)?;
-        Some(shared.swap_remove(index))
-    })
+    own.or_else(|| take_where(&mut *SHARED_SPARE.lock().ok()?, exact))
 }
 
 /// The buffers this thread keeps for reuse, and their bytes.
