@@ -113,7 +113,8 @@ fn take_where(spare: &mut Vec<Vec<u8>>, fits: impl Fn(&Vec<u8>) -> bool) -> Opti
     Some(spare.swap_remove(index))
 }
 
-/// A large copy's buffer: back to the dropping thread's spares when dropped.
+/// The buffer of a large copy or of a large frame's body: back to the dropping
+/// thread's spares when dropped, else to the shared ones.
 struct Recycled(Vec<u8>);
 
 impl AsRef<[u8]> for Recycled {
