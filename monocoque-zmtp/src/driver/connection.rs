@@ -56,9 +56,11 @@ const SENDS_NOW_PER_WAIT: u32 = 16;
 /// lets the runtime run its other tasks.
 const READS_NOW_PER_WAIT: u32 = 16;
 
-/// The largest write handed straight to the kernel. Larger ones measured no better
-/// that way (a 64 KiB message per write: 30-40 K against 43-60 K msg/s) and keep
-/// going through the runtime, whose cost per write is small next to their copy.
+/// The largest write of frames by reference handed straight to the kernel. Larger
+/// ones measured no better that way (a 64 KiB message per write: 30-40 K against
+/// 43-60 K msg/s) and keep going through the runtime, whose cost per write is small
+/// next to their copy. Copied bytes (at most one write batch) always go straight:
+/// through the runtime each of their writes cost an allocation.
 const SEND_NOW_MAX: usize = 16 * 1024;
 
 /// The most parts one direct write hands the kernel (kept on the stack); parts
@@ -515,7 +517,8 @@ impl Connection {
         })
     }
 
-    /// Hands a small `transmit` straight to the kernel while `budget` lasts; returns
+    /// Hands `transmit` straight to the kernel while `budget` lasts (unless it carries
+    /// more than [`SEND_NOW_MAX`] bytes by reference); returns
     /// what it did not take, to be written through the runtime (`None`: all of it
     /// went, or the stream failed).
     #[inline]
@@ -526,7 +529,8 @@ impl Connection {
         budget: &mut u32,
     ) -> Option<Transmit> {
         let len = transmit.len();
-        if *budget == 0 || len > SEND_NOW_MAX {
+        let by_reference = matches!(transmit, Transmit::Chunks(_));
+        if *budget == 0 || (by_reference && len > SEND_NOW_MAX) {
             return Some(transmit);
         }
         *budget -= 1;
