@@ -136,7 +136,7 @@ impl Engine {
     /// Sends the message in `slot` by the socket type's rule, without waiting; see
     /// [`State::offer`].
     #[inline]
-    pub(crate) fn offer(&self, slot: &mut Option<Message>) -> Result<(), Error> {
+    pub(crate) fn offer(&self, slot: &mut Option<Message>) -> Result<usize, Error> {
         self.state.borrow_mut().offer(slot)
     }
 

@@ -459,16 +459,25 @@ impl State {
 
     /// Sends the message in `slot` by the socket type's rule, without waiting: the
     /// slot is emptied when the message was queued (or dropped by the socket type's
-    /// mute action) and keeps it when no peer can take it now.
+    /// mute action) and keeps it when no peer can take it now. Returns how many peers'
+    /// queues took it (a publisher's send counts each subscriber).
     #[inline]
-    pub(crate) fn offer(&mut self, slot: &mut Option<Message>) -> Result<(), Error> {
+    pub(crate) fn offer(&mut self, slot: &mut Option<Message>) -> Result<usize, Error> {
         if slot.as_ref().is_some_and(Message::is_empty) {
             return Err(ProtocolError::EmptyMessage.into());
         }
-        if let Routed::Dropped(n) = self.routing.send(&mut self.peers, slot)? {
-            self.stats.dropped += n;
-        }
-        Ok(())
+        Ok(match self.routing.send(&mut self.peers, slot)? {
+            Routed::Queued => 1,
+            Routed::FannedOut { queued, dropped } => {
+                self.stats.dropped += dropped;
+                queued
+            }
+            Routed::Dropped(n) => {
+                self.stats.dropped += n;
+                0
+            }
+            Routed::WouldBlock => 0,
+        })
     }
 
     /// Sends `message` by the socket type's rule, without waiting.

@@ -6,6 +6,7 @@
 //! completes has queued or taken nothing.
 
 mod bridge;
+mod budget;
 pub mod context;
 mod dealer;
 pub mod handle;
@@ -55,7 +56,6 @@ use crate::engine::notify::{Listener, Stop, YieldNow};
 pub use crate::engine::state::{RECENT_ERRORS, RecentError};
 use crate::error::Error;
 use crate::proto::message::Message;
-use crate::proto::session::{BY_REFERENCE_BATCHES, ZERO_COPY_MIN};
 use crate::proto::socket_type::SocketType;
 
 #[derive(Debug)]
@@ -91,20 +91,9 @@ pub struct Socket {
     endpoints: RefCell<Vec<EndpointEntry>>,
     /// `ZMQ_CONNECT_ROUTING_ID` for the next `connect` (ROUTER).
     connect_routing_id: RefCell<Option<Bytes>>,
-    /// Payload plus [`SEND_OVERHEAD`] per message queued since `send` last yielded.
-    sent_since_yield: std::cell::Cell<usize>,
+    /// What `send` queued since it last let other tasks run.
+    budget: budget::SendBudget,
 }
-
-/// What a send costs against the yield budget besides its payload bytes.
-///
-/// `send` lets other tasks run once it has queued about one write batch
-/// (`BufferConfig::write_batch_size`) since it last did: PUB, XPUB and ROUTER never
-/// wait, and a loop of them would otherwise starve the connection tasks that write
-/// the messages out. Counting bytes, not messages, keeps each yield to about one
-/// write: 64 B messages yield every ~200 sends (few, large writes), 1 KiB ones every
-/// ~50 (a connection writing one batch per turn keeps up), 64 KiB ones every 4 (they
-/// go by reference, four to a write).
-const SEND_OVERHEAD: usize = 256;
 
 /// The future of [`Socket::recv`], written out so that its `poll` inlines into the
 /// caller's: a message then goes from its peer's queue to the caller without a trip
@@ -202,7 +191,7 @@ impl Socket {
             connect_routing_id: RefCell::new(options.connect_routing_id.clone()),
             engine: Engine::with_names(socket_type, options, names),
             endpoints: RefCell::new(Vec::new()),
-            sent_since_yield: std::cell::Cell::new(0),
+            budget: budget::SendBudget::default(),
         }
     }
 
@@ -368,15 +357,12 @@ impl Socket {
         // The message stays in its slot until a peer takes it.
         let mut slot = Some(message);
         loop {
-            if self.engine.shutdown.is_stopped() {
-                return Err(Error::Closed);
-            }
             let ready = self.engine.send_ready.listen();
-            self.engine.offer(&mut slot)?;
+            self.offer(&mut slot)?;
             if slot.is_none() {
                 return Ok(());
             }
-            self.sent_since_yield.set(0);
+            self.budget.restart();
             ready.await;
         }
     }
@@ -424,20 +410,10 @@ impl Socket {
     }
 
     /// Counts a send of `bytes` against the yield budget; true when the sender should
-    /// let other tasks run first (see [`SEND_OVERHEAD`]).
+    /// let other tasks run first (see [`budget`]).
     pub(crate) fn yield_due(&self, bytes: usize) -> bool {
-        // A large message goes by reference, and a write carries several of them.
-        let cost = match bytes >= ZERO_COPY_MIN {
-            true => bytes / BY_REFERENCE_BATCHES,
-            false => bytes,
-        };
-        let sent = self.sent_since_yield.get() + cost + SEND_OVERHEAD;
-        if sent >= self.engine.options.buffers.write_batch_size {
-            self.sent_since_yield.set(0);
-            return true;
-        }
-        self.sent_since_yield.set(sent);
-        false
+        let batch = self.engine.options.buffers.write_batch_size;
+        self.budget.yield_due(bytes, batch)
     }
 
     /// Sends the message in `slot` if a peer can take it now, without waiting (for a
@@ -448,7 +424,9 @@ impl Socket {
         if self.engine.shutdown.is_stopped() {
             return Err(Error::Closed);
         }
-        self.engine.offer(slot)
+        let entries = self.engine.offer(slot)?;
+        self.budget.queued(entries);
+        Ok(())
     }
 
     /// Receives a message if one is ready, without waiting (for a handle's I/O

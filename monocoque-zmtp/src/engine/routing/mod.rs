@@ -45,8 +45,11 @@ use crate::proto::socket_type::SocketType;
 /// What a routing state did with a message given to `send`.
 #[derive(Debug)]
 pub(crate) enum Routed {
-    /// Queued for every peer it was meant for.
+    /// Queued for the one peer it was meant for (or for none, when none was).
     Queued,
+    /// Fanned out (PUB, XPUB): queued for `queued` subscribers, dropped for `dropped`
+    /// more at their high-water marks.
+    FannedOut { queued: usize, dropped: u64 },
     /// Dropped for this many peers by the socket type's mute action (PUB or ROUTER
     /// at a peer's high-water mark, ROUTER to an unknown routing id, REP to a
     /// requester that is gone).

@@ -173,7 +173,10 @@ impl Publish {
     #[inline]
     pub(crate) fn send(&mut self, peers: &mut Peers, slot: &mut Option<Message>) -> Routed {
         let Some(message) = slot.take() else {
-            return Routed::Queued;
+            return Routed::FannedOut {
+                queued: 0,
+                dropped: 0,
+            };
         };
         let mut matching = std::mem::take(&mut self.matching);
         matching.clear();
@@ -201,11 +204,9 @@ impl Publish {
             // Several subscribers share one message and one encoding.
             _ => fan_out(peers, &matching, &Fanout::new(message)),
         };
+        let queued = matching.len() - dropped as usize;
         self.matching = matching;
-        match dropped {
-            0 => Routed::Queued,
-            n => Routed::Dropped(n),
-        }
+        Routed::FannedOut { queued, dropped }
     }
 }
 
