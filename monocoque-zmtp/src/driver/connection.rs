@@ -59,8 +59,9 @@ const READS_NOW_PER_WAIT: u32 = 16;
 /// The largest write of frames by reference handed straight to the kernel. Larger
 /// ones measured no better that way (a 64 KiB message per write: 30-40 K against
 /// 43-60 K msg/s) and keep going through the runtime, whose cost per write is small
-/// next to their copy. Copied bytes (at most one write batch) always go straight:
-/// through the runtime each of their writes cost an allocation.
+/// next to their copy. A write of copied bytes goes straight up to one write batch
+/// (`BufferConfig::write_batch_size`): through the runtime each such write cost an
+/// allocation. (Under CURVE every frame is copied, sealed, into the write.)
 const SEND_NOW_MAX: usize = 16 * 1024;
 
 /// The most parts one direct write hands the kernel (kept on the stack); parts
@@ -517,8 +518,8 @@ impl Connection {
         })
     }
 
-    /// Hands `transmit` straight to the kernel while `budget` lasts (unless it carries
-    /// more than [`SEND_NOW_MAX`] bytes by reference); returns
+    /// Hands `transmit` straight to the kernel while `budget` lasts, if it carries at
+    /// most [`SEND_NOW_MAX`] bytes by reference or one write batch copied; returns
     /// what it did not take, to be written through the runtime (`None`: all of it
     /// went, or the stream failed).
     #[inline]
@@ -529,8 +530,11 @@ impl Connection {
         budget: &mut u32,
     ) -> Option<Transmit> {
         let len = transmit.len();
-        let by_reference = matches!(transmit, Transmit::Chunks(_));
-        if *budget == 0 || (by_reference && len > SEND_NOW_MAX) {
+        let most = match transmit {
+            Transmit::Chunks(_) => SEND_NOW_MAX,
+            Transmit::Flat(_) => self.batch,
+        };
+        if *budget == 0 || len > most {
             return Some(transmit);
         }
         *budget -= 1;

@@ -618,6 +618,29 @@ mod tests {
     }
 
     #[test]
+    fn a_send_counts_the_queues_it_went_into() {
+        // What `send`'s yield budget counts: one per subscriber with room.
+        let mut c = core(SocketType::Pub, SocketOptions::default().sndhwm(1));
+        let subscribers: Vec<PeerId> = (0..4)
+            .map(|_| connected(&mut c, SocketType::Sub, None))
+            .collect();
+        for &id in &subscribers[..3] {
+            c.peer_subscribed(id, b"", true);
+        }
+        assert_eq!(c.offer(&mut Some("first".into())).unwrap(), 3);
+        c.take_outgoing(subscribers[0], |_| true);
+        assert_eq!(c.offer(&mut Some("second".into())).unwrap(), 1);
+        assert_eq!(c.stats.dropped, 2, "two subscribers were at their mark");
+
+        let mut c = core(SocketType::Push, SocketOptions::default().sndhwm(1));
+        connected(&mut c, SocketType::Pull, None);
+        assert_eq!(c.offer(&mut Some("1".into())).unwrap(), 1);
+        let mut waiting = Some("2".into());
+        assert_eq!(c.offer(&mut waiting).unwrap(), 0);
+        assert!(waiting.is_some(), "a send that must wait keeps its message");
+    }
+
+    #[test]
     fn round_robin_skips_peers_at_the_high_water_mark() {
         let mut c = core(SocketType::Push, SocketOptions::default().sndhwm(1));
         let a = connected(&mut c, SocketType::Pull, None);

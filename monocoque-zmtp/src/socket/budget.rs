@@ -12,8 +12,10 @@ use std::cell::Cell;
 
 use crate::proto::session::{BY_REFERENCE_BATCHES, ZERO_COPY_MIN};
 
-/// What a send counts besides its payload: room for its frame header (at most 9
-/// bytes), so that the bytes counted never fall short of the bytes a write copies.
+/// What a send counts besides its payload: room for a frame header (at most 9
+/// bytes), so that the bytes counted for messages of one frame (or of two short
+/// ones) never fall short of the bytes a write copies. A message of more frames may
+/// take a few bytes more than counted, which only makes one write a little longer.
 ///
 /// It was 256 until 2026-12-02, which made 64 B messages yield every ~200 sends and
 /// their writes 13 KiB long; with 16 they yield every ~800 sends (docs/performance.md,

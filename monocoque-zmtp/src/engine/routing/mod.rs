@@ -45,14 +45,15 @@ use crate::proto::socket_type::SocketType;
 /// What a routing state did with a message given to `send`.
 #[derive(Debug)]
 pub(crate) enum Routed {
-    /// Queued for the one peer it was meant for (or for none, when none was).
+    /// Queued for the peer it was meant for (XSUB: for each publisher, counted as
+    /// one), or for none when none was.
     Queued,
     /// Fanned out (PUB, XPUB): queued for `queued` subscribers, dropped for `dropped`
     /// more at their high-water marks.
     FannedOut { queued: usize, dropped: u64 },
-    /// Dropped for this many peers by the socket type's mute action (PUB or ROUTER
-    /// at a peer's high-water mark, ROUTER to an unknown routing id, REP to a
-    /// requester that is gone).
+    /// Dropped for this many peers by the socket type's mute action (ROUTER at a
+    /// peer's high-water mark or to an unknown routing id, REP to a requester that
+    /// is gone).
     Dropped(u64),
     /// No peer can take it now: the message is left in its slot; wait for a peer
     /// (PUSH, DEALER, REQ, PAIR).
