@@ -89,22 +89,22 @@ fn copy_large(frame: &[u8]) -> Bytes {
     if frame.len() > MAX_RECYCLED {
         return Bytes::copy_from_slice(frame);
     }
-    let spare = SPARE
-        .try_with(|spare| {
-            let mut spare = spare.try_borrow_mut().ok()?;
-            take_fitting(&mut spare, frame.len())
-        })
-        .ok()
-        .flatten();
-    let mut buffer = spare.unwrap_or_else(|| Vec::with_capacity(frame.len()));
+    let len = frame.len();
+    // Holds the frame without being more than twice its size.
+    let spare = take_own(|b| b.capacity() >= len && b.capacity() / 2 <= len);
+    let mut buffer = spare.unwrap_or_else(|| Vec::with_capacity(len));
     buffer.clear();
     buffer.extend_from_slice(frame);
     Bytes::from_owner(Recycled(buffer))
 }
 
-/// Takes a spare buffer that holds `len` bytes without being more than twice that.
-fn take_fitting(spare: &mut Vec<Vec<u8>>, len: usize) -> Option<Vec<u8>> {
-    take_where(spare, |b| b.capacity() >= len && b.capacity() / 2 <= len)
+/// Takes the first of this thread's spare buffers that `fits` (none while the
+/// thread exits or its spares are in use).
+fn take_own(fits: impl Fn(&Vec<u8>) -> bool) -> Option<Vec<u8>> {
+    SPARE
+        .try_with(|spare| take_where(&mut *spare.try_borrow_mut().ok()?, fits))
+        .ok()
+        .flatten()
 }
 
 /// Takes the first spare buffer that `fits`.
@@ -198,11 +198,7 @@ pub fn frame_bytes(buffer: Vec<u8>) -> Bytes {
 /// shared one.
 fn take_exact(len: usize) -> Option<Vec<u8>> {
     let exact = |buffer: &Vec<u8>| buffer.capacity() == len;
-    let own = SPARE
-        .try_with(|spare| take_where(&mut *spare.try_borrow_mut().ok()?, exact))
-        .ok()
-        .flatten();
-    own.or_else(|| take_where(&mut *SHARED_SPARE.lock().ok()?, exact))
+    take_own(exact).or_else(|| take_where(&mut *SHARED_SPARE.lock().ok()?, exact))
 }
 
 /// The buffers this thread keeps for reuse, and their bytes.
