@@ -70,6 +70,15 @@ fn handshake_bytes(socket_type: SocketType) -> Vec<u8> {
 const WARMUP: u64 = 20_000;
 const MEASURED: u64 = 200_000;
 
+/// A raw peer: connects to `addr`, sends `hello` (its handshake) and discards what
+/// it reads until the other end closes.
+fn read_and_discard(addr: &str, hello: &[u8]) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.write_all(hello).unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+}
+
 /// A PUSH bound to a raw PULL that discards everything it reads; resolves, with the
 /// reader's end, once the PULL is connected.
 async fn push_to_raw_reader() -> (PushSocket, futures::channel::oneshot::Receiver<()>) {
@@ -79,14 +88,7 @@ async fn push_to_raw_reader() -> (PushSocket, futures::channel::oneshot::Receive
     let hello = handshake_bytes(SocketType::Pull);
     let (done, reader) = futures::channel::oneshot::channel::<()>();
     std::thread::spawn(move || {
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        s.write_all(&hello).unwrap();
-        let mut buf = vec![0u8; 1 << 16];
-        while let Ok(n) = s.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-        }
+        read_and_discard(&addr, &hello);
         let _ = done.send(());
     });
     push.wait_for_peers(|n| n == 1).await;
@@ -217,12 +219,7 @@ fn handle_send_path_allocations_per_1_kib_message() {
     let endpoint = futures::executor::block_on(push.bind("tcp://127.0.0.1:0")).unwrap();
     let addr = endpoint.trim_start_matches("tcp://").to_string();
     let hello = handshake_bytes(SocketType::Pull);
-    let reader = std::thread::spawn(move || {
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        s.write_all(&hello).unwrap();
-        let mut buf = vec![0u8; 1 << 16];
-        while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
-    });
+    let reader = std::thread::spawn(move || read_and_discard(&addr, &hello));
     let payload = Bytes::from(vec![7u8; 1024]);
     for _ in 0..WARMUP {
         push.send_blocking(payload.clone(), None).unwrap();

@@ -524,10 +524,9 @@ impl Connection {
     }
 
     /// Hands `transmit` straight to the kernel while `budget` lasts, if it carries at
-    /// most [`SEND_NOW_MAX`] bytes by reference or about one write batch copied
-    /// (see [`SEND_NOW_MAX`]); returns
-    /// what it did not take, to be written through the runtime (`None`: all of it
-    /// went, or the stream failed).
+    /// most [`SEND_NOW_MAX`] bytes by reference or about one write batch copied (see
+    /// [`SEND_NOW_MAX`]); returns what it did not take, to be written through the
+    /// runtime (`None`: all of it went, or the stream failed).
     #[inline]
     fn send_now<S: DirectIo>(
         &mut self,
