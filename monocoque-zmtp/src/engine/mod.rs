@@ -18,6 +18,7 @@
 pub(crate) mod link;
 pub mod monitor;
 pub(crate) mod notify;
+pub(crate) mod out_queue;
 mod peer_table;
 pub(crate) mod peers;
 pub(crate) mod port;

@@ -1,18 +1,17 @@
 //! The socket's peers: one pair of queues per connection (libzmq's pipe), with the
 //! high-water marks, and the fair-queue order every receiving socket type reads in.
 
-use std::cell::OnceCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use bytes::Bytes;
 
 use super::notify::Notify;
+use super::out_queue::{OutQueue, Outgoing};
 use super::peer_table::PeerTable;
 use crate::proto::handshake::PeerInfo;
 use crate::proto::message::Message;
 use crate::proto::pattern::{PeerId, RoundRobin};
-use crate::proto::session::ZERO_COPY_MIN;
 
 /// A subscription change waiting to be sent to one peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,72 +20,10 @@ pub(crate) enum SubscriptionOp {
     Cancel(Bytes),
 }
 
-/// A message waiting in a peer's outgoing queue.
-#[derive(Debug)]
-pub(crate) enum Outgoing {
-    /// A message for this peer alone.
-    Single(Message),
-    /// A message fanned out to several peers (PUB, XPUB): it is encoded at most once,
-    /// by the first connection that writes it, and the others reuse those bytes.
-    Fanout(Rc<Fanout>),
-}
-
-/// One message shared by every peer it was fanned out to.
-#[derive(Debug)]
-pub(crate) struct Fanout {
-    message: Message,
-    wire: OnceCell<Bytes>,
-}
-
-impl Fanout {
-    pub(crate) fn new(message: Message) -> Rc<Fanout> {
-        Rc::new(Fanout {
-            message,
-            wire: OnceCell::new(),
-        })
-    }
-}
-
-impl Outgoing {
-    /// The message itself (an in-process peer takes messages, not bytes).
-    #[inline]
-    pub(crate) fn message(&self) -> &Message {
-        match self {
-            Outgoing::Single(message) => message,
-            Outgoing::Fanout(fanout) => &fanout.message,
-        }
-    }
-
-    /// The message, cloned only if other peers still share it.
-    pub(crate) fn into_message(self) -> Message {
-        match self {
-            Outgoing::Single(message) => message,
-            Outgoing::Fanout(fanout) => {
-                Rc::try_unwrap(fanout).map_or_else(|shared| shared.message.clone(), |f| f.message)
-            }
-        }
-    }
-
-    /// The ZMTP encoding of a fanned-out message, made on first use and shared;
-    /// `None` for a message that is encoded where it is written: one for a single
-    /// peer, or one with a frame of `ZERO_COPY_MIN` bytes or more, which the session
-    /// sends by reference (a shared encoding would copy it).
-    #[inline]
-    pub(crate) fn shared_wire(&self) -> Option<&Bytes> {
-        match self {
-            Outgoing::Single(_) => None,
-            Outgoing::Fanout(fanout) => {
-                let large = fanout.message.iter().any(|f| f.len() >= ZERO_COPY_MIN);
-                (!large).then(|| fanout.wire.get_or_init(|| fanout.message.to_wire()))
-            }
-        }
-    }
-}
-
 /// One peer: a pair of queues and what the handshake told us.
 #[derive(Debug)]
 pub(crate) struct Peer {
-    pub(crate) out: VecDeque<Outgoing>,
+    pub(crate) out: OutQueue,
     pub(crate) inbound: VecDeque<Message>,
     pub(crate) subscription_ops: VecDeque<SubscriptionOp>,
     /// Set once the handshake completed, cleared when the connection ends.
@@ -192,7 +129,7 @@ impl Peers {
     pub(crate) fn add(&mut self, persistent: bool) -> (PeerId, Rc<Notify>) {
         let wake = Rc::new(Notify::default());
         let id = self.table.insert(Peer {
-            out: VecDeque::new(),
+            out: OutQueue::default(),
             inbound: VecDeque::new(),
             subscription_ops: VecDeque::new(),
             info: None,

@@ -8,7 +8,8 @@ use std::rc::Rc;
 
 use super::Engine;
 use super::notify::Notify;
-use super::peers::{Outgoing, SubscriptionOp};
+use super::out_queue::Queued;
+use super::peers::SubscriptionOp;
 use crate::proto::error::ProtocolError;
 use crate::proto::handshake::PeerInfo;
 use crate::proto::message::Message;
@@ -79,7 +80,7 @@ impl Port {
     /// go first: take them with [`take_subscription_ops`](Self::take_subscription_ops)
     /// before.)
     #[inline]
-    pub(crate) fn take_outgoing(&self, encode: impl FnMut(&Outgoing) -> bool) {
+    pub(crate) fn take_outgoing(&self, encode: impl FnMut(Queued<'_>) -> bool) {
         let taken = self
             .engine
             .state

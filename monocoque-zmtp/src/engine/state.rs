@@ -14,7 +14,8 @@ use std::rc::Rc;
 use bytes::Bytes;
 
 use super::notify::Notify;
-use super::peers::{Outgoing, Peers, SubscriptionOp, below};
+use super::out_queue::{Outgoing, Queued};
+use super::peers::{Peers, SubscriptionOp, below};
 use super::routing::{Departure, Routed, Routing};
 use crate::config::SocketOptions;
 use crate::error::Error;
@@ -367,20 +368,12 @@ impl State {
     pub(crate) fn take_outgoing(
         &mut self,
         id: PeerId,
-        mut encode: impl FnMut(&Outgoing) -> bool,
+        encode: impl FnMut(Queued<'_>) -> bool,
     ) -> usize {
         let Some(peer) = self.peers.get_mut(id) else {
             return 0;
         };
-        let mut taken = 0;
-        for message in peer.out.iter() {
-            taken += 1;
-            if !encode(message) {
-                break;
-            }
-        }
-        peer.out.drain(..taken);
-        taken
+        peer.out.take(encode)
     }
 
     /// Takes up to `count` queued messages of `id` (and every pending subscription
@@ -396,8 +389,7 @@ impl State {
             return;
         };
         ops.extend(peer.subscription_ops.drain(..));
-        let n = count.min(peer.out.len());
-        messages.extend(peer.out.drain(..n).map(Outgoing::into_message));
+        peer.out.take_messages(count, messages);
     }
 
     /// How many messages wait in `id`'s outgoing queue (for the fuzz model).

@@ -2,7 +2,8 @@
 //! (RFC 31), the same with at most one peer.
 
 use super::{Departure, Routed};
-use crate::engine::peers::{Outgoing, Peers};
+use crate::engine::out_queue::Outgoing;
+use crate::engine::peers::Peers;
 use crate::proto::error::ProtocolError;
 use crate::proto::message::Message;
 use crate::proto::pattern::{PeerId, RoundRobin};

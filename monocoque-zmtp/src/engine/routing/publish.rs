@@ -4,7 +4,8 @@
 use std::collections::VecDeque;
 
 use super::Routed;
-use crate::engine::peers::{Fanout, Outgoing, Peers};
+use crate::engine::out_queue::{Fanout, Outgoing};
+use crate::engine::peers::Peers;
 use crate::error::Error;
 use crate::proto::message::Message;
 use crate::proto::pattern::{Distributor, PeerId};

@@ -2,7 +2,8 @@
 //! back to the requester with the envelope restored.
 
 use super::Routed;
-use crate::engine::peers::{Outgoing, Peers};
+use crate::engine::out_queue::Outgoing;
+use crate::engine::peers::Peers;
 use crate::error::Error;
 use crate::proto::error::StateError;
 use crate::proto::message::Message;

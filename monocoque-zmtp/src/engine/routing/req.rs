@@ -2,7 +2,8 @@
 //! only the asked peer's reply is taken; send and receive alternate strictly.
 
 use super::{Departure, LoadBalance, Routed};
-use crate::engine::peers::{Outgoing, Peers};
+use crate::engine::out_queue::Outgoing;
+use crate::engine::peers::Peers;
 use crate::error::Error;
 use crate::proto::error::StateError;
 use crate::proto::message::Message;

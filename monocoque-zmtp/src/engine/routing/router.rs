@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use bytes::Bytes;
 
 use super::{Departure, Routed};
-use crate::engine::peers::{Outgoing, Peers};
+use crate::engine::out_queue::Outgoing;
+use crate::engine::peers::Peers;
 use crate::error::Error;
 use crate::proto::error::ProtocolError;
 use crate::proto::handshake::PeerInfo;

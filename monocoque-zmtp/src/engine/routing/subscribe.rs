@@ -6,7 +6,8 @@
 use bytes::Bytes;
 
 use super::Routed;
-use crate::engine::peers::{Outgoing, Peers, SubscriptionOp};
+use crate::engine::out_queue::Outgoing;
+use crate::engine::peers::{Peers, SubscriptionOp};
 use crate::error::Error;
 use crate::proto::message::Message;
 use crate::proto::pattern::{PeerId, Subscriptions};
