@@ -76,7 +76,9 @@ fn main() {
         role,
         address: args[3].clone(),
         size: args[4].parse().unwrap_or_else(|e| fail("message-size", e)),
-        count: args[5].parse().unwrap_or_else(|e| fail("roundtrip-count", e)),
+        count: args[5]
+            .parse()
+            .unwrap_or_else(|e| fail("roundtrip-count", e)),
     };
     let start = Instant::now();
     match args[1].as_str() {
@@ -103,13 +105,19 @@ fn on_tokio(run: &Run) {
             Role::Server => {
                 let listener = tokio::net::TcpListener::bind(&run.address).await;
                 let listener = listener.unwrap_or_else(|e| fail("bind", e));
-                listener.accept().await.unwrap_or_else(|e| fail("accept", e)).0
+                listener
+                    .accept()
+                    .await
+                    .unwrap_or_else(|e| fail("accept", e))
+                    .0
             }
             Role::Client => tokio::net::TcpStream::connect(&run.address)
                 .await
                 .unwrap_or_else(|e| fail("connect", e)),
         };
-        stream.set_nodelay(true).unwrap_or_else(|e| fail("nodelay", e));
+        stream
+            .set_nodelay(true)
+            .unwrap_or_else(|e| fail("nodelay", e));
         let fd = stream.as_raw_fd();
         let message = vec![7u8; run.size];
         let mut buffer = vec![0u8; 64 * 1024];
@@ -151,13 +159,19 @@ fn on_compio(run: &Run, deferred: bool, multishot: bool) {
             Role::Server => {
                 let listener = compio::net::TcpListener::bind(&run.address).await;
                 let listener = listener.unwrap_or_else(|e| fail("bind", e));
-                listener.accept().await.unwrap_or_else(|e| fail("accept", e)).0
+                listener
+                    .accept()
+                    .await
+                    .unwrap_or_else(|e| fail("accept", e))
+                    .0
             }
             Role::Client => compio::net::TcpStream::connect(&run.address)
                 .await
                 .unwrap_or_else(|e| fail("connect", e)),
         };
-        stream.set_nodelay(true).unwrap_or_else(|e| fail("nodelay", e));
+        stream
+            .set_nodelay(true)
+            .unwrap_or_else(|e| fail("nodelay", e));
         if multishot {
             echo_multishot(run, &stream).await;
         } else {
