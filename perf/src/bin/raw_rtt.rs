@@ -17,6 +17,7 @@
 //! Run both ends on one core: `taskset -c 0 raw_rtt compio server 127.0.0.1:5555 64
 //! 50000 & taskset -c 0 raw_rtt compio client 127.0.0.1:5555 64 50000`.
 
+use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::Instant;
 
@@ -80,12 +81,13 @@ fn main() {
             .parse()
             .unwrap_or_else(|e| fail("roundtrip-count", e)),
     };
+    let stream = connection(&run);
     let start = Instant::now();
     match args[1].as_str() {
-        "tokio" => on_tokio(&run),
-        "compio" => on_compio(&run, true, false),
-        "compio-multishot" => on_compio(&run, true, true),
-        "compio-plain" => on_compio(&run, false, false),
+        "tokio" => on_tokio(&run, stream),
+        "compio" => on_compio(&run, stream, true, false),
+        "compio-multishot" => on_compio(&run, stream, true, true),
+        "compio-plain" => on_compio(&run, stream, false, false),
         other => fail("runtime", other),
     }
     if role == Role::Client {
@@ -94,54 +96,89 @@ fn main() {
     }
 }
 
-fn on_tokio(run: &Run) {
+/// The connection, made with blocking calls before any runtime starts (the server
+/// accepts one), without Nagle's delay, non-blocking for the runtime.
+fn connection(run: &Run) -> TcpStream {
+    let stream = match run.role {
+        Role::Server => TcpListener::bind(&run.address)
+            .and_then(|listener| listener.accept())
+            .map(|(stream, _)| stream),
+        Role::Client => TcpStream::connect(&run.address),
+    };
+    let stream = stream.unwrap_or_else(|e| fail("connect", e));
+    stream
+        .set_nodelay(true)
+        .and_then(|()| stream.set_nonblocking(true))
+        .unwrap_or_else(|e| fail("socket options", e));
+    stream
+}
+
+/// The round trips, whatever reads the bytes: the client sends first, and each whole
+/// message read is echoed (server) or answered with the next one (client).
+struct PingPong<'a> {
+    run: &'a Run,
+    fd: RawFd,
+    message: Vec<u8>,
+    received: usize,
+    done: usize,
+}
+
+impl<'a> PingPong<'a> {
+    fn start(run: &'a Run, fd: RawFd) -> PingPong<'a> {
+        let pingpong = PingPong {
+            run,
+            fd,
+            message: vec![7u8; run.size],
+            received: 0,
+            done: 0,
+        };
+        if run.role == Role::Client {
+            send_all(fd, &pingpong.message);
+        }
+        pingpong
+    }
+
+    /// Counts a read of `n` bytes and answers every whole message in them.
+    fn on_read(&mut self, n: usize) {
+        if n == 0 {
+            fail("read", "the peer closed");
+        }
+        self.received += n;
+        while self.received >= self.run.size {
+            self.received -= self.run.size;
+            self.done += 1;
+            if self.run.role == Role::Server || self.done < self.run.count {
+                send_all(self.fd, &self.message);
+            }
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.done >= self.run.count
+    }
+}
+
+fn on_tokio(run: &Run, stream: TcpStream) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
         .unwrap_or_else(|e| fail("runtime", e));
     runtime.block_on(async {
         use tokio::io::AsyncReadExt;
-        let mut stream = match run.role {
-            Role::Server => {
-                let listener = tokio::net::TcpListener::bind(&run.address).await;
-                let listener = listener.unwrap_or_else(|e| fail("bind", e));
-                listener
-                    .accept()
-                    .await
-                    .unwrap_or_else(|e| fail("accept", e))
-                    .0
-            }
-            Role::Client => tokio::net::TcpStream::connect(&run.address)
-                .await
-                .unwrap_or_else(|e| fail("connect", e)),
-        };
-        stream
-            .set_nodelay(true)
-            .unwrap_or_else(|e| fail("nodelay", e));
-        let fd = stream.as_raw_fd();
-        let message = vec![7u8; run.size];
+        let mut stream =
+            tokio::net::TcpStream::from_std(stream).unwrap_or_else(|e| fail("register", e));
+        let mut pingpong = PingPong::start(run, stream.as_raw_fd());
         let mut buffer = vec![0u8; 64 * 1024];
-        let mut received = 0;
-        if run.role == Role::Client {
-            send_all(fd, &message);
-        }
-        for done in 1..=run.count {
-            while received < run.size {
-                match stream.read(&mut buffer).await {
-                    Ok(0) => fail("read", "the peer closed"),
-                    Ok(n) => received += n,
-                    Err(e) => fail("read", e),
-                }
-            }
-            received -= run.size;
-            if run.role == Role::Server || done < run.count {
-                send_all(fd, &message);
+        while !pingpong.finished() {
+            match stream.read(&mut buffer).await {
+                Ok(n) => pingpong.on_read(n),
+                Err(e) => fail("read", e),
             }
         }
     });
 }
 
-fn on_compio(run: &Run, deferred: bool, multishot: bool) {
+fn on_compio(run: &Run, stream: TcpStream, deferred: bool, multishot: bool) {
     let mut proactor = compio::driver::ProactorBuilder::new();
     proactor.driver_type(compio::driver::DriverType::IoUring);
     if deferred {
@@ -155,85 +192,44 @@ fn on_compio(run: &Run, deferred: bool, multishot: bool) {
         .build()
         .unwrap_or_else(|e| fail("runtime", e));
     runtime.block_on(async {
-        let stream = match run.role {
-            Role::Server => {
-                let listener = compio::net::TcpListener::bind(&run.address).await;
-                let listener = listener.unwrap_or_else(|e| fail("bind", e));
-                listener
-                    .accept()
-                    .await
-                    .unwrap_or_else(|e| fail("accept", e))
-                    .0
-            }
-            Role::Client => compio::net::TcpStream::connect(&run.address)
-                .await
-                .unwrap_or_else(|e| fail("connect", e)),
-        };
-        stream
-            .set_nodelay(true)
-            .unwrap_or_else(|e| fail("nodelay", e));
+        let stream =
+            compio::net::TcpStream::from_std(stream).unwrap_or_else(|e| fail("register", e));
+        let pingpong = PingPong::start(run, stream.as_raw_fd());
         if multishot {
-            echo_multishot(run, &stream).await;
+            echo_multishot(pingpong, &stream).await;
         } else {
-            echo(run, &stream).await;
+            echo(pingpong, &stream).await;
         }
     });
 }
 
 /// A `recv` submitted per read, into one buffer reused.
-async fn echo(run: &Run, stream: &compio::net::TcpStream) {
+async fn echo(mut pingpong: PingPong<'_>, stream: &compio::net::TcpStream) {
     use compio::io::AsyncRead;
-    let fd = stream.as_raw_fd();
-    let message = vec![7u8; run.size];
     let mut buffer = Vec::with_capacity(64 * 1024);
     let mut reader = stream;
-    let mut received = 0;
-    if run.role == Role::Client {
-        send_all(fd, &message);
-    }
-    for done in 1..=run.count {
-        while received < run.size {
-            buffer.clear();
-            let compio::BufResult(result, returned) = reader.read(buffer).await;
-            buffer = returned;
-            match result {
-                Ok(0) => fail("read", "the peer closed"),
-                Ok(n) => received += n,
-                Err(e) => fail("read", e),
-            }
-        }
-        received -= run.size;
-        if run.role == Role::Server || done < run.count {
-            send_all(fd, &message);
+    while !pingpong.finished() {
+        buffer.clear();
+        let compio::BufResult(result, returned) = reader.read(buffer).await;
+        buffer = returned;
+        match result {
+            Ok(n) => pingpong.on_read(n),
+            Err(e) => fail("read", e),
         }
     }
 }
 
 /// One multishot `recv` for the whole run, into compio's buffer pool.
-async fn echo_multishot(run: &Run, stream: &compio::net::TcpStream) {
+async fn echo_multishot(mut pingpong: PingPong<'_>, stream: &compio::net::TcpStream) {
     use compio::io::AsyncReadMulti;
     use futures::StreamExt;
-    let fd = stream.as_raw_fd();
-    let message = vec![7u8; run.size];
     let mut reader = stream;
     let mut reads = std::pin::pin!(reader.read_multi(0));
-    let mut received = 0;
-    let mut done = 0;
-    if run.role == Role::Client {
-        send_all(fd, &message);
-    }
-    while done < run.count {
+    while !pingpong.finished() {
         match reads.next().await {
-            Some(Ok(read)) if !read.is_empty() => received += read.len(),
-            Some(Ok(_)) | None => fail("read", "the peer closed"),
+            Some(Ok(read)) => pingpong.on_read(read.len()),
             Some(Err(e)) => fail("read", e),
-        }
-        while received >= run.size {
-            received -= run.size;
-            done += 1;
-            if run.role == Role::Server || done < run.count {
-                send_all(fd, &message);
-            }
+            None => fail("read", "the peer closed"),
         }
     }
 }
