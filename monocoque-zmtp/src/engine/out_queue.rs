@@ -2,11 +2,11 @@
 //!
 //! A publisher queues each message once per subscriber it matches, so one send to
 //! 256 subscribers adds 256 entries. As a `VecDeque` of [`Outgoing`], every entry
-//! took the size of a whole [`Message`] (88 bytes) even when it only pointed at a
-//! shared one, and the 32,768 entries a publisher queues between two yields (about
-//! 2.9 MiB) did not fit in a core's cache: writing them was 42% of the publisher's
-//! time with 256 subscribers at 64 B (docs/performance.md, "Fan-out queue entries
-//! of one pointer").
+//! took 88 bytes (a whole 80-byte [`Message`] and the enum's tag) even when it only
+//! pointed at a shared one, and the 32,768 entries a publisher queues between two
+//! yields (about 2.9 MiB) did not fit in a core's cache: writing them was 42% of the
+//! publisher's time with 256 subscribers at 64 B (docs/performance.md, "Fan-out
+//! queue entries of one pointer").
 //!
 //! Here a fanned-out message takes one pointer in a queue of its own, and messages
 //! for this peer alone wait in another. A short list of runs (how many of each kind
