@@ -199,8 +199,9 @@ async fn publisher_accepts_both_subscription_forms() {
         }
     })
     .await;
+    // One read may carry more than the three frames the mock waits for: count at least three.
     for got in [results.0.unwrap(), results.1.unwrap()] {
-        assert_eq!(got.len(), 3);
+        assert!(got.len() >= 3, "{got:?}");
         assert!(got.iter().all(|b| &b[..] == b"A yes"), "{got:?}");
     }
 }
