@@ -102,6 +102,10 @@ fn apply(socket: &socket2::SockRef<'_>, tcp: &TcpOptions) -> io::Result<()> {
     if let Some(tos) = tcp.tos {
         socket.set_tos_v4(tos)?;
     }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Some(bytes) = tcp.notsent_lowat {
+        socket.set_tcp_notsent_lowat(bytes)?;
+    }
     Ok(())
 }
 
@@ -435,6 +439,7 @@ mod tests {
             sndbuf: Some(64 * 1024),
             rcvbuf: Some(96 * 1024),
             tos: Some(0x10),
+            notsent_lowat: Some(20_000),
         };
         configure(&stream, &tcp);
         let socket = socket2::SockRef::from(&stream);
@@ -452,6 +457,33 @@ mod tests {
         assert_eq!(socket.send_buffer_size().unwrap(), 128 * 1024);
         assert_eq!(socket.recv_buffer_size().unwrap(), 192 * 1024);
         assert_eq!(socket.tos_v4().unwrap(), 0x10);
+        assert_eq!(socket.tcp_notsent_lowat().unwrap(), 20_000);
         assert!(socket.tcp_nodelay().unwrap());
+    }
+
+    #[compio::test]
+    async fn unsent_bytes_are_limited_by_default_and_on_request_left_alone() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let limited = TcpStream::connect(address).await.unwrap();
+        configure(&limited, &TcpOptions::default());
+        let socket = socket2::SockRef::from(&limited);
+        let system = socket2::SockRef::from(&TcpStream::connect(address).await.unwrap())
+            .tcp_notsent_lowat()
+            .unwrap();
+        assert_eq!(
+            socket.tcp_notsent_lowat().unwrap(),
+            TcpOptions::DEFAULT_NOTSENT_LOWAT
+        );
+        let left = TcpStream::connect(address).await.unwrap();
+        let tcp = TcpOptions {
+            notsent_lowat: None,
+            ..TcpOptions::default()
+        };
+        configure(&left, &tcp);
+        assert_eq!(
+            socket2::SockRef::from(&left).tcp_notsent_lowat().unwrap(),
+            system
+        );
     }
 }
