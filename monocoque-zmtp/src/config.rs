@@ -58,10 +58,11 @@ pub struct TcpOptions {
 }
 
 impl TcpOptions {
-    /// 32 KiB, chosen by measurement: on loopback it carried 64 KiB PUSH/PULL
-    /// messages about 2.4 times as fast as no limit, and a publisher's 1 KiB messages
-    /// to 256 subscribers about 1.8 times (docs/performance.md, "Unsent bytes
-    /// limited").
+    /// 32 KiB, chosen by measurement against 16, 64 and 128 KiB: on loopback it
+    /// carried 64 KiB PUSH/PULL messages about 2.6 times as fast as no limit, and a
+    /// publisher's 1 KiB messages to 256 subscribers 1.6-1.9 times; handles sending
+    /// 64 KiB messages were about 15% slower (docs/performance.md, "Unsent bytes
+    /// limited to 32 KiB").
     pub const DEFAULT_NOTSENT_LOWAT: u32 = 32 * 1024;
 }
 
