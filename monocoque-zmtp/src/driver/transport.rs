@@ -457,10 +457,12 @@ mod tests {
         assert_eq!(socket.send_buffer_size().unwrap(), 128 * 1024);
         assert_eq!(socket.recv_buffer_size().unwrap(), 192 * 1024);
         assert_eq!(socket.tos_v4().unwrap(), 0x10);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
         assert_eq!(socket.tcp_notsent_lowat().unwrap(), 20_000);
         assert!(socket.tcp_nodelay().unwrap());
     }
 
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     #[compio::test]
     async fn unsent_bytes_are_limited_by_default_and_on_request_left_alone() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
