@@ -467,25 +467,20 @@ mod tests {
     async fn unsent_bytes_are_limited_by_default_and_on_request_left_alone() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
+        let lowat = |stream: &TcpStream| socket2::SockRef::from(stream).tcp_notsent_lowat();
+        // What a connection gets when nothing sets the option.
+        let system = lowat(&TcpStream::connect(address).await.unwrap()).unwrap();
+
         let limited = TcpStream::connect(address).await.unwrap();
         configure(&limited, &TcpOptions::default());
-        let socket = socket2::SockRef::from(&limited);
-        let system = socket2::SockRef::from(&TcpStream::connect(address).await.unwrap())
-            .tcp_notsent_lowat()
-            .unwrap();
-        assert_eq!(
-            socket.tcp_notsent_lowat().unwrap(),
-            TcpOptions::DEFAULT_NOTSENT_LOWAT
-        );
+        assert_eq!(lowat(&limited).unwrap(), TcpOptions::DEFAULT_NOTSENT_LOWAT);
+
         let left = TcpStream::connect(address).await.unwrap();
         let tcp = TcpOptions {
             notsent_lowat: None,
             ..TcpOptions::default()
         };
         configure(&left, &tcp);
-        assert_eq!(
-            socket2::SockRef::from(&left).tcp_notsent_lowat().unwrap(),
-            system
-        );
+        assert_eq!(lowat(&left).unwrap(), system);
     }
 }
