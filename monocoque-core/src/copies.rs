@@ -4,13 +4,19 @@
 //! [`frame_buffer`]).
 
 use std::cell::RefCell;
-use std::collections::TryReserveError;
+use std::collections::{TryReserveError, VecDeque};
 use std::sync::Mutex;
 
 use bytes::{Bytes, BytesMut};
 
 /// The size of one block.
 const BLOCK_SIZE: usize = 32 * 1024;
+
+/// How many filled blocks a thread keeps, oldest first, to fill again once every
+/// copy taken from them was dropped: 4 MiB. A handle queues up to `sndhwm` (1,000)
+/// messages in its outbox and as many again in its socket's queue: 64 blocks of
+/// 1 KiB copies.
+const KEPT_BLOCKS: usize = 128;
 
 /// The largest frame copied into a block.
 const MAX_COPY: usize = 2 * 1024;
@@ -33,7 +39,7 @@ const SHARED_SPARE_BYTES: usize = 4 * 1024 * 1024;
 static SHARED_SPARE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 thread_local! {
-    static BLOCK: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+    static BLOCKS: RefCell<Blocks> = const { RefCell::new(Blocks { current: None, filled: VecDeque::new() }) };
     /// Buffers of dropped large copies, waiting to be reused.
     static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
@@ -41,15 +47,20 @@ thread_local! {
 /// Copies `frame` into `Bytes`, as `Bytes::copy_from_slice` does, but a frame of up
 /// to 2 KiB goes into a block of 32 KiB that this thread fills frame by frame.
 ///
-/// A copy then costs no allocation of its own: a block is allocated once per 32 KiB
-/// copied, and reused in place when every copy taken from it was dropped. A copy sent
-/// to another thread (an I/O thread that writes it and drops it) frees nothing there
-/// but a reference count, where a `Bytes` of its own would be freed into another
-/// thread's allocator cache.
+/// A copy then costs no allocation of its own, and at a steady rate no block is
+/// allocated either. A block is reused in place once every copy taken from it was
+/// dropped. A thread whose copies outlive their block's filling (those sent through a
+/// handle, dropped by the I/O thread that writes them) keeps up to 128 filled blocks
+/// (4 MiB) and fills the oldest again once its copies are gone: a new block for every
+/// 32 KiB cost the allocator's trimming and fresh page faults, about a tenth of a
+/// 1 KiB handle sender's time. A copy sent to another thread frees nothing there but
+/// a reference count, where a `Bytes` of its own would be freed into another thread's
+/// allocator cache.
 ///
 /// Like a slice of a read page, a copy keeps its whole block alive: a program that
 /// keeps one small message out of every few hundred it sends keeps a block for each.
-/// Each thread that copies keeps its current block until it exits.
+/// Each thread that copies keeps its current block, and the filled ones it keeps,
+/// until it exits.
 ///
 /// A larger frame, up to 256 KiB, gets a buffer of its own that goes back to the
 /// thread that drops it when its last `Bytes` is dropped, for the next copy of about
@@ -70,18 +81,52 @@ pub fn copy(frame: &[u8]) -> Bytes {
     if frame.is_empty() {
         return Bytes::new();
     }
-    BLOCK
-        .try_with(|block| {
-            let mut block = block.borrow_mut();
-            if block.capacity() - block.len() < frame.len() {
-                // Reuses the block in place if no copy of it is alive, else starts a
-                // new one (the old one is freed with its last copy).
-                block.reserve(BLOCK_SIZE);
-            }
+    BLOCKS
+        .try_with(|blocks| {
+            let mut blocks = blocks.borrow_mut();
+            let block = blocks.with_room(frame.len());
             block.extend_from_slice(frame);
             block.split().freeze()
         })
         .unwrap_or_else(|_| Bytes::copy_from_slice(frame))
+}
+
+/// A thread's block being filled, and the filled ones it keeps for reuse.
+struct Blocks {
+    current: Option<BytesMut>,
+    filled: VecDeque<BytesMut>,
+}
+
+impl Blocks {
+    /// The block to copy `len` bytes into: the current one if it has the room, else
+    /// the current one again if none of its copies is alive, else the oldest filled
+    /// one whose copies are all gone, else a new one.
+    fn with_room(&mut self, len: usize) -> &mut BytesMut {
+        let fits = self.current.as_mut().is_some_and(|current| {
+            current.capacity() - current.len() >= len || current.try_reclaim(BLOCK_SIZE)
+        });
+        if !fits {
+            let next = self.reclaim_oldest();
+            if let Some(full) = self.current.replace(next) {
+                self.filled.push_back(full);
+            }
+        }
+        self.current.get_or_insert_with(BytesMut::new)
+    }
+
+    /// The oldest filled block if none of its copies is alive, else a new block (the
+    /// oldest is dropped, to be freed with its last copy, once `KEPT_BLOCKS` are kept).
+    fn reclaim_oldest(&mut self) -> BytesMut {
+        if let Some(mut oldest) = self.filled.pop_front() {
+            if oldest.try_reclaim(BLOCK_SIZE) {
+                return oldest;
+            }
+            if self.filled.len() + 1 < KEPT_BLOCKS {
+                self.filled.push_front(oldest);
+            }
+        }
+        BytesMut::with_capacity(BLOCK_SIZE)
+    }
 }
 
 /// A copy of a frame above [`MAX_COPY`], in a reused buffer when one fits.
@@ -201,6 +246,12 @@ fn take_exact(len: usize) -> Option<Vec<u8>> {
     take_own(exact).or_else(|| take_where(&mut *SHARED_SPARE.lock().ok()?, exact))
 }
 
+/// The filled blocks this thread keeps.
+#[cfg(test)]
+fn kept_blocks() -> usize {
+    BLOCKS.with(|blocks| blocks.borrow().filled.len())
+}
+
 /// The buffers this thread keeps for reuse, and their bytes.
 #[cfg(test)]
 fn spare_held() -> (usize, usize) {
@@ -251,6 +302,40 @@ mod tests {
             .collect();
         assert_eq!(&kept[..], &[9u8; MAX_COPY][..]);
         assert!(others.iter().all(|o| o.iter().all(|&b| b == 4)));
+    }
+
+    #[test]
+    fn filled_blocks_are_filled_again_once_their_copies_are_dropped() {
+        const PER_BLOCK: usize = BLOCK_SIZE / MAX_COPY;
+        let held: Vec<Bytes> = (0..4 * PER_BLOCK).map(|_| copy(&[1u8; MAX_COPY])).collect();
+        let blocks: Vec<usize> = held
+            .iter()
+            .step_by(PER_BLOCK)
+            .map(|c| c.as_ptr() as usize)
+            .collect();
+        drop(held);
+        let again: Vec<Bytes> = (0..4 * PER_BLOCK).map(|_| copy(&[2u8; MAX_COPY])).collect();
+        for c in &again {
+            let at = c.as_ptr() as usize;
+            assert!(
+                blocks
+                    .iter()
+                    .any(|&start| (start..start + BLOCK_SIZE).contains(&at)),
+                "a copy outside the blocks filled before"
+            );
+            assert!(c.iter().all(|&b| b == 2));
+        }
+    }
+
+    #[test]
+    fn a_thread_keeps_a_bounded_number_of_filled_blocks() {
+        let held: Vec<Bytes> = (0..(KEPT_BLOCKS + 8) * BLOCK_SIZE / MAX_COPY)
+            .map(|i| copy(&[i as u8; MAX_COPY]))
+            .collect();
+        assert_eq!(kept_blocks(), KEPT_BLOCKS);
+        for (i, c) in held.iter().enumerate() {
+            assert!(c.iter().all(|&b| b == i as u8));
+        }
     }
 
     #[test]
