@@ -14,8 +14,9 @@ const BLOCK_SIZE: usize = 32 * 1024;
 
 /// How many filled blocks a thread keeps, oldest first, to fill again once every
 /// copy taken from them was dropped: 4 MiB. A handle queues up to `sndhwm` (1,000)
-/// messages in its outbox and as many again in its socket's queue: 64 blocks of
-/// 1 KiB copies.
+/// messages in its outbox, as many in the batch its I/O thread took and again in its
+/// socket's queue: up to 96 blocks of 1 KiB copies. A thread with more copies alive
+/// keeps the blocks it has rather than newer ones, so it still fills those again.
 const KEPT_BLOCKS: usize = 128;
 
 /// The largest frame copied into a block.
@@ -107,23 +108,23 @@ impl Blocks {
         });
         if !fits {
             let next = self.reclaim_oldest();
-            if let Some(full) = self.current.replace(next) {
+            if let Some(full) = self.current.replace(next)
+                && self.filled.len() < KEPT_BLOCKS
+            {
                 self.filled.push_back(full);
             }
         }
         self.current.get_or_insert_with(BytesMut::new)
     }
 
-    /// The oldest filled block if none of its copies is alive, else a new block (the
-    /// oldest is dropped, to be freed with its last copy, once `KEPT_BLOCKS` are kept).
+    /// The oldest kept block if none of its copies is alive, else a new block (the
+    /// oldest goes to the back, so that one copy kept for long holds up no other).
     fn reclaim_oldest(&mut self) -> BytesMut {
         if let Some(mut oldest) = self.filled.pop_front() {
             if oldest.try_reclaim(BLOCK_SIZE) {
                 return oldest;
             }
-            if self.filled.len() + 1 < KEPT_BLOCKS {
-                self.filled.push_front(oldest);
-            }
+            self.filled.push_back(oldest);
         }
         BytesMut::with_capacity(BLOCK_SIZE)
     }
@@ -325,6 +326,23 @@ mod tests {
             );
             assert!(c.iter().all(|&b| b == 2));
         }
+    }
+
+    #[test]
+    fn a_copy_kept_for_long_holds_up_no_other_block() {
+        const PER_BLOCK: usize = BLOCK_SIZE / MAX_COPY;
+        let mut copies: Vec<Bytes> = (0..3 * PER_BLOCK).map(|_| copy(&[1u8; MAX_COPY])).collect();
+        let second = copies[PER_BLOCK].as_ptr() as usize;
+        let kept = copies.swap_remove(0);
+        drop(copies);
+        let again: Vec<Bytes> = (0..3 * PER_BLOCK).map(|_| copy(&[2u8; MAX_COPY])).collect();
+        assert!(
+            again
+                .iter()
+                .any(|c| (second..second + BLOCK_SIZE).contains(&(c.as_ptr() as usize))),
+            "the second block is filled again while a copy from the first is kept"
+        );
+        assert!(kept.iter().all(|&b| b == 1));
     }
 
     #[test]
