@@ -22,7 +22,7 @@ use monocoque_zmtp::proto::command::Command;
 use monocoque_zmtp::proto::greeting::{Greeting, MechanismName};
 use monocoque_zmtp::proto::message::Message;
 use monocoque_zmtp::proto::socket_type::SocketType;
-use monocoque_zmtp::socket::{PullSocket, PushSocket};
+use monocoque_zmtp::socket::{PullSocket, PushSocket, SocketHandle};
 
 struct Counting;
 
@@ -208,11 +208,9 @@ async fn resident_memory_per_idle_connection() {
     router.wait_for_peers(|n| n == 0).await;
 }
 
-/// A handle's sends of 1 KiB messages: the I/O thread's writes of them are copied
-/// bytes that the kernel takes at once, so they allocate nothing, even when a write
-/// carries a message past the write batch.
-#[test]
-fn handle_send_path_allocations_per_1_kib_message() {
+/// Allocations per message of `send` through a PUSH handle to a raw reader, after a
+/// warm-up.
+fn handle_send_allocations(send: impl Fn(&SocketHandle)) -> f64 {
     let _turn = one_at_a_time();
     let context = monocoque_zmtp::socket::Context::new().unwrap();
     let push = context.socket(SocketType::Push).unwrap();
@@ -220,19 +218,29 @@ fn handle_send_path_allocations_per_1_kib_message() {
     let addr = endpoint.trim_start_matches("tcp://").to_string();
     let hello = handshake_bytes(SocketType::Pull);
     let reader = std::thread::spawn(move || read_and_discard(&addr, &hello));
-    let payload = Bytes::from(vec![7u8; 1024]);
     for _ in 0..WARMUP {
-        push.send_blocking(payload.clone(), None).unwrap();
+        send(&push);
     }
     let before = allocations();
     for _ in 0..MEASURED {
-        push.send_blocking(payload.clone(), None).unwrap();
+        send(&push);
     }
     let per_message = (allocations() - before) as f64 / MEASURED as f64;
-    println!("handle send path: {per_message:.4} allocations per 1 KiB message");
     push.close();
     context.terminate();
     reader.join().unwrap();
+    per_message
+}
+
+/// A handle's sends of 1 KiB messages: the I/O thread's writes of them are copied
+/// bytes that the kernel takes at once, so they allocate nothing, even when a write
+/// carries a message past the write batch.
+#[test]
+fn handle_send_path_allocations_per_1_kib_message() {
+    let payload = Bytes::from(vec![7u8; 1024]);
+    let per_message =
+        handle_send_allocations(|push| push.send_blocking(payload.clone(), None).unwrap());
+    println!("handle send path: {per_message:.4} allocations per 1 KiB message");
     // A write through the runtime is boxed: one per 64 messages (0.0156 each) when
     // every write went that way.
     assert!(
@@ -241,31 +249,15 @@ fn handle_send_path_allocations_per_1_kib_message() {
     );
 }
 
+/// `send(&[u8])` copies each message into the sending thread's blocks while the I/O
+/// thread still holds the copies before: filled blocks are filled again once their
+/// copies are written, rather than allocated anew.
 #[test]
 fn handle_borrowed_send_allocations_per_1_kib_message() {
-    // `send(&[u8])` copies each message into the sending thread's blocks while the
-    // I/O thread still holds the copies before: filled blocks are filled again once
-    // their copies are written, rather than allocated anew.
-    let _turn = one_at_a_time();
-    let context = monocoque_zmtp::socket::Context::new().unwrap();
-    let push = context.socket(SocketType::Push).unwrap();
-    let endpoint = futures::executor::block_on(push.bind("tcp://127.0.0.1:0")).unwrap();
-    let addr = endpoint.trim_start_matches("tcp://").to_string();
-    let hello = handshake_bytes(SocketType::Pull);
-    let reader = std::thread::spawn(move || read_and_discard(&addr, &hello));
     let payload = vec![7u8; 1024];
-    for _ in 0..WARMUP {
-        push.send_blocking(&payload[..], None).unwrap();
-    }
-    let before = allocations();
-    for _ in 0..MEASURED {
-        push.send_blocking(&payload[..], None).unwrap();
-    }
-    let per_message = (allocations() - before) as f64 / MEASURED as f64;
+    let per_message =
+        handle_send_allocations(|push| push.send_blocking(&payload[..], None).unwrap());
     println!("handle send path, borrowed: {per_message:.4} allocations per 1 KiB message");
-    push.close();
-    context.terminate();
-    reader.join().unwrap();
     // A new 32 KiB block per 32 copies, with its shared count, is 0.0625 each.
     assert!(
         per_message < 0.005,
